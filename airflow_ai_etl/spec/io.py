@@ -1,0 +1,123 @@
+"""Loading, dumping and hashing specs; turning Pydantic errors into messages that name the field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from airflow_ai_etl.spec.models import PipelineSpec
+
+# The C loader is ~8x faster than the pure-Python one; fall back where libyaml is missing.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+_INTERNAL_LOC = re.compile(r"[\[\]()]")
+
+
+class SpecError(ValueError):
+    """A spec that cannot be read or does not fit the schema; `problems` are (field path, message)."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: invalid pipeline spec"]
+        lines += [f"  {path or '<root>'}: {message}" for path, message in problems]
+        super().__init__("\n".join(lines))
+
+
+def _field_path(loc: tuple[int | str, ...], data: Any) -> str:
+    """Pydantic's location as the document's own path: `steps[0](load_orders).source.sql`.
+
+    Pydantic puts union tags and validator names ('transfer', 'function-after[...]') into the
+    location; they are not fields of the document, so they are left out.
+    """
+    path = ""
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            node = node[item] if isinstance(node, list) and 0 <= item < len(node) else None
+            step_id = node.get("id") if isinstance(node, dict) else None
+            path += f"[{item}]" + (f"({step_id})" if isinstance(step_id, str) else "")
+            continue
+        is_tag = item in (node.get("kind"), node.get("check")) if isinstance(node, dict) else False
+        if isinstance(node, dict) and item not in node and (is_tag or _INTERNAL_LOC.search(item)):
+            continue
+        path += f".{item}" if path else item
+        node = node.get(item) if isinstance(node, dict) else None
+    return path
+
+
+def parse_spec(data: Any, source: str = "<spec>") -> PipelineSpec:
+    """Validate already-parsed data (a dict) as a PipelineSpec, raising SpecError on any problem."""
+    if not isinstance(data, dict):
+        raise SpecError(source, [("", f"expected a mapping at the top level, got {type(data).__name__}")])
+    try:
+        return PipelineSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown field"
+            elif err["type"] == "union_tag_invalid":
+                ctx = err.get("ctx", {})
+                field = str(ctx.get("discriminator", "kind")).strip("'")
+                message = f"unknown {field} {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
+            problems.append((_field_path(tuple(err["loc"]), data), message))
+        raise SpecError(source, problems) from None
+
+
+def loads_spec(text: str, source: str = "<spec>") -> PipelineSpec:
+    """Parse YAML or JSON text (JSON is YAML) into a PipelineSpec."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(source, [("", f"not valid YAML/JSON: {where}{problem}")]) from None
+    return parse_spec(data, source)
+
+
+def load_spec(path: str | Path) -> PipelineSpec:
+    """Read a spec file (.yaml, .yml or .json)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(str(path), [("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(str(path), [("", f"cannot read file: {exc}")]) from None
+    return loads_spec(text, str(path))
+
+
+def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:
+    """Plain JSON-compatible data, without fields left at their defaults' absence (None)."""
+    data: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def dumps_spec(spec: PipelineSpec, fmt: str = "yaml") -> str:
+    """Deterministic text of a spec, in field order; YAML by default, or 'json'."""
+    data = spec_to_data(spec)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def spec_hash(spec: PipelineSpec) -> str:
+    """sha256 of the spec's canonical JSON: the identity a rendered file and a deployment record."""
+    canonical = json.dumps(spec_to_data(spec), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def spec_json_schema() -> dict[str, Any]:
+    """The JSON schema of PipelineSpec v1 (what `ai-etl spec schema` prints, and LLM output binds to)."""
+    return PipelineSpec.model_json_schema()

@@ -1,0 +1,368 @@
+"""PipelineSpec v1: the typed description of a pipeline that every other part works from.
+
+The spec is data. Whatever produced it (a person, the offline planner, an LLM), nothing in it is
+ever executed as Python: the renderer turns it into source through templates we wrote. The
+constraints below therefore do double duty: they keep a spec meaningful, and they keep the text
+that reaches a DAG file inside the shapes the renderer expects (identifiers that are identifiers,
+SQL without Jinja markers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from croniter import croniter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+#: Airflow's own presets (airflow.utils.dates.cron_presets), plus the two that need no cron.
+SCHEDULE_PRESETS: frozenset[str] = frozenset(
+    {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
+)
+
+#: Suffixes that make Airflow treat a templated string as a template *file* name.
+_TEMPLATE_FILE_SUFFIXES = (".sql", ".json", ".hql", ".sh", ".bash")
+_JINJA_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
+
+
+class StrictModel(BaseModel):
+    """Base for every spec model: unknown fields are errors, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
+
+
+def _no_jinja(value: str) -> str:
+    """Reject Jinja markers: templated operator fields would evaluate them at run time."""
+    for marker in _JINJA_MARKERS:
+        if marker in value:
+            raise ValueError(
+                f"must not contain the template marker {marker!r}: SQL in a spec is literal, "
+                "not a Jinja template"
+            )
+    if value.rstrip().rstrip(";").rstrip().lower().endswith(_TEMPLATE_FILE_SUFFIXES):
+        raise ValueError(
+            "must not end with a file suffix such as '.sql': Airflow would read it as a template file name"
+        )
+    return value
+
+
+def _valid_schedule(value: str | None) -> str | None:
+    if value is None or value in SCHEDULE_PRESETS:
+        return value
+    if value.startswith("@"):
+        raise ValueError(f"unknown schedule preset {value!r}; use one of {sorted(SCHEDULE_PRESETS)}")
+    if len(value.split()) != 5 or not croniter.is_valid(value):
+        raise ValueError(f"{value!r} is not a valid 5-field cron expression (e.g. '0 2 * * *')")
+    return value
+
+
+DagId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,199}$"),
+    Field(description="Airflow dag_id: a letter, then letters, digits or underscores."),
+]
+StepId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$"),
+    Field(description="Task id: lower-case letter, then lower-case letters, digits or underscores."),
+]
+ConnId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,249}$"),
+    Field(description="An Airflow connection id."),
+]
+TableName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$"),
+    Field(description="Table name, optionally qualified: table, schema.table or catalog.schema.table."),
+]
+ColumnName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
+    Field(description="A column name (unquoted identifier)."),
+]
+Sql = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100_000),
+    AfterValidator(_no_jinja),
+    Field(description="One SQL statement, literal (no Jinja), in the dialect of its connection."),
+]
+Schedule = Annotated[str | None, AfterValidator(_valid_schedule)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class StepKind(StrEnum):
+    SQL = "sql"
+    TRANSFER = "transfer"
+    QUALITY_CHECK = "quality_check"
+    FILE_LOAD = "file_load"
+    FILE_EXPORT = "file_export"
+    KAFKA_INGEST = "kafka_ingest"
+    SPARK_SQL = "spark_sql"
+
+
+#: Kinds that are part of the v1 schema but not yet validated or rendered.
+RESERVED_KINDS: frozenset[StepKind] = frozenset(
+    {StepKind.FILE_LOAD, StepKind.FILE_EXPORT, StepKind.KAFKA_INGEST, StepKind.SPARK_SQL}
+)
+
+
+class TransferMode(StrEnum):
+    APPEND = "append"
+    REPLACE = "replace"
+    UPSERT = "upsert"
+    INCREMENTAL = "incremental"
+
+
+class DestructiveOperation(StrEnum):
+    DELETE = "delete"
+    TRUNCATE = "truncate"
+    DROP = "drop"
+    ALTER = "alter"
+
+
+class DestructiveGrant(StrictModel):
+    """An explicit, reviewable permission for one destructive statement on one named table."""
+
+    operation: DestructiveOperation
+    table: TableName
+
+
+class StepBase(StrictModel):
+    id: StepId
+    description: str = Field(default="", max_length=5_000, description="Shown as the task's doc_md.")
+    depends_on: list[StepId] = Field(default_factory=list)
+
+
+class SqlStep(StepBase):
+    """Run one statement on a connection (INSERT, MERGE, UPDATE, CREATE TABLE [AS], CREATE VIEW)."""
+
+    kind: Literal["sql"]
+    conn_id: ConnId
+    sql: Sql
+    allow_destructive: list[DestructiveGrant] = Field(
+        default_factory=list,
+        description="Destructive statements (DELETE, TRUNCATE, DROP, ALTER) are refused unless granted "
+        "here for the exact table.",
+    )
+
+
+class TransferSource(StrictModel):
+    conn_id: ConnId
+    sql: Sql | None = None
+    table: TableName | None = None
+
+    @model_validator(mode="after")
+    def _one_of_sql_or_table(self) -> TransferSource:
+        if (self.sql is None) == (self.table is None):
+            raise ValueError("give exactly one of 'sql' or 'table'")
+        return self
+
+
+class TransferTarget(StrictModel):
+    conn_id: ConnId
+    table: TableName
+
+
+class TransferStep(StepBase):
+    """Copy a query's or a table's rows from a source connection into a table on a target connection."""
+
+    kind: Literal["transfer"]
+    source: TransferSource
+    target: TransferTarget
+    mode: TransferMode = TransferMode.APPEND
+    key: list[ColumnName] = Field(default_factory=list, description="Key columns (required for upsert).")
+    watermark: ColumnName | None = Field(
+        default=None, description="Monotonic column (e.g. updated_at) for incremental mode."
+    )
+    batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> TransferStep:
+        if self.mode is TransferMode.UPSERT and not self.key:
+            raise ValueError("mode 'upsert' needs 'key' (the columns that identify a row)")
+        if self.mode is TransferMode.INCREMENTAL and self.watermark is None:
+            raise ValueError("mode 'incremental' needs 'watermark' (a column that only grows)")
+        if self.mode is not TransferMode.INCREMENTAL and self.watermark is not None:
+            raise ValueError("'watermark' is only used with mode 'incremental'")
+        if len(set(self.key)) != len(self.key):
+            raise ValueError("'key' lists a column twice")
+        return self
+
+
+class Comparison(StrictModel):
+    """Bounds for a numeric check; at least one must be given."""
+
+    equal_to: float | None = None
+    greater_than: float | None = None
+    geq_to: float | None = None
+    less_than: float | None = None
+    leq_to: float | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Comparison:
+        if all(v is None for v in self.model_dump().values()):
+            raise ValueError("give at least one bound: equal_to, greater_than, geq_to, less_than, leq_to")
+        return self
+
+
+class ColumnCheck(StrictModel):
+    """A check on one column, run with common-sql's SQLColumnCheckOperator."""
+
+    column: ColumnName
+    check: Literal["not_null", "unique", "min", "max", "distinct_count"]
+    bounds: Comparison | None = Field(default=None, description="Required for min, max, distinct_count.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ColumnCheck:
+        needs = self.check in ("min", "max", "distinct_count")
+        if needs and self.bounds is None:
+            raise ValueError(f"check {self.check!r} needs 'bounds'")
+        if not needs and self.bounds is not None:
+            raise ValueError(f"check {self.check!r} takes no 'bounds'")
+        return self
+
+
+class RowCountCheck(StrictModel):
+    """The table holds at least (and at most) this many rows."""
+
+    check: Literal["row_count"]
+    min: int = Field(default=1, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+
+class RowCountChangeCheck(StrictModel):
+    """Row count compared with the count after the previous successful run of this check."""
+
+    check: Literal["row_count_change"]
+    max_drop_pct: float | None = Field(default=None, gt=0, le=100)
+    max_growth_pct: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> RowCountChangeCheck:
+        if self.max_drop_pct is None and self.max_growth_pct is None:
+            raise ValueError("give max_drop_pct, max_growth_pct or both")
+        return self
+
+
+class ExpressionCheck(StrictModel):
+    """A boolean SQL expression over the table that must hold for every row (e.g. 'amount >= 0')."""
+
+    check: Literal["expression"]
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    condition: Annotated[Sql, StringConstraints(max_length=2_000)]
+
+
+Check = Annotated[
+    ColumnCheck | RowCountCheck | RowCountChangeCheck | ExpressionCheck, Field(discriminator="check")
+]
+
+
+class QualityCheckStep(StepBase):
+    """Column and table checks on one table; the task fails, naming the check, when one does not hold."""
+
+    kind: Literal["quality_check"]
+    conn_id: ConnId
+    table: TableName
+    checks: list[Check] = Field(min_length=1)
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+
+
+class FileLoadStep(StepBase):
+    """Reserved: load a file (local path or s3:// URL) into a table."""
+
+    kind: Literal["file_load"]
+    path: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    format: FileFormat
+    storage_conn_id: ConnId | None = None
+    target: TransferTarget
+    mode: TransferMode = TransferMode.APPEND
+    key: list[ColumnName] = Field(default_factory=list)
+
+
+class FileExportStep(StepBase):
+    """Reserved: write a query's rows to a file (local path or s3:// URL)."""
+
+    kind: Literal["file_export"]
+    source: TransferSource
+    path: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    format: FileFormat
+    storage_conn_id: ConnId | None = None
+
+
+class KafkaIngestStep(StepBase):
+    """Reserved: consume a bounded batch of a Kafka topic into a table."""
+
+    kind: Literal["kafka_ingest"]
+    kafka_conn_id: ConnId
+    topic: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+    format: Literal["json", "avro"] = "json"
+    max_messages: int = Field(default=100_000, ge=1)
+    target: TransferTarget
+    key: list[ColumnName] = Field(default_factory=list)
+
+
+class SparkSqlStep(StepBase):
+    """Reserved: run a Spark SQL statement (Hive tables through Spark's catalog)."""
+
+    kind: Literal["spark_sql"]
+    conn_id: ConnId
+    sql: Sql
+    target_table: TableName | None = None
+
+
+AnyStep = (
+    SqlStep | TransferStep | QualityCheckStep | FileLoadStep | FileExportStep | KafkaIngestStep | SparkSqlStep
+)
+Step = Annotated[AnyStep, Field(discriminator="kind")]
+
+
+class FailureNotification(StrictModel):
+    """Who hears about a failed task (rendered as the smtp provider's SmtpNotifier)."""
+
+    notify: Literal["email"]
+    to: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
+    smtp_conn_id: ConnId | None = None
+
+
+class PipelineSpec(StrictModel):
+    """A whole pipeline: DAG-level settings and its steps."""
+
+    model_config = ConfigDict(title="PipelineSpec")
+
+    spec_version: Literal[1] = 1
+    dag_id: DagId
+    description: str = Field(default="", max_length=2_000)
+    request: str = Field(
+        default="", max_length=20_000, description="The plain-language request it came from."
+    )
+    schedule: Schedule = Field(default=None, description="5-field cron, an Airflow preset, or null.")
+    start_date: dt.date
+    catchup: bool = False
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "airflow"
+    tags: list[Label] = Field(default_factory=lambda: ["ai-etl"])
+    retries: int = Field(default=1, ge=0, le=20)
+    retry_delay_minutes: float = Field(default=5, ge=0, le=1_440)
+    max_active_runs: int = Field(default=1, ge=1, le=100)
+    on_failure: FailureNotification | None = None
+    steps: list[Step] = Field(min_length=1)
+
+    def step(self, step_id: str) -> AnyStep:
+        """The step with this id (KeyError when there is none)."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
