@@ -1,5 +1,25 @@
 """Schema catalogs of connections: the model, the introspectors, the fingerprint."""
 
+from airflow_ai_etl.catalog.connections import (
+    ConnectionInfo,
+    UnknownConnectionError,
+    describe_connection,
+    dialect_for_conn_type,
+)
+from airflow_ai_etl.catalog.errors import CatalogError
+from airflow_ai_etl.catalog.introspect import introspect, introspect_hook
 from airflow_ai_etl.catalog.models import Column, ForeignKey, SchemaCatalog, Table
 
-__all__ = ["Column", "ForeignKey", "SchemaCatalog", "Table"]
+__all__ = [
+    "CatalogError",
+    "Column",
+    "ConnectionInfo",
+    "ForeignKey",
+    "SchemaCatalog",
+    "Table",
+    "UnknownConnectionError",
+    "describe_connection",
+    "dialect_for_conn_type",
+    "introspect",
+    "introspect_hook",
+]

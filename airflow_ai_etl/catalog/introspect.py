@@ -1,0 +1,51 @@
+"""Read the schema of an Airflow connection: dispatch by dialect to the fastest reader we have."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from airflow_ai_etl.catalog.connections import airflow_connection, dialect_for_conn_type
+from airflow_ai_etl.catalog.dbapi import read_sqlalchemy_catalog, require_sql_hook
+from airflow_ai_etl.catalog.errors import CatalogError
+from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.catalog.postgres import read_postgres_catalog
+from airflow_ai_etl.catalog.sqlite import read_sqlite_catalog
+
+__all__ = ["CatalogError", "introspect", "introspect_hook"]
+
+
+def _summary(err: BaseException) -> str:
+    """The driver's own words on one line (SQLAlchemy wraps them with SQL and a help link)."""
+    original = getattr(err, "orig", None) or err
+    return " ".join(line.strip() for line in str(original).splitlines() if line.strip())
+
+
+def introspect_hook(
+    hook: object, conn_id: str, dialect: str, *, schemas: Sequence[str] | None = None
+) -> SchemaCatalog:
+    """The catalog behind `hook`; any failure (auth, unreachable, missing driver) is a CatalogError.
+
+    `schemas` limits PostgreSQL and the generic path to those schemas; SQLite has only one.
+    """
+    sql_hook = require_sql_hook(hook, conn_id)
+    try:
+        if dialect == "postgres":
+            return read_postgres_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
+        if dialect == "sqlite":
+            return read_sqlite_catalog(sql_hook, conn_id=conn_id)
+        return read_sqlalchemy_catalog(sql_hook, conn_id=conn_id, dialect=dialect, schemas=schemas)
+    except CatalogError:
+        raise
+    except Exception as err:  # drivers share no base class: whatever they raise, the caller gets one error
+        raise CatalogError(f"cannot read the schema of connection '{conn_id}': {_summary(err)}") from err
+
+
+def introspect(conn_id: str, *, schemas: Sequence[str] | None = None) -> SchemaCatalog:
+    """The catalog of an Airflow connection (UnknownConnectionError when it is not defined)."""
+    connection = airflow_connection(conn_id)
+    conn_type = connection.conn_type or ""
+    try:
+        hook = connection.get_hook()  # type: ignore[no-untyped-call]
+    except Exception as err:  # an unknown type or a provider that is not installed
+        raise CatalogError(f"connection '{conn_id}' (type '{conn_type}') has no usable hook: {err}") from err
+    return introspect_hook(hook, conn_id, dialect_for_conn_type(conn_type), schemas=schemas)
