@@ -1,0 +1,88 @@
+"""What validation knows about the world: which connections exist, and what their schemas hold.
+
+Validation itself never talks to Airflow or a database, so it can run on hand-built contexts in
+tests and on cached catalogs in the agents' loop; `context_from_airflow` is the one place that
+gathers the real thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from airflow_ai_etl.catalog.connections import ConnectionInfo, UnknownConnectionError, describe_connection
+from airflow_ai_etl.catalog.introspect import CatalogError, introspect
+from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.spec.models import (
+    RESERVED_KINDS,
+    AnyStep,
+    PipelineSpec,
+    QualityCheckStep,
+    SqlStep,
+    TransferStep,
+)
+
+
+@dataclass
+class ValidationContext:
+    """Connections defined in Airflow, and the catalogs of those whose schema could be read.
+
+    A conn id missing from `connections` is not defined in Airflow. A conn id in `connections`
+    but not in `catalogs` has an unknown schema: its schema checks are skipped with a warning
+    that quotes `catalog_errors[conn_id]` when the reason is known.
+    """
+
+    connections: Mapping[str, ConnectionInfo]
+    catalogs: Mapping[str, SchemaCatalog]
+    catalog_errors: Mapping[str, str] = field(default_factory=dict)
+
+    def dialect(self, conn_id: str) -> str:
+        """sqlglot dialect of a connection ('' = generic), from Airflow or else from its catalog."""
+        info = self.connections.get(conn_id)
+        if info is not None and info.dialect:
+            return info.dialect
+        catalog = self.catalogs.get(conn_id)
+        return catalog.dialect if catalog is not None else ""
+
+
+def step_connections(step: AnyStep) -> list[tuple[str, str]]:
+    """(field, conn id) of every connection a supported step uses; reserved kinds use none yet."""
+    if step.kind in RESERVED_KINDS:
+        return []
+    if isinstance(step, SqlStep | QualityCheckStep):
+        return [("conn_id", step.conn_id)]
+    if isinstance(step, TransferStep):
+        return [("source.conn_id", step.source.conn_id), ("target.conn_id", step.target.conn_id)]
+    return []
+
+
+def spec_connections(spec: PipelineSpec) -> list[str]:
+    """Every conn id the spec's steps and failure notification name, in first-use order."""
+    conn_ids = [conn_id for step in spec.steps for _, conn_id in step_connections(step)]
+    if spec.on_failure is not None and spec.on_failure.smtp_conn_id:
+        conn_ids.append(spec.on_failure.smtp_conn_id)
+    return list(dict.fromkeys(conn_ids))
+
+
+def context_from_airflow(spec: PipelineSpec, *, introspect_schemas: bool = True) -> ValidationContext:
+    """Look up the spec's connections in Airflow and, unless told not to, read their schemas.
+
+    A connection that cannot be introspected is not an error here: validation reports it as a
+    `schema.unknown` warning, with the reason.
+    """
+    connections: dict[str, ConnectionInfo] = {}
+    catalogs: dict[str, SchemaCatalog] = {}
+    errors: dict[str, str] = {}
+    smtp = spec.on_failure.smtp_conn_id if spec.on_failure else None
+    for conn_id in spec_connections(spec):
+        try:
+            connections[conn_id] = describe_connection(conn_id)
+        except UnknownConnectionError:
+            continue
+        if not introspect_schemas or conn_id == smtp:
+            continue
+        try:
+            catalogs[conn_id] = introspect(conn_id)
+        except CatalogError as exc:
+            errors[conn_id] = str(exc)
+    return ValidationContext(connections=connections, catalogs=catalogs, catalog_errors=errors)

@@ -1,0 +1,160 @@
+"""Whole-spec validation: schema, connections, steps in order, graph; one Report.
+
+Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
+graph.py and schema.py):
+- `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
+- `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
+- `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
+- `step.kind_reserved` (error) - a step kind that is in the schema but not supported yet.
+- `schema.unknown` (warning) - a connection whose catalog is not known; its schema checks are skipped.
+
+Steps are checked in list order, so a table created by a `sql` step is known to the steps after
+it; whether they also *depend* on that step is the graph's `graph.missing_dependency` check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from airflow_ai_etl.catalog.models import SchemaCatalog, Table
+from airflow_ai_etl.spec.io import SpecError, parse_spec
+from airflow_ai_etl.spec.models import RESERVED_KINDS, PipelineSpec, QualityCheckStep, SqlStep, TransferStep
+from airflow_ai_etl.validation.context import ValidationContext, step_connections
+from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
+from airflow_ai_etl.validation.quality import check_quality
+from airflow_ai_etl.validation.report import Finding, Report, Severity
+from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.sql import analyze_sql
+from airflow_ai_etl.validation.transfer import Side, check_transfer
+
+_STEP_PATH = re.compile(r"^steps\[\d+\]\((?P<step_id>[^)]*)\)(?:\.(?P<field>.+))?$")
+
+
+def validate_document(
+    data: Any, *, context: ValidationContext | None = None
+) -> tuple[PipelineSpec | None, Report]:
+    """Parse plain data as a spec; schema problems become findings instead of an exception.
+
+    A problem inside a step has that step's id as `step_id` and the path within it as `field`
+    (`source.sql`); others have the document path (`schedule`, `steps`). With a context, a spec
+    that parses is also validated with `validate_spec`.
+    """
+    try:
+        spec = parse_spec(data)
+    except SpecError as exc:
+        return None, Report(findings=[_schema_finding(path, message) for path, message in exc.problems])
+    return spec, validate_spec(spec, context) if context is not None else Report()
+
+
+def _schema_finding(path: str, message: str) -> Finding:
+    step_id, field = None, path or None
+    match = _STEP_PATH.match(path)
+    if match:
+        step_id, field = match["step_id"], match["field"]
+    code = "spec.schedule" if path == "schedule" else "spec.schema"
+    return Finding(
+        severity=Severity.ERROR,
+        code=code,
+        message=f"{path or 'the document'}: {message}",
+        step_id=step_id,
+        field=field,
+    )
+
+
+def _connection_findings(spec: PipelineSpec, context: ValidationContext) -> list[Finding]:
+    findings = []
+    uses: list[tuple[str | None, str, str]] = [
+        (step.id, field, conn_id) for step in spec.steps for field, conn_id in step_connections(step)
+    ]
+    if spec.on_failure is not None and spec.on_failure.smtp_conn_id:
+        uses.append((None, "on_failure.smtp_conn_id", spec.on_failure.smtp_conn_id))
+    for step_id, field, conn_id in uses:
+        if conn_id not in context.connections:
+            findings.append(
+                Finding(
+                    severity=Severity.ERROR,
+                    code="spec.unknown_connection",
+                    message=f"connection {conn_id!r} is not defined in Airflow",
+                    step_id=step_id,
+                    field=field,
+                    hint="define it in Airflow (UI, CLI or AIRFLOW_CONN_*), or use an existing conn id",
+                )
+            )
+    unknown_schema = dict.fromkeys(
+        conn_id
+        for step in spec.steps
+        for _, conn_id in step_connections(step)
+        if conn_id in context.connections and conn_id not in context.catalogs
+    )
+    for conn_id in unknown_schema:
+        reason = context.catalog_errors.get(conn_id)
+        findings.append(
+            Finding(
+                severity=Severity.WARNING,
+                code="schema.unknown",
+                message=f"the schema of connection {conn_id!r} is not known"
+                + (f" ({reason})" if reason else "")
+                + "; its tables and columns were not checked",
+            )
+        )
+    return findings
+
+
+def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
+    """Every check on a parsed spec; `Report.ok` is False when any finding is an error."""
+    report = Report(findings=check_graph(spec.steps))
+    report.extend(_connection_findings(spec, context))
+    created: dict[str, list[Table]] = defaultdict(list)
+    accesses: list[TableAccess] = []
+
+    def catalog(conn_id: str) -> SchemaCatalog | None:
+        base = context.catalogs.get(conn_id)
+        return with_tables(base, created[conn_id]) if base is not None else None
+
+    for step in spec.steps:
+        if step.kind in RESERVED_KINDS:
+            report.extend([_reserved(step.id, step.kind)])
+            continue
+        if any(conn_id not in context.connections for _, conn_id in step_connections(step)):
+            continue  # reported as spec.unknown_connection; there is nothing to check against
+        if isinstance(step, SqlStep):
+            analysis = analyze_sql(
+                step.sql,
+                dialect=context.dialect(step.conn_id),
+                role="write",
+                grants=step.allow_destructive,
+                catalog=catalog(step.conn_id),
+            )
+            report.extend(
+                f.model_copy(update={"step_id": step.id, "field": "sql"}) for f in analysis.findings
+            )
+            if analysis.created is not None:
+                created[step.conn_id].append(analysis.created)
+            accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in analysis.reads]
+            accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in analysis.writes]
+        elif isinstance(step, TransferStep):
+            source = Side(context.dialect(step.source.conn_id), catalog(step.source.conn_id))
+            target = Side(context.dialect(step.target.conn_id), catalog(step.target.conn_id))
+            transfer = check_transfer(step, source, target)
+            report.extend(transfer.findings)
+            accesses += [TableAccess(step.id, step.source.conn_id, t, writes=False) for t in transfer.reads]
+            accesses.append(TableAccess(step.id, step.target.conn_id, step.target.table, writes=True))
+        elif isinstance(step, QualityCheckStep):
+            report.extend(check_quality(step, context.dialect(step.conn_id), catalog(step.conn_id)))
+            accesses.append(TableAccess(step.id, step.conn_id, step.table, writes=False))
+    default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
+    report.extend(check_table_order(spec.steps, accesses, default_schemas))
+    return report
+
+
+def _reserved(step_id: str, kind: str) -> Finding:
+    return Finding(
+        severity=Severity.ERROR,
+        code="step.kind_reserved",
+        message=f"step kind {kind!r} is not yet supported",
+        step_id=step_id,
+        field="kind",
+        hint="use sql, transfer or quality_check steps",
+    )
