@@ -1,0 +1,6 @@
+"""Operators the generated DAGs run on (only airflow.sdk is imported until a task executes)."""
+
+from airflow_ai_etl.operators.quality import RowCountChangeOperator
+from airflow_ai_etl.operators.transfer import TransferOperator
+
+__all__ = ["RowCountChangeOperator", "TransferOperator"]
