@@ -1,0 +1,178 @@
+"""Matching the words of a request to the catalogs' connections, tables and columns.
+
+Only names the catalogs hold can match: the planner never invents a source table. Matching forgives
+case, singular/plural and spaces for underscores ("order items" finds order_items); it never
+forgives a different word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from airflow_ai_etl.agents.offline.text import word_set
+from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
+
+#: Parts of a connection id that name its technology or environment rather than the system.
+_GENERIC_CONN_PARTS = word_set(
+    "pg postgres postgresql ch clickhouse sqlite mysql db conn connection default prod dev test"
+)
+_WAREHOUSE_WORDS = frozenset({"warehouse", "dwh", "wh"})
+
+#: Columns that record when a row last changed, best first: the watermark of an incremental load.
+WATERMARK_NAMES = (
+    "updated_at", "modified_at", "last_modified", "last_updated", "last_modified_at", "changed_at",
+    "updated", "modified", "created_at", "inserted_at", "ingested_at", "loaded_at", "created",
+)  # fmt: skip
+#: Columns that record when the thing a row describes happened, best first: the time of an aggregate.
+EVENT_TIME_NAMES = (
+    "created_at", "ordered_at", "order_date", "occurred_at", "event_time", "event_at", "timestamp",
+    "ts", "date", "inserted_at", "updated_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table of one catalog."""
+
+    catalog: SchemaCatalog
+    table: Table
+
+    @property
+    def conn_id(self) -> str:
+        return self.catalog.conn_id
+
+    @property
+    def name(self) -> str:
+        return self.table.qualified_name
+
+    @property
+    def label(self) -> str:
+        return f"{self.catalog.conn_id}:{self.table.qualified_name}"
+
+
+def singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def plural(word: str) -> str:
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def name_forms(name: str) -> set[str]:
+    """Lower-case forms a request may use for `name`: singular/plural of the last word, _ or space."""
+    lowered = name.lower()
+    forms = {lowered, singular(lowered), plural(singular(lowered))}
+    return forms | {f.replace("_", " ") for f in forms}
+
+
+def phrase_pattern(forms: Sequence[str]) -> str:
+    """A regex alternation of phrases, longest first, spaces matching any whitespace."""
+    ordered = sorted(set(forms), key=lambda f: (-len(f), f))
+    return "|".join(r"\s+".join(re.escape(part) for part in f.split()) for f in ordered)
+
+
+def connection_aliases(catalogs: Sequence[SchemaCatalog]) -> dict[str, str]:
+    """alias (lower case) -> conn_id, keeping only aliases that name exactly one connection."""
+    claims: dict[str, set[str]] = {}
+    for catalog in catalogs:
+        conn = catalog.conn_id
+        aliases = {conn.lower()}
+        parts = [p for p in re.split(r"[_.\-]+", conn.lower()) if p]
+        specific = [p for p in parts if p not in _GENERIC_CONN_PARTS]
+        if specific:
+            aliases.add("_".join(specific))
+            aliases.add(" ".join(specific))
+        if _WAREHOUSE_WORDS & set(parts):
+            aliases |= {"warehouse", "data warehouse", "dwh"}
+        if catalog.dialect:
+            aliases.add(catalog.dialect.lower())
+        for alias in aliases:
+            claims.setdefault(alias, set()).add(conn)
+    return {alias: next(iter(conns)) for alias, conns in claims.items() if len(conns) == 1}
+
+
+def find_tables(name: str, catalogs: Sequence[SchemaCatalog]) -> list[TableRef]:
+    """Tables whose name (possibly qualified: conn.schema.table, schema.table, conn.table) is `name`."""
+    parts = name.lower().split(".")
+    found: list[TableRef] = []
+    for catalog in catalogs:
+        for table in catalog.tables:
+            if _qualified_match(parts, catalog, table):
+                found.append(TableRef(catalog, table))
+    return found
+
+
+def _qualified_match(parts: list[str], catalog: SchemaCatalog, table: Table) -> bool:
+    *qualifiers, last = parts
+    if last not in name_forms(table.name):
+        return False
+    schema = (table.schema_name or "").lower()
+    conn = catalog.conn_id.lower()
+    if len(qualifiers) == 0:
+        return True
+    if len(qualifiers) == 1:
+        return qualifiers[0] in (schema, conn)
+    return len(qualifiers) == 2 and qualifiers == [conn, schema]
+
+
+def resolve_column(table: Table, word: str) -> Column | None:
+    """The column a word names: its name, singular/plural, `<word>_id`, or a foreign key to `<word>s`."""
+    lowered = word.lower().replace(" ", "_")
+    for form in (lowered, singular(lowered), plural(lowered), f"{singular(lowered)}_id"):
+        column = table.column(form)
+        if column is not None:
+            return column
+    for fk in table.foreign_keys:
+        ref_name = fk.ref_table.split(".")[-1]
+        if len(fk.columns) == 1 and lowered in name_forms(ref_name):
+            return table.column(fk.columns[0])
+    return None
+
+
+_T = exp.DataType.Type
+#: Auto-increment pseudo-types name a sequence, not a storage type: the values are plain integers.
+_SERIALS = {_T.SERIAL: _T.INT, _T.BIGSERIAL: _T.BIGINT, _T.SMALLSERIAL: _T.SMALLINT}
+
+
+def data_type(column: Column, dialect: str) -> exp.DataType:
+    """The column's type as sqlglot reads it in the catalog's dialect (USERDEFINED when unreadable)."""
+    try:
+        parsed = exp.DataType.build(column.type, dialect=dialect or None, udt=True)
+    except (ParseError, ValueError):
+        parsed = exp.DataType.build(column.type, udt=True)
+    if parsed.this in _SERIALS:
+        return exp.DataType.build(_SERIALS[parsed.this])
+    return parsed
+
+
+def is_temporal(column: Column, dialect: str) -> bool:
+    return data_type(column, dialect).is_type(*exp.DataType.TEMPORAL_TYPES)
+
+
+def is_numeric(column: Column, dialect: str) -> bool:
+    return data_type(column, dialect).is_type(*exp.DataType.NUMERIC_TYPES)
+
+
+def pick_time_column(table: Table, dialect: str, preference: Sequence[str]) -> Column | None:
+    """The best temporal column by the name preference, else the only temporal column."""
+    temporal = [c for c in table.columns if is_temporal(c, dialect)]
+    for name in preference:
+        for column in temporal:
+            if column.name.lower() == name:
+                return column
+    return temporal[0] if len(temporal) == 1 else None

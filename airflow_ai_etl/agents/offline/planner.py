@@ -1,0 +1,687 @@
+"""The offline planner: a plain-language request + catalogs -> a PipelineSpec, with no model.
+
+It is the demo's default and the fallback when no model is configured or reachable. It reads a
+fixed set of phrasings (see the package docstring), grounds every table and column in the given
+catalogs, and says what it understood and what it did not. It never guesses a table: an unknown or
+ambiguous name ends the plan with a message naming the candidates.
+
+Load mode when the request names none: a full copy (replace) on every run — idempotent, needs no
+key, and what "copy" means. "new"/"incremental"/"changes since" make it incremental on the table's
+change timestamp; "sync"/"upsert"/"dedupe"/"by <key>" make it an upsert; "append" appends.
+
+Catalog text (comments) is data: the planner reads names and types from catalogs, never comments,
+and builds SQL as sqlglot trees, so no catalog or request text becomes SQL of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from airflow_ai_etl.agents.offline.names import (
+    EVENT_TIME_NAMES,
+    WATERMARK_NAMES,
+    TableRef,
+    is_numeric,
+    is_temporal,
+    name_forms,
+    pick_time_column,
+    resolve_column,
+    singular,
+)
+from airflow_ai_etl.agents.offline.phrases import (
+    KEY_PHRASE,
+    AggregationPhrase,
+    CheckPhrase,
+    FilterPhrase,
+    ModeWords,
+    read_aggregation,
+    read_checks,
+    read_emails,
+    read_filters,
+    read_mode,
+)
+from airflow_ai_etl.agents.offline.schedule import ScheduleError, parse_schedule
+from airflow_ai_etl.agents.offline.sqlgen import (
+    Aggregation,
+    Condition,
+    OutputColumn,
+    aggregate_columns,
+    aggregate_sql,
+    create_table_sql,
+    select_sql,
+    storage_type,
+)
+from airflow_ai_etl.agents.offline.tables import Mentions, PlanningError, TableReader, TargetPhrase
+from airflow_ai_etl.agents.offline.text import DESTRUCTIVE, RESTRICTING, RequestText
+from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
+from airflow_ai_etl.spec.io import SpecError, parse_spec
+from airflow_ai_etl.spec.models import PipelineSpec, TransferMode
+
+TAGS = ["ai-etl", "offline-planner"]
+_GRAIN_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+_TABLE_WORDS = frozenset({"table", "it", "target", "result", "output"})
+
+
+class OfflinePlan(BaseModel):
+    """The planner's result: a spec, or the reason there is none, and what it read either way."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ok: bool
+    spec: PipelineSpec | None = None
+    understood: list[str] = Field(
+        default_factory=list, description="What it took from the request, in words."
+    )
+    not_understood: list[str] = Field(
+        default_factory=list, description="Words and phrases of the request it could not place."
+    )
+    reason: str | None = Field(default=None, description="Why planning failed (None when ok).")
+
+
+def plan_offline(
+    request: str,
+    catalogs: Sequence[SchemaCatalog],
+    *,
+    dag_id: str | None = None,
+    today: dt.date | None = None,
+) -> OfflinePlan:
+    """Plan a pipeline from `request` over `catalogs`; deterministic for the same inputs."""
+    text = " ".join(request.split())
+    if not text:
+        return OfflinePlan(
+            ok=False,
+            reason="the request is empty: describe the pipeline, e.g. "
+            "'copy new orders to the warehouse every day at 2am'",
+        )
+    if not catalogs:
+        return OfflinePlan(
+            ok=False,
+            reason="no connection catalogs were given: the planner only plans over tables it can see",
+        )
+    req = RequestText(text)
+    planner = _Planner(req, catalogs)
+    try:
+        spec = planner.plan(dag_id=dag_id, today=today or dt.date.today())
+    except PlanningError as exc:
+        return OfflinePlan(
+            ok=False, understood=planner.understood, not_understood=req.leftover_phrases(), reason=str(exc)
+        )
+    return OfflinePlan(
+        ok=True, spec=spec, understood=planner.understood, not_understood=req.leftover_phrases()
+    )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the request said, once the source tables are known."""
+
+    target: TargetPhrase
+    target_catalog: SchemaCatalog
+    filters: list[FilterPhrase]
+    mode: ModeWords
+    key: tuple[list[str], bool] | None  # key words, and whether "key" was said outright
+
+
+@dataclass
+class _Load:
+    """One source table's way into its target: the transfer and what it needs."""
+
+    source: TableRef
+    target_conn: SchemaCatalog
+    target_table: str
+    existing_target: Table | None
+    columns: list[OutputColumn]
+    mode: TransferMode
+    key: list[str]
+    watermark: str | None
+    sql: str | None
+    ddl_key: list[str]
+    aggregated: bool = False
+
+
+class _Planner:
+    def __init__(self, req: RequestText, catalogs: Sequence[SchemaCatalog]) -> None:
+        self.req = req
+        self.catalogs = list(catalogs)
+        self.reader = TableReader(catalogs)
+        self.understood: list[str] = []
+
+    def note(self, text: str) -> None:
+        self.understood.append(text)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def plan(self, *, dag_id: str | None, today: dt.date) -> PipelineSpec:
+        req = self.req
+        emails = read_emails(req)
+        filters = read_filters(req)
+        checks = read_checks(req)
+        aggregation = read_aggregation(req)
+        try:
+            schedule = parse_schedule(req)
+        except ScheduleError as exc:
+            raise PlanningError(f"schedule: {exc}") from None
+        target = self.reader.read_target(req)
+        read_mode_words = read_mode(req)
+        mentions = self.reader.read_mentions(req)
+        self._refuse_critical_leftovers()
+
+        sources = self._sources(mentions, target)
+        reading = _Reading(
+            target=target,
+            target_catalog=self._target_catalog(sources, mentions, target),
+            filters=filters,
+            mode=read_mode_words,
+            key=self._key_words(sources[0].table),
+        )
+
+        for phrase in filters:
+            if not any(resolve_column(ref.table, phrase.column) for ref in sources):
+                labels = ", ".join(ref.label for ref in sources)
+                raise PlanningError(f"filter column {phrase.column!r} is not a column of {labels}")
+        if aggregation is not None:
+            loads = [self._aggregate_load(sources, aggregation, reading)]
+        else:
+            loads = [self._copy_load(ref, reading, several=len(sources) > 1) for ref in sources]
+        self._refuse_critical_leftovers()
+
+        steps: list[dict[str, Any]] = []
+        placed: set[int] = set()
+        for load in loads:
+            steps += self._steps(load, checks, placed)
+        for index, rule in enumerate(checks):
+            if index not in placed:
+                targets = ", ".join(f"{load.target_conn.conn_id}:{load.target_table}" for load in loads)
+                raise PlanningError(f"quality rule on {rule.column!r}: no such column in {targets}")
+        if schedule is None:
+            self.note("schedule: none named, so the DAG runs only when triggered")
+        else:
+            self.note(f"schedule: {schedule.description} (cron '{schedule.cron}')")
+        if emails:
+            self.note(f"on failure: email {', '.join(emails)}")
+
+        data: dict[str, Any] = {
+            "dag_id": dag_id or self._dag_id(loads, aggregation is not None),
+            "description": self._description(loads, schedule.description if schedule else None),
+            "request": req.text,
+            "schedule": schedule.cron if schedule else None,
+            "start_date": today.isoformat(),
+            "tags": TAGS,
+            "steps": steps,
+        }
+        if emails:
+            data["on_failure"] = {"notify": "email", "to": emails}
+        try:
+            return parse_spec(data, source="offline plan")
+        except SpecError as exc:
+            problems = "; ".join(f"{path}: {message}" for path, message in exc.problems)
+            raise PlanningError(f"the planned spec is not valid: {problems}") from None
+
+    def _refuse_critical_leftovers(self) -> None:
+        for phrase in self.req.leftover_phrases():
+            words = {w.lower() for w in re.findall(r"\w+", phrase)}
+            if words & DESTRUCTIVE:
+                raise PlanningError(
+                    f"the offline planner does not plan destructive operations ({phrase!r}); "
+                    "it plans copies, syncs, aggregations and checks"
+                )
+            if words & RESTRICTING:
+                raise PlanningError(
+                    f"did not understand {phrase!r}, which would change what is loaded; write a filter as "
+                    "\"where <column> = 'value'\" (or >, <, is not) with a column of the table"
+                )
+
+    # --- tables and connections -----------------------------------------------------------------
+
+    def _sources(self, mentions: Mentions, target: TargetPhrase) -> list[TableRef]:
+        if not mentions.sources:
+            raise PlanningError(
+                "no source table: the request names none of the catalogs' tables "
+                f"({self.reader.known_tables()}); the planner does not guess a table"
+            )
+        sources: list[TableRef] = []
+        for word, candidates in zip(mentions.source_words, mentions.sources, strict=True):
+            chosen = self._choose(word, candidates, mentions, target)
+            if chosen.label not in {s.label for s in sources}:
+                sources.append(chosen)
+        for ref in sources:
+            self.note(f"source table: {ref.label}")
+        return sources
+
+    def _choose(
+        self, word: str, candidates: list[TableRef], mentions: Mentions, target: TargetPhrase
+    ) -> TableRef:
+        narrowed = candidates
+        if mentions.from_conns:
+            narrowed = [c for c in narrowed if c.conn_id in mentions.from_conns] or narrowed
+        target_conn = target.conn_id or next(iter(mentions.other_conns), None)
+        if len(narrowed) > 1 and target_conn:
+            narrowed = [c for c in narrowed if c.conn_id != target_conn] or narrowed
+        if len(narrowed) > 1:
+            names = ", ".join(c.label for c in narrowed)
+            raise PlanningError(
+                f"{word!r} is ambiguous: it could be {names}; name it with its connection or schema "
+                "(e.g. 'from <connection>' or '<schema>.<table>')"
+            )
+        return narrowed[0]
+
+    def _target_catalog(
+        self, sources: list[TableRef], mentions: Mentions, target: TargetPhrase
+    ) -> SchemaCatalog:
+        by_id = {c.conn_id: c for c in self.catalogs}
+        source_conns = {s.conn_id for s in sources}
+        if target.conn_id:
+            self.note(f"target connection: {target.conn_id}")
+            return by_id[target.conn_id]
+        if target.existing:
+            conns = sorted({r.conn_id for r in target.existing})
+            if len(conns) > 1:
+                raise PlanningError(
+                    f"target table {target.table!r} is in several connections: {', '.join(conns)}"
+                )
+            self.note(f"target connection: {conns[0]} (it holds {target.table})")
+            return by_id[conns[0]]
+        named = [c for c in mentions.other_conns if c not in source_conns]
+        if len(named) > 1:
+            raise PlanningError(f"several target connections are named: {', '.join(named)}")
+        if named:
+            self.note(f"target connection: {named[0]}")
+            return by_id[named[0]]
+        others = [c for c in self.catalogs if c.conn_id not in source_conns]
+        if len(others) == 1:
+            self.note(f"target connection: {others[0].conn_id} (the only other connection given)")
+            return others[0]
+        if not others and len(source_conns) == 1:
+            (only,) = source_conns
+            self.note(f"target connection: {only} (the only connection given)")
+            return by_id[only]
+        candidates = others or self.catalogs
+        raise PlanningError(
+            "which connection is the target? name one of: " + ", ".join(c.conn_id for c in candidates)
+        )
+
+    def _target_name(self, target: TargetPhrase, catalog: SchemaCatalog, default: str, several: bool) -> str:
+        if target.table:
+            if several:
+                raise PlanningError(f"one target table ({target.table}) is named for several source tables")
+            return target.table
+        return f"{catalog.default_schema}.{default}" if catalog.default_schema else default
+
+    # --- columns, keys, mode --------------------------------------------------------------------
+
+    def _key_words(self, table: Table) -> tuple[list[str], bool] | None:
+        """`by <col>`, `on <col>`, `keyed by <col>`: the words, and whether "key" was said outright."""
+        for match in list(self.req.finditer(KEY_PHRASE)):
+            words = [w for w in re.split(r"\s*(?:,|\band\b)\s*", match.group("cols")) if w]
+            explicit = bool(match.group("explicit") or match.group("as_key"))
+            if explicit or all(resolve_column(table, w) for w in words):
+                self.req.claim(*match.span())
+                return words, explicit
+        return None
+
+    @staticmethod
+    def _column(table: Table, word: str, what: str, label: str) -> Column:
+        column = resolve_column(table, word)
+        if column is None:
+            names = ", ".join(c.name for c in table.columns)
+            raise PlanningError(f"{what} {word!r} is not a column of {label} (columns: {names})")
+        return column
+
+    def _conditions(self, ref: TableRef, filters: list[FilterPhrase]) -> list[Condition]:
+        """The filters on this table's columns (with several sources, each takes the ones it has)."""
+        conditions = []
+        for phrase in filters:
+            column = resolve_column(ref.table, phrase.column)
+            if column is None:
+                continue  # plan() has made sure that some source table has it
+            conditions.append(Condition(column, phrase.op, self._value(ref, column, phrase)))
+            self.note(f"filter on {ref.label}: {column.name} {phrase.words.split(' ', 1)[1]}")
+        return conditions
+
+    @staticmethod
+    def _value(ref: TableRef, column: Column, phrase: FilterPhrase) -> str | int | float | bool | None:
+        value = phrase.value
+        if value is None or phrase.quoted:
+            return value
+        if is_numeric(column, ref.catalog.dialect):
+            if isinstance(value, str):
+                raise PlanningError(
+                    f"filter {phrase.words!r}: {column.name} is numeric but {value!r} is not a number"
+                )
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false") and "bool" in column.type.lower():
+            return value.lower() == "true"
+        return str(value)
+
+    def _mode(self, words: ModeWords, has_key: bool) -> TransferMode:
+        said = words.said
+        if len(said) > 1 and set(said) != {"incremental", "upsert"}:
+            raise PlanningError(f"the request asks for conflicting load modes: {' and '.join(said)}")
+        if words.incremental:
+            return TransferMode.INCREMENTAL
+        if words.upsert or (has_key and not said):
+            return TransferMode.UPSERT
+        if words.append:
+            return TransferMode.APPEND
+        return TransferMode.REPLACE
+
+    def _watermark(self, ref: TableRef, words: ModeWords, key_words: list[str]) -> Column:
+        if words.watermark:
+            return self._column(ref.table, words.watermark, "watermark", ref.label)
+        candidates = [resolve_column(ref.table, w) for w in key_words]
+        if len(candidates) == 1 and candidates[0] and is_temporal(candidates[0], ref.catalog.dialect):
+            return candidates[0]
+        column = pick_time_column(ref.table, ref.catalog.dialect, WATERMARK_NAMES)
+        if column is None and len(ref.table.primary_key) == 1:
+            pk = ref.table.column(ref.table.primary_key[0])
+            if pk is not None and is_numeric(pk, ref.catalog.dialect):
+                column = pk  # an integer surrogate key only grows: new rows are the higher ids
+        if column is None:
+            raise PlanningError(
+                f"new rows of {ref.label} cannot be told apart: it has no timestamp column such as "
+                "updated_at; name one with 'using <column> as watermark'"
+            )
+        return column
+
+    def _copy_load(self, ref: TableRef, reading: _Reading, *, several: bool) -> _Load:
+        table, words, key_phrase = ref.table, reading.mode, reading.key
+        filters, target, target_catalog = reading.filters, reading.target, reading.target_catalog
+        key_words = key_phrase[0] if key_phrase else []
+        mode = self._mode(words, bool(key_phrase))
+        key: list[str] = []
+        watermark: str | None = None
+        if mode is TransferMode.INCREMENTAL:
+            watermark_column = self._watermark(ref, words, key_words)
+            watermark = watermark_column.name
+            if key_words and [w.lower() for w in key_words] != [watermark.lower()]:
+                key = [self._column(table, w, "key column", ref.label).name for w in key_words]
+            else:
+                key = list(table.primary_key)
+        elif mode is TransferMode.UPSERT:
+            key = [self._column(table, w, "key column", ref.label).name for w in key_words] or list(
+                table.primary_key
+            )
+            if not key:
+                raise PlanningError(
+                    f"an upsert needs a key and {ref.label} has no primary key; say 'by <column>'"
+                )
+        self._note_mode(mode, key, watermark, defaulted=not (key_phrase or words.said))
+
+        conditions = self._conditions(ref, filters)
+        name = self._target_name(target, target_catalog, table.name, several)
+        if target_catalog.conn_id == ref.conn_id and target_catalog.find_table(name) == table:
+            raise PlanningError(
+                f"source and target are the same table ({ref.label}); name a target, "
+                "e.g. 'into <new_table>' or 'to <connection>'"
+            )
+        columns = []
+        for column in table.columns:
+            kind, note = storage_type(column, ref.catalog.dialect)
+            if note:
+                self.note(note)
+            columns.append(OutputColumn(column.name, kind, column.nullable))
+        ddl_key = key or ([] if mode is TransferMode.APPEND else list(table.primary_key))
+        return _Load(
+            source=ref,
+            target_conn=target_catalog,
+            target_table=name,
+            existing_target=target_catalog.find_table(name),
+            columns=columns,
+            mode=mode,
+            key=key,
+            watermark=watermark,
+            sql=select_sql(ref, conditions) if conditions else None,
+            ddl_key=ddl_key,
+        )
+
+    def _note_mode(
+        self, mode: TransferMode, key: list[str], watermark: str | None, *, defaulted: bool
+    ) -> None:
+        if mode is TransferMode.INCREMENTAL:
+            by_key = f", upserting by {', '.join(key)}" if key else ", appending"
+            self.note(f"load mode: incremental, new rows by {watermark}{by_key}")
+        elif mode is TransferMode.UPSERT:
+            self.note(f"load mode: upsert by {', '.join(key)}")
+        elif mode is TransferMode.APPEND:
+            self.note("load mode: append")
+        elif defaulted:
+            self.note("load mode: none named, so a full copy (replace) on every run")
+        else:
+            self.note("load mode: replace (full copy)")
+
+    def _aggregate_load(self, sources: list[TableRef], phrase: AggregationPhrase, reading: _Reading) -> _Load:
+        words, key_phrase, filters = reading.mode, reading.key, reading.filters
+        target, target_catalog = reading.target, reading.target_catalog
+        if len(sources) > 1:
+            raise PlanningError(
+                "an aggregation reads one table; the request names " + ", ".join(s.label for s in sources)
+            )
+        ref = sources[0]
+        table, dialect = ref.table, ref.catalog.dialect
+        measure: Column | None = None
+        if phrase.function == "count" and phrase.measure.lower() in name_forms(table.name):
+            alias = f"{singular(table.name.lower())}_count"
+        else:
+            measure = self._column(table, phrase.measure, "measure", ref.label)
+            if phrase.function in ("sum", "avg") and not is_numeric(measure, dialect):
+                raise PlanningError(
+                    f"cannot take the {phrase.function} of {measure.name}: "
+                    f"its type {measure.type} is not numeric"
+                )
+            prefix = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "count": "count"}[
+                phrase.function
+            ]
+            alias = f"{measure.name}_count" if phrase.function == "count" else f"{prefix}_{measure.name}"
+        groups = [self._column(table, w, "group column", ref.label) for w in phrase.groups]
+        time_column = None
+        if phrase.grain:
+            time_column = pick_time_column(table, dialect, EVENT_TIME_NAMES)
+            if time_column is None:
+                raise PlanningError(f"{ref.label} has no date or timestamp column to group by {phrase.grain}")
+        aggregation = Aggregation(phrase.function, measure, alias, groups, phrase.grain, time_column)
+        conditions = self._conditions(ref, filters)
+        key = [c.name for c in groups] + ([phrase.grain] if phrase.grain else [])
+
+        per = "".join(f" per {c.name}" for c in groups) + (
+            f" per {phrase.grain} of {time_column.name}" if phrase.grain and time_column else ""
+        )
+        measured = f"{phrase.function.upper()}({measure.name if measure else '*'})"
+        self.note(f"aggregation: {measured} as {alias}{per}")
+        if key_phrase is not None:
+            raise PlanningError(
+                f"an aggregation's key is its groups ({', '.join(key)}); 'by {key_phrase[0][0]}' is not one"
+            )
+        upsert = (words.upsert or words.incremental) and bool(key)
+        mode = TransferMode.UPSERT if upsert else TransferMode.REPLACE
+        if upsert:
+            self._note_mode(mode, key, None, defaulted=False)
+        else:
+            default = "" if words.replace else "none named, so "
+            self.note(f"load mode: {default}the aggregate is recomputed in full (replace) on every run")
+
+        grain_word = _GRAIN_ADJECTIVES[phrase.grain] + "_" if phrase.grain else ""
+        group_words = "_and_".join(w.lower() for w in phrase.groups)
+        default = f"{grain_word}{alias}" + (f"_per_{group_words}" if group_words else "")
+        name = self._target_name(target, target_catalog, default, several=False)
+        return _Load(
+            source=ref,
+            target_conn=target_catalog,
+            target_table=name,
+            existing_target=target_catalog.find_table(name),
+            columns=aggregate_columns(aggregation, dialect),
+            mode=mode,
+            key=key if upsert else [],
+            watermark=None,
+            sql=aggregate_sql(ref, aggregation, conditions),
+            ddl_key=key,
+            aggregated=True,
+        )
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def _steps(self, load: _Load, checks: list[CheckPhrase], placed: set[int]) -> list[dict[str, Any]]:
+        short = _identifier(load.target_table.split(".")[-1], 80)
+        target = load.target_conn
+        steps: list[dict[str, Any]] = []
+        depends: list[str] = []
+        if load.existing_target is None:
+            ddl = create_table_sql(load.target_table, load.columns, load.ddl_key, target.dialect)
+            steps.append(
+                {
+                    "id": f"create_{short}",
+                    "kind": "sql",
+                    "conn_id": target.conn_id,
+                    "sql": ddl,
+                    "description": f"Create {load.target_table} on {target.conn_id} if it does not exist.",
+                }
+            )
+            depends = [f"create_{short}"]
+            self.note(f"target table: {target.conn_id}:{load.target_table} (created: it does not exist yet)")
+        else:
+            self.note(f"target table: {target.conn_id}:{load.target_table} (exists)")
+
+        source: dict[str, Any] = {"conn_id": load.source.conn_id}
+        if load.sql is None:
+            source["table"] = load.source.name
+        else:
+            source["sql"] = load.sql
+        transfer: dict[str, Any] = {
+            "id": f"load_{short}",
+            "kind": "transfer",
+            "description": _load_words(load) + ".",
+            "depends_on": depends,
+            "source": source,
+            "target": {"conn_id": target.conn_id, "table": load.target_table},
+            "mode": load.mode.value,
+            "key": load.key,
+        }
+        if load.watermark:
+            transfer["watermark"] = load.watermark
+        steps.append(transfer)
+
+        quality = self._checks(load, checks, placed)
+        if quality:
+            steps.append(
+                {
+                    "id": f"check_{short}",
+                    "kind": "quality_check",
+                    "description": f"Quality checks on {target.conn_id}:{load.target_table} after the load.",
+                    "depends_on": [f"load_{short}"],
+                    "conn_id": target.conn_id,
+                    "table": load.target_table,
+                    "checks": quality,
+                }
+            )
+        return steps
+
+    def _checks(self, load: _Load, phrases: list[CheckPhrase], placed: set[int]) -> list[dict[str, Any]]:
+        """The checks that apply to this load's target; adds the indexes of the phrases it placed."""
+        columns = (
+            load.existing_target.columns
+            if load.existing_target
+            else [Column(name=c.name, type=c.type.sql()) for c in load.columns]
+        )
+        table = Table(name=load.target_table.split(".")[-1], columns=columns)
+        label = f"{load.target_conn.conn_id}:{load.target_table}"
+        table_words = _TABLE_WORDS | name_forms(load.source.table.name) | name_forms(table.name)
+        checks: list[dict[str, Any]] = []
+        row_count: dict[str, Any] = {}
+        change: dict[str, Any] = {}
+        for index, phrase in enumerate(phrases):
+            if phrase.kind in ("row_count", "row_count_change") or (
+                phrase.kind == "not_null" and phrase.column in table_words
+            ):
+                placed.add(index)
+            if phrase.kind == "row_count" or (phrase.kind == "not_null" and phrase.column in table_words):
+                row_count.setdefault("check", "row_count")
+                row_count["min"] = phrase.minimum if phrase.minimum is not None else row_count.get("min", 1)
+                if phrase.maximum is not None:
+                    row_count["max"] = phrase.maximum
+            elif phrase.kind == "row_count_change":
+                change.setdefault("check", "row_count_change")
+                if phrase.max_drop_pct is not None:
+                    change["max_drop_pct"] = phrase.max_drop_pct
+                if phrase.max_growth_pct is not None:
+                    change["max_growth_pct"] = phrase.max_growth_pct
+            else:
+                assert phrase.column is not None  # column checks always carry their word
+                column = resolve_column(table, phrase.column)
+                if column is None:
+                    continue
+                placed.add(index)
+                check: dict[str, Any] = {"column": column.name, "check": phrase.kind}
+                if phrase.kind == "min" and phrase.bound:
+                    check["bounds"] = {phrase.bound[0]: phrase.bound[1]}
+                checks.append(check)
+                self.note(f"check on {label}: {column.name} {_check_words(check)}")
+        if row_count:
+            row_count.setdefault("min", 1)
+            checks.append(row_count)
+            bounds = f"at least {row_count['min']}" + (
+                f", at most {row_count['max']}" if "max" in row_count else ""
+            )
+            self.note(f"check on {label}: row count {bounds}")
+        if change:
+            checks.append(change)
+            parts = [
+                f"{k.removeprefix('max_').removesuffix('_pct')} at most {v}%"
+                for k, v in change.items()
+                if k != "check"
+            ]
+            self.note(f"check on {label}: row count change ({', '.join(parts)})")
+        return checks
+
+    # --- naming ---------------------------------------------------------------------------------
+
+    def _dag_id(self, loads: list[_Load], aggregated: bool) -> str:
+        first = loads[0]
+        if aggregated:
+            return _identifier(first.target_table.split(".")[-1], 200)
+        sources = "_".join(load.source.table.name for load in loads)
+        if first.target_conn.conn_id != first.source.conn_id:
+            return _identifier(f"{sources}_to_{first.target_conn.conn_id}", 200)
+        return _identifier(f"{sources}_to_{first.target_table.split('.')[-1]}", 200)
+
+    @staticmethod
+    def _description(loads: list[_Load], schedule: str | None) -> str:
+        parts = [_load_words(load) for load in loads]
+        when = schedule or "when triggered"
+        return f"{'; '.join(parts)}; runs {when}. Planned offline (no model)."[:2000]
+
+
+def _load_words(load: _Load) -> str:
+    """`Incremental load (new rows by updated_at) of shop:public.orders into warehouse:public.orders`."""
+    how = {
+        TransferMode.INCREMENTAL: f"Incremental load (new rows by {load.watermark}) of",
+        TransferMode.UPSERT: f"Upsert by {', '.join(load.key)} of",
+        TransferMode.APPEND: "Append of",
+        TransferMode.REPLACE: "Full copy of",
+    }[load.mode]
+    if load.aggregated:
+        how = (
+            "Aggregate, recomputed in full, of"
+            if load.mode is TransferMode.REPLACE
+            else f"Aggregate ({how.lower()})"
+        )
+    return f"{how} {load.source.label} into {load.target_conn.conn_id}:{load.target_table}"
+
+
+def _check_words(check: dict[str, Any]) -> str:
+    if check["check"] == "min":
+        ((bound, value),) = check["bounds"].items()
+        return f"minimum {'>' if bound == 'greater_than' else '>='} {value:g}"
+    return {"unique": "unique", "not_null": "not null"}[check["check"]]
+
+
+def _identifier(text: str, length: int) -> str:
+    """A name fit for a dag_id or step id: lower-case letters, digits, underscores, a letter first."""
+    cleaned = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = f"t_{cleaned}"
+    return cleaned[:length].rstrip("_")

@@ -1,0 +1,241 @@
+"""The SQL the offline planner writes, built as sqlglot trees and printed in each side's dialect.
+
+Building trees (rather than formatting strings) keeps identifiers quoted where they need it and
+values as literals: no word of the request or of a catalog becomes SQL text of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from airflow_ai_etl.agents.offline.names import TableRef, data_type
+from airflow_ai_etl.catalog.models import Column
+
+_T = exp.DataType.Type
+_SIMPLE_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_SQLITE_GRAIN_FORMATS = {"hour": "%Y-%m-%d %H:00:00", "month": "%Y-%m-01", "year": "%Y-01-01"}
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """A column of a table the planner may have to create."""
+
+    name: str
+    type: exp.DataType
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: Column
+    op: str  # = != > >= < <=
+    value: str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    function: Literal["sum", "avg", "count", "min", "max"]
+    measure: Column | None  # None: COUNT(*)
+    alias: str
+    groups: Sequence[Column]
+    grain: str | None
+    time_column: Column | None
+
+
+def _dialect(name: str) -> str | None:
+    return name or None
+
+
+@lru_cache(maxsize=4096)
+def _needs_quotes(name: str, dialect: str) -> bool:
+    """Quote a name unless it reads back as itself unquoted: lower case and no keyword here."""
+    if not _SIMPLE_NAME.fullmatch(name):
+        return True  # upper case folds (or not) differently per system; spaces and symbols need quotes
+    try:
+        parsed = sqlglot.parse_one(f"SELECT {name} FROM t", read=_dialect(dialect))
+    except (ParseError, TokenError):
+        return True
+    selected = (
+        parsed.expressions[0] if isinstance(parsed, exp.Select) and len(parsed.expressions) == 1 else None
+    )
+    return not (isinstance(selected, exp.Column) and selected.name == name and not selected.table)
+
+
+def _ident(name: str, dialect: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=_needs_quotes(name, dialect))
+
+
+def _table(parts: Sequence[str], dialect: str) -> exp.Table:
+    """A table from `[catalog.][schema.]table` parts."""
+    *qualifiers, name = parts
+    db = _ident(qualifiers[-1], dialect) if qualifiers else None
+    catalog = _ident(qualifiers[-2], dialect) if len(qualifiers) > 1 else None
+    return exp.Table(this=_ident(name, dialect), db=db, catalog=catalog)
+
+
+def _source_table(ref: TableRef) -> exp.Table:
+    parts = [ref.table.schema_name, ref.table.name] if ref.table.schema_name else [ref.table.name]
+    return _table(parts, ref.catalog.dialect)
+
+
+def _column(column: Column, dialect: str) -> exp.Column:
+    return _column_named(column.name, dialect)
+
+
+def _column_named(name: str, dialect: str) -> exp.Column:
+    return exp.Column(this=_ident(name, dialect))
+
+
+def _literal(value: str | int | float | bool) -> exp.Expr:
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(value)
+
+
+def _predicate(condition: Condition, dialect: str) -> exp.Expr:
+    column = _column(condition.column, dialect)
+    if condition.value is None:
+        is_null = exp.Is(this=column, expression=exp.Null())
+        return exp.Not(this=is_null) if condition.op == "!=" else is_null
+    value = _literal(condition.value)
+    builders = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+    return builders[condition.op](this=column, expression=value)
+
+
+def select_sql(ref: TableRef, conditions: Sequence[Condition]) -> str:
+    """SELECT <every column> FROM <table> WHERE <conditions>, in the table's dialect."""
+    dialect = ref.catalog.dialect
+    query = exp.select(*(_column(c, dialect) for c in ref.table.columns)).from_(_source_table(ref))
+    for condition in conditions:
+        query = query.where(_predicate(condition, dialect))
+    return query.sql(dialect=_dialect(ref.catalog.dialect), pretty=True)
+
+
+def _grain_expression(column: Column, grain: str, dialect: str) -> exp.Expr:
+    if grain == "day":
+        return exp.cast(_column(column, dialect), exp.DataType.build("DATE"))
+    if dialect == "sqlite":
+        if grain == "week":  # the Monday of the row's week
+            return exp.func(
+                "DATE",
+                _column(column, dialect),
+                exp.Literal.string("weekday 0"),
+                exp.Literal.string("-6 days"),
+            )
+        return exp.func(
+            "STRFTIME", exp.Literal.string(_SQLITE_GRAIN_FORMATS[grain]), _column(column, dialect)
+        )
+    return exp.TimestampTrunc(this=_column(column, dialect), unit=exp.var(grain.upper()))
+
+
+def _metric_expression(aggregation: Aggregation, dialect: str) -> exp.Expr:
+    argument: exp.Expr = _column(aggregation.measure, dialect) if aggregation.measure else exp.Star()
+    functions = {"sum": exp.Sum, "avg": exp.Avg, "count": exp.Count, "min": exp.Min, "max": exp.Max}
+    return functions[aggregation.function](this=argument)
+
+
+def aggregate_sql(ref: TableRef, aggregation: Aggregation, conditions: Sequence[Condition]) -> str:
+    """SELECT <groups>, <time bucket>, <metric> FROM <table> WHERE ... GROUP BY <groups>, <bucket>."""
+    dialect = ref.catalog.dialect
+    keys: list[exp.Expr] = [_column(c, dialect) for c in aggregation.groups]
+    selected: list[exp.Expr] = list(keys)
+    if aggregation.grain and aggregation.time_column:
+        bucket = _grain_expression(aggregation.time_column, aggregation.grain, dialect)
+        keys.append(bucket)
+        selected.append(exp.alias_(bucket.copy(), _ident(aggregation.grain, dialect)))
+    selected.append(exp.alias_(_metric_expression(aggregation, dialect), _ident(aggregation.alias, dialect)))
+    query = exp.select(*selected).from_(_source_table(ref))
+    for condition in conditions:
+        query = query.where(_predicate(condition, dialect))
+    if keys:
+        query = query.group_by(*keys)
+    return query.sql(dialect=_dialect(dialect), pretty=True)
+
+
+def storage_type(column: Column, dialect: str) -> tuple[exp.DataType, str | None]:
+    """The column's type to create a copy of it with, and a note when it had to be changed."""
+    source = data_type(column, dialect)
+    if dialect == "sqlite" and source.is_type(_T.DECIMAL):
+        # SQLite's NUMERIC affinity stores fractions as REAL: what arrives is a float.
+        return exp.DataType.build("DOUBLE"), None
+    if source.this == _T.USERDEFINED:
+        note = f"column {column.name}: type {column.type!r} is not portable, created as text"
+        return exp.DataType.build("TEXT"), note
+    return source, None
+
+
+def aggregate_columns(aggregation: Aggregation, dialect: str) -> list[OutputColumn]:
+    """The columns an aggregation query returns, typed so that the totals fit."""
+    columns = [OutputColumn(c.name, storage_type(c, dialect)[0], nullable=False) for c in aggregation.groups]
+    if aggregation.grain and aggregation.time_column:
+        bucket_type = (
+            exp.DataType.build("DATE")
+            if aggregation.grain == "day"
+            else storage_type(aggregation.time_column, dialect)[0]
+        )
+        columns.append(OutputColumn(aggregation.grain, bucket_type, nullable=False))
+    measure = aggregation.measure
+    if aggregation.function == "count" or measure is None:
+        metric = exp.DataType.build("BIGINT")
+    elif aggregation.function == "avg":
+        metric = exp.DataType.build("DOUBLE")
+    elif aggregation.function == "sum":
+        metric = _sum_type(measure, dialect)
+    else:
+        metric = storage_type(measure, dialect)[0]
+    columns.append(OutputColumn(aggregation.alias, metric))
+    return columns
+
+
+def _sum_type(measure: Column, dialect: str) -> exp.DataType:
+    source = storage_type(measure, dialect)[0]
+    if source.is_type(*exp.DataType.INTEGER_TYPES):
+        return exp.DataType.build("BIGINT")
+    if source.is_type(*exp.DataType.REAL_TYPES) and not source.is_type(_T.DECIMAL):
+        return exp.DataType.build("DOUBLE")
+    params = source.expressions
+    scale = params[1].name if len(params) == 2 else "2"
+    return exp.DataType.build(f"DECIMAL(38, {scale})")
+
+
+def create_table_sql(name: str, columns: Sequence[OutputColumn], key: Sequence[str], dialect: str) -> str:
+    """CREATE TABLE IF NOT EXISTS in the target's dialect, key columns NOT NULL and the primary key."""
+    table = _table(name.split("."), dialect)
+    keys = {k.lower() for k in key}
+    definitions: list[exp.Expr] = []
+    for column in columns:
+        not_null = not column.nullable or column.name.lower() in keys
+        kind = column.type.copy()
+        constraints = []
+        if not_null:
+            kind.set("nullable", False)
+            constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+        definitions.append(
+            exp.ColumnDef(this=_ident(column.name, dialect), kind=kind, constraints=constraints)
+        )
+    properties = None
+    if dialect == "clickhouse":
+        # ClickHouse needs an engine and a sorting key; the primary key is the sorting key.
+        order = exp.Tuple(expressions=[_column_named(k, dialect) for k in key]) if key else exp.func("tuple")
+        properties = exp.Properties(
+            expressions=[
+                exp.EngineProperty(this=exp.var("MergeTree")),
+                exp.Order(expressions=[exp.Ordered(this=order)]),
+            ]
+        )
+    elif key:
+        definitions.append(exp.PrimaryKey(expressions=[_ident(k, dialect) for k in key]))
+    create = exp.Create(
+        this=exp.Schema(this=table, expressions=definitions), kind="TABLE", exists=True, properties=properties
+    )
+    return create.sql(dialect=_dialect(dialect), pretty=True)
