@@ -1,0 +1,34 @@
+"""Read-only, time- and row-limited tools the agents call to ground their work in the real schemas."""
+
+from airflow_ai_etl.agents.tools.catalog_tools import (
+    check_spec,
+    find_join_path,
+    get_table_schema,
+    list_connections,
+    list_tables,
+)
+from airflow_ai_etl.agents.tools.context import HookGetter, ToolContext, ToolError, airflow_hook
+from airflow_ai_etl.agents.tools.database_tools import column_profile, explain_sql, sample_rows
+from airflow_ai_etl.agents.tools.registry import TOOLS, agent_tools
+from airflow_ai_etl.agents.tools.result import ToolResult
+from airflow_ai_etl.agents.tools.sql_tools import transpile_sql, validate_sql
+
+__all__ = [
+    "TOOLS",
+    "HookGetter",
+    "ToolContext",
+    "ToolError",
+    "ToolResult",
+    "agent_tools",
+    "airflow_hook",
+    "check_spec",
+    "column_profile",
+    "explain_sql",
+    "find_join_path",
+    "get_table_schema",
+    "list_connections",
+    "list_tables",
+    "sample_rows",
+    "transpile_sql",
+    "validate_sql",
+]
