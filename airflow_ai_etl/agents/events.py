@@ -1,0 +1,71 @@
+"""What a generation run reports while it works and when it ends: events, usage and the result.
+
+All plain Pydantic models, JSON-serialisable, so that a draft can store them, the UI can stream
+them, and a test can assert on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.validation.report import Report
+
+Level = Literal["info", "warning", "error"]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Event(BaseModel):
+    """One step of a generation run: which agent did what, how long it took, what it cost in tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: str
+    message: str
+    duration_ms: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    at: dt.datetime = Field(default_factory=_now)
+    level: Level = "info"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+EventCallback = Callable[[Event], None]
+
+
+class AgentUsage(BaseModel):
+    """Model usage of one agent over a whole run; `cost_usd` is None when the price is not known."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+
+class GenerationResult(BaseModel):
+    """The outcome of turning one request into a pipeline, successful or not.
+
+    A failed result still carries everything gathered so far (the last spec, its report, the
+    events), so a person can see how far it got and why it stopped.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool
+    spec: PipelineSpec | None = None
+    report: Report = Field(default_factory=Report)
+    source: str | None = None
+    events: list[Event] = Field(default_factory=list)
+    usage: list[AgentUsage] = Field(default_factory=list)
+    reason: str | None = None
+    rounds: int = 0

@@ -1,0 +1,237 @@
+"""Which model each agent talks to, and how one agent call is made, timed and accounted for.
+
+Models come from Airflow connections through common-ai's `PydanticAIHook` (connection type
+`pydanticai`: OpenAI, Anthropic, any OpenAI-compatible server through the connection's host, and
+the hook's fallback chains). We write no HTTP client of our own.
+
+Which connection and model an agent uses is read from the `[ai_etl]` config section, per call
+overrides winning:
+
+    per-call override  >  [ai_etl] <agent>_llm_conn_id / <agent>_model  >  [ai_etl] llm_conn_id / model
+
+A model left unset means "the one in the connection's extra". Limits (`llm_timeout` seconds per
+request, `llm_max_retries` HTTP retries for 429/5xx/time-outs, `llm_output_retries` re-asks after
+invalid output) are read from the same section.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.sdk import conf
+from pydantic_ai import Agent, Tool
+from pydantic_ai.exceptions import AgentRunError, ModelAPIError
+from pydantic_ai.models import Model
+from pydantic_ai.models.wrapper import WrapperModel
+from pydantic_ai.settings import ModelSettings, merge_model_settings
+from pydantic_ai.usage import RunUsage
+
+from airflow_ai_etl.agents.events import AgentUsage
+
+if TYPE_CHECKING:
+    from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
+
+CONFIG_SECTION = "ai_etl"
+
+OutputT = TypeVar("OutputT")
+
+
+class LLMUnavailable(RuntimeError):
+    """A model cannot be used: the connection is missing or does not resolve to a model."""
+
+
+@dataclass(frozen=True)
+class LLMChoice:
+    """A connection and (optionally) a model id such as 'openai:gpt-5'; None means 'not chosen here'."""
+
+    conn_id: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """Bounds on one agent call, so that a slow or failing model costs a known, small amount of time."""
+
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    output_retries: int = 2
+
+    def model_settings(self) -> ModelSettings:
+        return ModelSettings(timeout=self.timeout_s, max_retries=self.max_retries)
+
+
+def _config(key: str) -> str | None:
+    value = conf.get(CONFIG_SECTION, key, fallback=None)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def choice_from_config(agent: str, override: LLMChoice | None = None) -> LLMChoice:
+    """The connection and model for `agent`: the override, then the agent's own keys, then the defaults."""
+    override = override or LLMChoice()
+    return LLMChoice(
+        conn_id=override.conn_id or _config(f"{agent}_llm_conn_id") or _config("llm_conn_id"),
+        model=override.model or _config(f"{agent}_model") or _config("model"),
+    )
+
+
+def limits_from_config() -> CallLimits:
+    default = CallLimits()
+    return CallLimits(
+        timeout_s=conf.getfloat(CONFIG_SECTION, "llm_timeout", fallback=default.timeout_s),
+        max_retries=conf.getint(CONFIG_SECTION, "llm_max_retries", fallback=default.max_retries),
+        output_retries=conf.getint(CONFIG_SECTION, "llm_output_retries", fallback=default.output_retries),
+    )
+
+
+class LimitedModel(WrapperModel):
+    """A model whose requests carry our limits by default, also inside agents built by others
+    (the schema analyst builds its own): an unbounded default time-out would let a dead service
+    hang the whole run."""
+
+    def __init__(self, wrapped: Model, limits: CallLimits) -> None:
+        super().__init__(wrapped)
+        self.limits = limits
+
+    @property
+    def settings(self) -> ModelSettings | None:
+        return merge_model_settings(self.wrapped.settings, self.limits.model_settings())
+
+
+@dataclass
+class LLM:
+    """A resolved model for one agent, and where it came from (for events and usage records)."""
+
+    agent: str
+    model: Model
+    limits: CallLimits = field(default_factory=CallLimits)
+    conn_id: str | None = None
+    hook: PydanticAIHook | None = None  # set when built from a connection: it masks secrets in tool output
+
+    @classmethod
+    def from_model(cls, agent: str, model: Model, limits: CallLimits | None = None) -> LLM:
+        """An LLM around a ready pydantic-ai model (FunctionModel in tests, or a caller's own)."""
+        return cls(agent=agent, model=model, limits=limits or CallLimits())
+
+    @property
+    def limited_model(self) -> Model:
+        """The model with this LLM's limits as its default settings, for agents built elsewhere."""
+        return LimitedModel(self.model, self.limits)
+
+    @property
+    def label(self) -> str:
+        where = f" via connection '{self.conn_id}'" if self.conn_id else ""
+        return f"{self.model.system}:{self.model.model_name}{where}"
+
+    def create_agent(
+        self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]] = ()
+    ) -> Agent[None, OutputT]:
+        kwargs: dict[str, Any] = {
+            "output_type": output_type,
+            "instructions": instructions,
+            "tools": list(tools),
+            "retries": {"tools": self.limits.output_retries, "output": self.limits.output_retries},
+            "model_settings": self.limits.model_settings(),
+        }
+        agent: Agent[None, OutputT]
+        agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
+        return agent
+
+
+def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits | None = None) -> LLM | None:
+    """The model `agent` should use, or None when no connection is configured for it.
+
+    Raises LLMUnavailable when a connection is configured but cannot give a model (missing
+    connection, wrong type, no model set): the message says what to fix.
+    """
+    from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
+
+    choice = choice_from_config(agent, override)
+    if choice.conn_id is None:
+        return None
+    hook_params = {"model_id": choice.model} if choice.model else None
+    try:
+        hook = PydanticAIHook.get_hook(choice.conn_id, hook_params=hook_params)
+        model = hook.get_conn()
+    except Exception as exc:  # AirflowNotFoundException, ValueError, UserError: all "fix your config"
+        raise LLMUnavailable(f"LLM connection '{choice.conn_id}' for the {agent}: {exc}") from exc
+    return LLM(
+        agent=agent, model=model, limits=limits or limits_from_config(), conn_id=choice.conn_id, hook=hook
+    )
+
+
+def load_prompt(name: str) -> str:
+    """The instructions of one agent, shipped as package data (agents/prompts/<name>.md)."""
+    return (files("airflow_ai_etl") / "agents" / "prompts" / f"{name}.md").read_text(encoding="utf-8")
+
+
+def is_model_down(exc: BaseException) -> bool:
+    """Whether an error means the model service could not answer (as opposed to answered badly).
+
+    HTTP errors, 429s, time-outs and refused connections surface as ModelAPIError once the SDK's
+    own retries are spent; a fallback chain that failed throughout raises a group of them.
+    """
+    if isinstance(exc, ModelAPIError):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_model_down(e) for e in exc.exceptions)
+    return False
+
+
+#: What an agent call can end with besides an answer: the model was down or misbehaved beyond repair.
+MODEL_ERRORS: tuple[type[BaseException], ...] = (AgentRunError, BaseExceptionGroup)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line reason for an event or a failed result (never a traceback)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(describe_error(e) for e in exc.exceptions)
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@dataclass
+class AgentCall:
+    """Time and tokens of one agent call, filled in even when the call fails."""
+
+    usage: RunUsage = field(default_factory=RunUsage)
+    started: float = field(default_factory=time.perf_counter)
+    ended: float | None = None
+
+    @property
+    def duration_ms(self) -> float:
+        return ((self.ended or time.perf_counter()) - self.started) * 1000
+
+
+def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> OutputT:
+    """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens."""
+    try:
+        return agent.run_sync(prompt, usage=call.usage).output
+    finally:
+        call.ended = time.perf_counter()
+
+
+class UsageMeter:
+    """Token usage and cost per agent over a whole generation run."""
+
+    def __init__(self) -> None:
+        self._usage: dict[str, AgentUsage] = {}
+
+    def add(self, agent: str, usage: RunUsage) -> None:
+        if not usage.requests:
+            return
+        total = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
+        total.requests += usage.requests
+        total.input_tokens += usage.input_tokens
+        total.output_tokens += usage.output_tokens
+        # One unpriced call makes the agent's total unknown: a partial sum would understate it.
+        if usage.cost is None or total.cost_usd is None:
+            total.cost_usd = None
+        else:
+            total.cost_usd += float(usage.cost)
+
+    def summary(self) -> list[AgentUsage]:
+        return [u.model_copy() for u in self._usage.values()]

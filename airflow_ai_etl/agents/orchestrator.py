@@ -1,0 +1,447 @@
+"""The orchestrator: one request -> a validated, rendered pipeline, or a clean account of why not.
+
+    schema analyst -> planner -> sql expert -> qa validator -> reflector (<= N rounds) -> renderer
+
+Every step emits an Event (agent, message, duration, tokens) to the caller's callback, and model
+usage is counted per agent. Model trouble never escapes as an exception: the SDK retries 429s,
+5xx and time-outs, pydantic-ai re-asks after malformed or schema-violating output, the reflector
+routes validation findings back to the agent that owns them, and whatever still fails ends as a
+failed GenerationResult with the reason and everything gathered so far. Without a model (none
+configured, or the service down) the deterministic offline planner plans instead, and an event
+says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_ai import Tool
+
+from airflow_ai_etl.agents.events import Event, EventCallback, GenerationResult, Level
+from airflow_ai_etl.agents.llm import (
+    LLM,
+    MODEL_ERRORS,
+    AgentCall,
+    LLMChoice,
+    LLMUnavailable,
+    UsageMeter,
+    connect,
+    describe_error,
+    is_model_down,
+)
+from airflow_ai_etl.agents.planner import PlanTask, plan
+from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, RepairRequest
+from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
+from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.spec.models import DagId
+from airflow_ai_etl.validation.context import ValidationContext
+from airflow_ai_etl.validation.report import Finding, Report
+
+SCHEMA_ANALYST = "schema_analyst"
+PLANNER = "planner"
+SQL_EXPERT = "sql_expert"
+QA_VALIDATOR = "qa_validator"
+REFLECTOR = "reflector"
+RENDERER = "renderer"
+OFFLINE_PLANNER = "offline_planner"
+ORCHESTRATOR = "orchestrator"
+
+#: Agents that may call a model, each configurable on its own.
+LLM_AGENTS = (SCHEMA_ANALYST, PLANNER, SQL_EXPERT)
+
+#: PipelineSpec.request's own limit, checked up front so a long request is a clear user error.
+MAX_REQUEST_CHARS = 20_000
+
+_DAG_ID = TypeAdapter(DagId)
+
+
+@dataclass
+class _Run:
+    request: str
+    catalogs: Sequence[SchemaCatalog]
+    dag_id: str | None
+    today: dt.date
+    llm: LLMChoice | None
+    agent_llms: Mapping[str, LLMChoice | LLM]
+    tools: Sequence[Tool[Any]] | None
+    context: ValidationContext | None
+    max_rounds: int
+    dry_run: bool
+    on_event: EventCallback | None
+    events: list[Event] = field(default_factory=list)
+    meter: UsageMeter = field(default_factory=UsageMeter)
+    subset: list[SchemaCatalog] = field(default_factory=list)
+    spec: PipelineSpec | None = None
+    report: Report = field(default_factory=Report)
+    rounds: int = 0
+
+    # -- events and results -------------------------------------------------------------------
+
+    def emit(
+        self,
+        agent: str,
+        message: str,
+        *,
+        started: float | None = None,
+        call: AgentCall | None = None,
+        level: Level = "info",
+        **data: Any,
+    ) -> None:
+        duration_ms = call.duration_ms if call else (time.perf_counter() - started) * 1000 if started else 0.0
+        event = Event(
+            agent=agent,
+            message=message,
+            duration_ms=duration_ms,
+            input_tokens=call.usage.input_tokens if call else 0,
+            output_tokens=call.usage.output_tokens if call else 0,
+            level=level,
+            data=data,
+        )
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def result(self, *, source: str | None = None, reason: str | None = None) -> GenerationResult:
+        ok = source is not None
+        if not ok:
+            self.emit(ORCHESTRATOR, f"generation failed: {reason}", level="error")
+        return GenerationResult(
+            ok=ok,
+            spec=self.spec,
+            report=self.report,
+            source=source,
+            events=self.events,
+            usage=self.meter.summary(),
+            reason=reason,
+            rounds=self.rounds,
+        )
+
+    @contextmanager
+    def agent_call(self, agent: str) -> Iterator[AgentCall]:
+        """Time and count one model call; its usage is recorded even when it fails."""
+        call = AgentCall()
+        try:
+            yield call
+        finally:
+            self.meter.add(agent, call.usage)
+
+    # -- set-up -------------------------------------------------------------------------------
+
+    def input_problem(self) -> str | None:
+        """What is wrong with the caller's input (a user error, reported as the reason), if anything."""
+        if not self.request.strip():
+            return "the request is empty: describe the pipeline in a sentence or two"
+        if len(self.request) > MAX_REQUEST_CHARS:
+            return f"the request has {len(self.request)} characters; the limit is {MAX_REQUEST_CHARS}"
+        if self.dag_id is not None:
+            try:
+                _DAG_ID.validate_python(self.dag_id)
+            except ValidationError:
+                return (
+                    f"dag_id {self.dag_id!r} is not valid: use a letter, then letters, digits or underscores"
+                )
+        return None
+
+    def connect_llm(self, agent: str) -> tuple[LLM | None, str]:
+        """The agent's model, or None and the reason there is none."""
+        given = self.agent_llms.get(agent)
+        if isinstance(given, LLM):
+            return given, ""
+        wide = self.llm or LLMChoice()
+        override = (
+            LLMChoice(conn_id=given.conn_id or wide.conn_id, model=given.model or wide.model)
+            if given
+            else wide
+        )
+        try:
+            llm = connect(agent, override)
+        except LLMUnavailable as exc:
+            return None, str(exc)
+        return llm, "" if llm else "no LLM connection is configured ([ai_etl] llm_conn_id)"
+
+    # -- the agents -----------------------------------------------------------------------------
+
+    def select_schema(self) -> None:
+        from airflow_ai_etl.agents.schema_analyst import select_schema
+
+        llm, _ = self.connect_llm(SCHEMA_ANALYST)
+        started = time.perf_counter()
+        selection = select_schema(self.request, self.catalogs, model=llm.limited_model if llm else None)
+        self.subset = selection.subset()
+        tables = {c.conn_id: [t.qualified_name for t in c.tables] for c in self.subset}
+        count = sum(len(names) for names in tables.values())
+        self.emit(
+            SCHEMA_ANALYST,
+            f"chose {count} table(s) for the request",
+            started=started,
+            tables=tables,
+            refined_by_model=selection.refined_by_model,
+        )
+
+    def plan_with_model(self, llm: LLM, repair: list[Finding]) -> PipelineSpec:
+        task = PlanTask(
+            request=self.request,
+            catalogs=self.subset,
+            today=self.today,
+            dag_id=self.dag_id,
+            previous=self.spec if repair else None,
+            findings=repair,
+        )
+        with self.agent_call(PLANNER) as call:
+            try:
+                spec = plan(llm, task, call)
+            except MODEL_ERRORS as exc:
+                self.emit(PLANNER, f"the model failed: {describe_error(exc)}", call=call, level="error")
+                raise
+        what = f"repaired the spec ({len(repair)} finding(s))" if repair else "planned the spec"
+        self.emit(PLANNER, f"{what}: {len(spec.steps)} step(s)", call=call, model=llm.label)
+        return spec
+
+    def plan_offline(self, why: str) -> GenerationResult:
+        from airflow_ai_etl.agents.offline import plan_offline
+
+        self.emit(OFFLINE_PLANNER, f"using the offline planner: {why}", level="warning")
+        started = time.perf_counter()
+        offline = plan_offline(self.request, list(self.catalogs), dag_id=self.dag_id, today=self.today)
+        self.emit(
+            OFFLINE_PLANNER,
+            "planned the spec" if offline.ok else f"could not plan: {offline.reason}",
+            started=started,
+            level="info" if offline.ok else "error",
+            understood=list(offline.understood),
+            not_understood=list(offline.not_understood),
+        )
+        self.spec = offline.spec
+        if not offline.ok or self.spec is None:
+            return self.result(reason=f"offline planner: {offline.reason}")
+        self.qa()
+        if not self.report.ok:
+            return self.result(reason=f"the offline plan does not validate: {self.error_codes()}")
+        return self.render()
+
+    def write_sql(
+        self, llm: LLM, target: SqlField, findings: list[Finding], tools: Sequence[Tool[Any]]
+    ) -> None:
+        """Have the SQL expert write or repair one statement, and put it into the spec."""
+        assert self.spec is not None
+        step = self.spec.step(target.step_id)
+        # The schema analyst's cut, not the whole catalog: the tools can look up anything else.
+        catalog = next((c for c in self.subset if c.conn_id == target.conn_id), None)
+        task = SqlTask(
+            step_id=target.step_id,
+            field=target.field,
+            conn_id=target.conn_id,
+            dialect=self.dialect(target.conn_id),
+            sql=target.sql,
+            purpose=f"{step.description}\n(pipeline request: {self.request})".strip(),
+            catalog=catalog,
+            findings=findings,
+        )
+        with self.agent_call(SQL_EXPERT) as call:
+            try:
+                sql = write_sql(llm, task, call, tools=tools)
+            except MODEL_ERRORS as exc:
+                self.emit(
+                    SQL_EXPERT,
+                    f"{target.step_id}.{target.field}: the model failed: {describe_error(exc)}",
+                    call=call,
+                    level="error",
+                    step_id=target.step_id,
+                )
+                raise
+        self.spec = with_sql(self.spec, target, sql)
+        verb = "repaired" if findings else ("kept" if sql == target.sql else "rewrote")
+        self.emit(
+            SQL_EXPERT,
+            f"{verb} the SQL of {target.step_id}.{target.field}",
+            call=call,
+            step_id=target.step_id,
+            field=target.field,
+            changed=sql != target.sql,
+        )
+
+    def dialect(self, conn_id: str) -> str:
+        if self.context is not None:
+            return self.context.dialect(conn_id)
+        catalog = next((c for c in self.catalogs if c.conn_id == conn_id), None)
+        return catalog.dialect if catalog else ""
+
+    def validation_context(self, spec: PipelineSpec) -> ValidationContext:
+        """The caller's context, or Airflow's connections with the catalogs this run was given."""
+        if self.context is not None:
+            return self.context
+        from airflow_ai_etl.validation.context import context_from_airflow
+
+        found = context_from_airflow(spec, introspect_schemas=False)
+        catalogs = {c.conn_id: c for c in self.catalogs}
+        return ValidationContext(connections=found.connections, catalogs=catalogs)
+
+    def qa(self) -> None:
+        from airflow_ai_etl.agents.qa import qa_check
+
+        assert self.spec is not None
+        started = time.perf_counter()
+        result = qa_check(self.spec, self.validation_context(self.spec), dry_run=self.dry_run)
+        self.report = result.report
+        errors, warnings = len(self.report.errors), len(self.report.warnings)
+        self.emit(
+            QA_VALIDATOR,
+            "valid" if self.report.ok else f"{errors} error(s), {warnings} warning(s)",
+            started=started,
+            level="info" if self.report.ok else "warning",
+            score=result.score,
+            codes=self.report.codes(),
+            dry_runs=[d.model_dump(mode="json") for d in result.dry_runs],
+        )
+
+    def error_codes(self) -> str:
+        return ", ".join(dict.fromkeys(f.code for f in self.report.errors))
+
+    def render(self) -> GenerationResult:
+        from airflow_ai_etl.render import RenderError, render_dag
+
+        assert self.spec is not None
+        started = time.perf_counter()
+        try:
+            source = render_dag(self.spec)
+        except RenderError as exc:
+            self.emit(RENDERER, f"could not render: {exc}", started=started, level="error")
+            return self.result(reason=f"render: {exc}")
+        self.emit(RENDERER, f"rendered {len(source.splitlines())} lines", started=started)
+        return self.result(source=source)
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def run(self) -> GenerationResult:
+        problem = self.input_problem()
+        if problem is not None:
+            return self.result(reason=problem)
+        self.select_schema()
+        planner, why = self.connect_llm(PLANNER)
+        if planner is None:
+            return self.plan_offline(why)
+        try:
+            self.spec = self.plan_with_model(planner, [])
+        except MODEL_ERRORS as exc:
+            if is_model_down(exc):
+                return self.plan_offline(f"the model is unavailable ({describe_error(exc)})")
+            return self.result(reason=f"planner: {describe_error(exc)}")
+        sql_llm, sql_why = self.connect_llm(SQL_EXPERT)
+        tools = self.agent_tools()
+        if sql_llm is None:
+            self.emit(SQL_EXPERT, f"skipped: {sql_why}", level="warning")
+        else:
+            self.first_sql_pass(sql_llm, tools)
+        return self.repair_loop(planner, sql_llm, tools)
+
+    def agent_tools(self) -> Sequence[Tool[Any]]:
+        if self.tools is not None:
+            return self.tools
+        from airflow_ai_etl.agents.tools import ToolContext, agent_tools
+
+        connections = self.context.connections if self.context is not None else {}
+        return agent_tools(
+            ToolContext(catalogs={c.conn_id: c for c in self.catalogs}, connections=connections)
+        )
+
+    def first_sql_pass(self, llm: LLM, tools: Sequence[Tool[Any]]) -> None:
+        """The SQL expert checks each statement of the plan; when the model goes down, the plan's stay."""
+        assert self.spec is not None
+        for target in sql_fields(self.spec):
+            try:
+                self.write_sql(llm, target, [], tools)
+            except MODEL_ERRORS as exc:
+                if is_model_down(exc):
+                    self.emit(
+                        SQL_EXPERT, "the model is unavailable: keeping the planner's SQL", level="warning"
+                    )
+                    return
+
+    def repair_loop(self, planner: LLM, sql_llm: LLM | None, tools: Sequence[Tool[Any]]) -> GenerationResult:
+        reflector = Reflector(self.max_rounds)
+        while True:
+            assert self.spec is not None
+            self.qa()
+            if self.report.ok:
+                return self.render()
+            reflection = reflector.reflect(self.spec, self.report)
+            if reflection.repair is None:
+                self.emit(REFLECTOR, f"stopping: {reflection.stop_reason}", level="warning")
+                return self.result(
+                    reason=f"the spec does not validate ({self.error_codes()}): {reflection.stop_reason}"
+                )
+            self.rounds = reflector.rounds
+            repair = reflection.repair
+            self.emit(
+                REFLECTOR,
+                f"round {self.rounds}: {len(repair.planner)} finding(s) for the planner, "
+                f"{len(repair.sql)} statement(s) for the SQL expert",
+                round=self.rounds,
+                planner=[f.code for f in repair.planner],
+                sql=[f"{r.step_id}.{r.field}" for r in repair.sql],
+            )
+            try:
+                self.apply(repair, planner, sql_llm, tools)
+            except MODEL_ERRORS as exc:
+                return self.result(reason=f"repair round {self.rounds}: {describe_error(exc)}")
+
+    def apply(
+        self,
+        repair: RepairRequest,
+        planner: LLM,
+        sql_llm: LLM | None,
+        tools: Sequence[Tool[Any]],
+    ) -> None:
+        if repair.planner:
+            self.spec = self.plan_with_model(planner, repair.planner)
+        assert self.spec is not None
+        fields = {(f.step_id, f.field): f for f in sql_fields(self.spec)}
+        for item in repair.sql:
+            target = fields.get((item.step_id, item.field))
+            if target is None:  # the planner's repair removed or reshaped the step
+                continue
+            self.write_sql(sql_llm or planner, target, item.findings, tools)
+
+
+def generate(
+    request: str,
+    catalogs: Sequence[SchemaCatalog],
+    *,
+    dag_id: str | None = None,
+    today: dt.date | None = None,
+    llm: LLMChoice | None = None,
+    agent_llms: Mapping[str, LLMChoice | LLM] | None = None,
+    tools: Sequence[Tool[Any]] | None = None,
+    context: ValidationContext | None = None,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    dry_run: bool = True,
+    on_event: EventCallback | None = None,
+) -> GenerationResult:
+    """Turn a plain-language request into a validated spec and its DAG source.
+
+    `catalogs` are the schemas of the connections the request may use. `llm` overrides the
+    `[ai_etl]` connection/model for every agent, `agent_llms` for single agents (by name in
+    LLM_AGENTS; a ready `LLM` is used as given). `tools` are the SQL expert's tools (default:
+    the grounding tools over these catalogs). `context` is what validation checks against
+    (default: Airflow's connections with these catalogs). `max_rounds` bounds the repair rounds.
+    """
+    return _Run(
+        request=request,
+        catalogs=catalogs,
+        dag_id=dag_id,
+        today=today or dt.date.today(),
+        llm=llm,
+        agent_llms=agent_llms or {},
+        tools=tools,
+        context=context,
+        max_rounds=max_rounds,
+        dry_run=dry_run,
+        on_event=on_event,
+    ).run()

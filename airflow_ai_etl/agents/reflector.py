@@ -1,0 +1,109 @@
+"""The reflector: validation findings -> a repair request for the agent that owns them.
+
+Routing reads only the machine-readable part of a finding (code, step_id, field): a finding on a
+step's SQL statement goes to the SQL expert for that statement; everything else (the spec's
+shape, the graph, tables and columns named outside SQL, connections) goes to the planner, which
+returns a whole corrected spec. It is deterministic on purpose: deciding who fixes what needs no
+model, and a wrong route would only waste a round.
+
+Rounds are bounded, and the loop stops early when a repair brings back the same findings: the
+agents are not converging, and another round would cost tokens for nothing.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from airflow_ai_etl.agents.sql_expert import SqlField, sql_fields
+from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.validation.report import Finding, Report
+
+DEFAULT_MAX_ROUNDS = 3
+
+FindingKey = tuple[str, str | None, str | None]
+
+
+class SqlRepair(BaseModel):
+    """Findings against one statement, for the SQL expert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_id: str
+    field: str
+    findings: list[Finding]
+
+
+class RepairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    planner: list[Finding] = Field(default_factory=list, description="Findings the planner must fix.")
+    sql: list[SqlRepair] = Field(default_factory=list)
+
+
+class Reflection(BaseModel):
+    """Either a repair to make (another round), or why the loop stops."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    repair: RepairRequest | None = None
+    stop_reason: str | None = None
+
+
+def _sql_field_of(finding: Finding, fields: list[SqlField]) -> SqlField | None:
+    own = [f for f in fields if f.step_id == finding.step_id]
+    for candidate in own:
+        if finding.field is not None and (
+            finding.field == candidate.field or finding.field.startswith(f"{candidate.field}.")
+        ):
+            return candidate
+    # A SQL finding that names the step but not the field can only mean the step's one statement.
+    if finding.field is None and finding.code.startswith("sql.") and len(own) == 1:
+        return own[0]
+    return None
+
+
+def route(spec: PipelineSpec, findings: list[Finding]) -> RepairRequest:
+    """Who fixes what: each finding goes to the SQL expert for its statement, or to the planner."""
+    fields = sql_fields(spec)
+    request = RepairRequest()
+    by_field: dict[tuple[str, str], SqlRepair] = {}
+    for finding in findings:
+        target = _sql_field_of(finding, fields)
+        if target is None:
+            request.planner.append(finding)
+            continue
+        key = (target.step_id, target.field)
+        if key not in by_field:
+            by_field[key] = SqlRepair(step_id=target.step_id, field=target.field, findings=[])
+            request.sql.append(by_field[key])
+        by_field[key].findings.append(finding)
+    return request
+
+
+def _keys(findings: list[Finding]) -> frozenset[FindingKey]:
+    return frozenset((f.code, f.step_id, f.field) for f in findings)
+
+
+class Reflector:
+    """Decides, round after round, whether and how to repair; it remembers the previous round."""
+
+    def __init__(self, max_rounds: int = DEFAULT_MAX_ROUNDS) -> None:
+        self.max_rounds = max_rounds
+        self.rounds = 0
+        self._previous: frozenset[FindingKey] | None = None
+
+    def reflect(self, spec: PipelineSpec, report: Report) -> Reflection:
+        errors = report.errors
+        if not errors:
+            return Reflection(stop_reason="no errors left")
+        keys = _keys(errors)
+        if keys == self._previous:
+            codes = ", ".join(sorted({f.code for f in errors}))
+            return Reflection(stop_reason=f"the repair brought back the same findings ({codes})")
+        if self.rounds >= self.max_rounds:
+            return Reflection(
+                stop_reason=f"{len(errors)} error(s) left after {self.rounds} repair round(s) (the limit)"
+            )
+        self._previous = keys
+        self.rounds += 1
+        return Reflection(repair=route(spec, errors))

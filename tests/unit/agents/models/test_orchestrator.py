@@ -1,0 +1,186 @@
+"""The orchestrator with scripted FunctionModels and a hand-built validation context (no services).
+
+Asserts on the result (spec, report, rounds, reason), the events and the usage; never on prompt
+wording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from pydantic_ai.exceptions import ModelHTTPError
+
+from airflow_ai_etl.agents.events import Event
+from airflow_ai_etl.agents.llm import LLM, CallLimits
+from airflow_ai_etl.agents.orchestrator import generate
+from airflow_ai_etl.catalog.connections import ConnectionInfo
+from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
+from airflow_ai_etl.validation.context import ValidationContext
+
+REQUEST = "every night at 2 copy orders into analytics.orders_copy"
+GOOD_SQL = "SELECT order_id, customer_id, amount FROM public.orders"
+BAD_SQL = "SELECT order_id, customer_nam, amount FROM public.orders"
+
+
+@pytest.fixture
+def catalog(shop_catalog: SchemaCatalog) -> SchemaCatalog:
+    target = Table(
+        name="orders_copy",
+        schema_name="analytics",
+        columns=[
+            Column(name="order_id", type="integer"),
+            Column(name="customer_id", type="integer"),
+            Column(name="amount", type="numeric(12,2)"),
+            Column(name="updated_at", type="timestamp"),
+        ],
+        primary_key=["order_id"],
+    )
+    return shop_catalog.model_copy(update={"tables": [*shop_catalog.tables, target]})
+
+
+@pytest.fixture
+def context(catalog: SchemaCatalog) -> ValidationContext:
+    info = ConnectionInfo(conn_id="shop_pg", conn_type="postgres", dialect="postgres")
+    return ValidationContext(connections={"shop_pg": info}, catalogs={"shop_pg": catalog})
+
+
+def spec_answer(sql: str = GOOD_SQL, **step: Any) -> dict[str, Any]:
+    return {
+        "dag_id": "orders_copy",
+        "start_date": "2026-01-01",
+        "schedule": "0 2 * * *",
+        "steps": [
+            {
+                "id": "load_orders",
+                "kind": "transfer",
+                "source": {"conn_id": "shop_pg", "sql": sql},
+                "target": {"conn_id": "shop_pg", "table": "analytics.orders_copy"},
+                "mode": "replace",
+                **step,
+            }
+        ],
+    }
+
+
+def run(catalog, context, planner, sql_expert=None, events=None, **kwargs):
+    llms = {"planner": LLM.from_model("planner", planner.model, CallLimits(output_retries=1))}
+    if sql_expert is not None:
+        llms["sql_expert"] = LLM.from_model("sql_expert", sql_expert.model)
+    return generate(
+        REQUEST,
+        [catalog],
+        today=dt.date(2026, 1, 1),
+        agent_llms=llms,
+        tools=[],
+        context=context,
+        dry_run=False,
+        on_event=events.append if events is not None else None,
+        **kwargs,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_configured_llm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the scripted models given to each test answer (the schema analyst ranks without one)."""
+    monkeypatch.delenv("AIRFLOW__AI_ETL__LLM_CONN_ID", raising=False)
+
+
+def test_good_plan_is_validated_and_rendered(scripted, catalog, context) -> None:
+    planner, sql_expert = scripted(spec_answer()), scripted({"sql": GOOD_SQL})
+    events: list[Event] = []
+    result = run(catalog, context, planner, sql_expert, events)
+
+    assert result.ok, result.reason
+    assert result.source is not None and "load_orders" in result.source
+    assert result.spec is not None and result.spec.request == REQUEST
+    assert [e.agent for e in events] == [
+        "schema_analyst",
+        "planner",
+        "sql_expert",
+        "qa_validator",
+        "renderer",
+    ]
+    assert events == result.events  # the callback saw every event, in order
+    assert all(e.duration_ms >= 0 for e in events)
+    assert {u.agent: u.requests for u in result.usage} == {"planner": 1, "sql_expert": 1}
+    assert events[1].input_tokens > 0 and events[1].output_tokens > 0
+
+
+def test_sql_finding_is_repaired_by_the_sql_expert(scripted, catalog, context) -> None:
+    planner = scripted(spec_answer(BAD_SQL))
+    sql_expert = scripted({"sql": BAD_SQL}, {"sql": GOOD_SQL})
+    result = run(catalog, context, planner, sql_expert)
+
+    assert result.ok, result.reason
+    assert result.rounds == 1
+    assert result.spec is not None and result.spec.step("load_orders").source.sql == GOOD_SQL
+    assert "sql.unknown_column" in sql_expert.prompt_text(1)
+    assert {u.agent: u.requests for u in result.usage} == {"planner": 1, "sql_expert": 2}
+
+
+def test_spec_finding_is_repaired_by_the_planner(scripted, catalog, context) -> None:
+    broken = spec_answer(mode="upsert", key=["order_no"])
+    fixed = spec_answer(mode="upsert", key=["order_id"])
+    planner = scripted(broken, fixed)
+    sql_expert = scripted({"sql": GOOD_SQL})
+    events: list[Event] = []
+    result = run(catalog, context, planner, sql_expert, events)
+
+    assert result.ok, result.reason
+    assert result.spec is not None and result.spec.step("load_orders").key == ["order_id"]
+    reflector = next(e for e in events if e.agent == "reflector")
+    assert reflector.data["planner"] and not reflector.data["sql"]
+    assert "order_no" in planner.prompt_text(1)  # the previous spec and its findings went back
+
+
+def test_round_limit_ends_in_a_failed_result_with_the_last_spec(scripted, catalog, context) -> None:
+    planner = scripted(spec_answer(BAD_SQL))
+    sql_expert = scripted({"sql": BAD_SQL})
+    result = run(catalog, context, planner, sql_expert, max_rounds=0)
+
+    assert not result.ok and result.source is None
+    assert "limit" in (result.reason or "")
+    assert result.spec is not None and result.report.codes() == ["sql.unknown_column"]
+    assert result.events[-1].level == "error"
+
+
+def test_planner_misbehaviour_ends_cleanly_with_usage_recorded(scripted, catalog, context) -> None:
+    planner = scripted({"dag_id": "x"}, {"dag_id": "x"})
+    result = run(catalog, context, planner)
+
+    assert not result.ok and result.spec is None
+    assert (result.reason or "").startswith("planner:")
+    assert {u.agent: u.requests for u in result.usage} == {"planner": 2}
+
+
+def test_model_down_falls_back_to_the_offline_planner(scripted, catalog, context) -> None:
+    planner = scripted(ModelHTTPError(status_code=503, model_name="scripted", body="down"))
+    events: list[Event] = []
+    result = run(catalog, context, planner, events=events)
+
+    assert any(e.agent == "offline_planner" and e.level == "warning" for e in events)
+    assert result.ok, result.reason
+    assert result.spec is not None and "offline-planner" in result.spec.tags
+
+
+def test_sql_expert_down_keeps_the_planners_sql(scripted, catalog, context) -> None:
+    planner = scripted(spec_answer())
+    sql_expert = scripted(ModelHTTPError(status_code=500, model_name="scripted", body="down"))
+    events: list[Event] = []
+    result = run(catalog, context, planner, sql_expert, events)
+
+    assert result.ok, result.reason
+    assert result.spec is not None and result.spec.step("load_orders").source.sql == GOOD_SQL
+    assert any(e.agent == "sql_expert" and e.level == "warning" for e in events)
+
+
+def test_unusable_llm_connection_falls_back_with_the_reason(catalog, context, monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__AI_ETL__LLM_CONN_ID", "no_such_llm_conn")
+    events: list[Event] = []
+    result = generate(REQUEST, [catalog], context=context, dry_run=False, tools=[], on_event=events.append)
+
+    fallback = next(e for e in events if e.agent == "offline_planner")
+    assert "no_such_llm_conn" in fallback.message and fallback.level == "warning"
+    assert result.ok, result.reason
