@@ -1,0 +1,339 @@
+"""`ai-etl`: validate, render, deploy and roll back pipeline specs; print schemas and catalogs.
+
+Exit codes: 0 success; 1 the input was understood but refused (invalid spec, findings, unknown
+connection, deploy refused); 2 usage errors (bad arguments, a missing file). User errors are one
+clear message on stderr, never a traceback. Airflow and the heavier modules are imported inside
+the commands so that `ai-etl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from airflow_ai_etl.evaluation.cli import add_eval_command, run_eval_command
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.agents.events import Event
+    from airflow_ai_etl.deploy import Deployment
+    from airflow_ai_etl.spec import PipelineSpec
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command prints on stdout, what it tells the user on stderr, and its exit code."""
+
+    out: str = ""
+    err: str = ""
+    code: int = 0
+
+
+class CliError(Exception):
+    """A user error: `message` goes to stderr, `out` (e.g. JSON for scripts) to stdout."""
+
+    def __init__(self, message: str, *, code: int = EXIT_REFUSED, out: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.out = out
+
+
+def _existing_file(path_text: str) -> Path:
+    path = Path(path_text)
+    if not path.is_file():
+        raise CliError(f"spec file not found: {path}", code=EXIT_USAGE)
+    return path
+
+
+def _read_spec(path_text: str) -> PipelineSpec:
+    """Load a spec file; a missing file is a usage error, a bad one a refusal naming the field."""
+    from airflow_ai_etl.spec import SpecError, load_spec
+
+    try:
+        return load_spec(_existing_file(path_text))
+    except SpecError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _dump_json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def cmd_spec_schema(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.spec import spec_json_schema
+
+    return Outcome(out=_dump_json(spec_json_schema()))
+
+
+def cmd_validate(args: argparse.Namespace) -> Outcome:
+    import yaml
+
+    from airflow_ai_etl.validation import context_from_airflow, validate_document, validate_spec
+
+    path = _existing_file(args.spec)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        _read_spec(args.spec)  # raises the spec loader's own message (line and column, or why unreadable)
+        raise
+    # Schema problems come back as findings too, so that --json always prints one Report shape.
+    spec, report = validate_document(data)
+    if spec is not None:
+        report = validate_spec(spec, context_from_airflow(spec))
+    if args.json:
+        return Outcome(out=report.model_dump_json(indent=2), code=0 if report.ok else EXIT_REFUSED)
+    if report.ok:
+        return Outcome(out=report.to_text())
+    return Outcome(err=f"{path}: {report.to_text()}", code=EXIT_REFUSED)
+
+
+def cmd_render(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.render import RenderError, render_dag
+
+    spec = _read_spec(args.spec)
+    try:
+        source = render_dag(spec)
+    except RenderError as exc:
+        raise CliError(f"{args.spec}: cannot render: {exc}") from None
+    if args.output is None:
+        return Outcome(out=source.rstrip("\n"))
+    output = Path(args.output)
+    _refuse_dags_folder(output)
+    try:
+        output.write_text(source, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}") from None
+    return Outcome(err=f"wrote {output}")
+
+
+def _refuse_dags_folder(output: Path) -> None:
+    """Rendering skips validation and the import check: its output must not go live by the back door."""
+    from airflow_ai_etl.deploy.local import default_dags_folder
+
+    dags_folder = default_dags_folder().resolve()
+    if output.resolve().is_relative_to(dags_folder):
+        raise CliError(
+            f"refusing to write {output} inside the dags folder {dags_folder}: "
+            "use `ai-etl deploy`, which validates and import-checks the file first"
+        )
+
+
+def cmd_deploy(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.deploy import deploy_spec
+
+    spec = _read_spec(args.spec)
+    return _deploy_outcome(
+        lambda: deploy_spec(spec, dags_folder=_folder(args), force=args.force), as_json=args.json
+    )
+
+
+def cmd_rollback(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.deploy import rollback
+
+    return _deploy_outcome(
+        lambda: rollback(args.dag_id, dags_folder=_folder(args), force=args.force), as_json=args.json
+    )
+
+
+def _folder(args: argparse.Namespace) -> Path | None:
+    return Path(args.dags_folder).absolute() if args.dags_folder else None
+
+
+def _deploy_outcome(run: Callable[[], Deployment], *, as_json: bool) -> Outcome:
+    from airflow_ai_etl.deploy import DeployError
+
+    try:
+        deployment = run()
+    except DeployError as exc:
+        out = ""
+        if as_json:
+            out = _dump_json(
+                {
+                    "ok": False,
+                    "message": exc.message,
+                    "report": exc.report.model_dump(mode="json") if exc.report else None,
+                    "import_errors": exc.import_errors,
+                }
+            )
+        raise CliError(exc.details(), out=out) from None
+    except OSError as exc:  # e.g. a dags folder this user may not write to
+        raise CliError(f"cannot write to the dags folder: {exc}") from None
+    if as_json:
+        return Outcome(out=deployment.model_dump_json(indent=2))
+    warnings = deployment.report.warnings if deployment.report else []
+    return Outcome(out=deployment.message, err="\n".join(f"  {w}" for w in warnings))
+
+
+def cmd_catalog(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
+
+    try:
+        catalog = introspect(args.conn_id)
+    except (UnknownConnectionError, CatalogError) as exc:
+        raise CliError(str(exc)) from None
+    return Outcome(out=catalog.to_json())
+
+
+def _print_event(event: Event) -> None:
+    tokens = f" [{event.input_tokens}+{event.output_tokens} tokens]" if event.input_tokens else ""
+    print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
+
+
+def cmd_generate(args: argparse.Namespace) -> Outcome:
+    """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live."""
+    from airflow_ai_etl.agents.llm import LLMChoice
+    from airflow_ai_etl.agents.orchestrator import generate
+    from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
+    from airflow_ai_etl.deploy import deploy_spec
+    from airflow_ai_etl.spec import dumps_spec
+
+    if not args.request.strip():
+        raise CliError("REQUEST is empty: describe the pipeline in a sentence", code=EXIT_USAGE)
+    catalogs = []
+    for conn_id in dict.fromkeys(args.conn):
+        try:
+            catalogs.append(introspect(conn_id))
+        except (UnknownConnectionError, CatalogError) as exc:
+            raise CliError(f"--conn {conn_id}: {exc}") from None
+    print(f"generating a pipeline over {', '.join(c.conn_id for c in catalogs)}", file=sys.stderr)
+    result = generate(
+        args.request,
+        catalogs,
+        dag_id=args.dag_id,
+        llm=LLMChoice(conn_id=args.llm_conn_id, model=args.model),
+        on_event=_print_event,
+        offline=args.offline,
+    )
+    written = []
+    if result.spec is not None:
+        folder = Path(args.out)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            spec_path = folder / f"{result.spec.dag_id}.yaml"
+            spec_path.write_text(dumps_spec(result.spec), encoding="utf-8")
+            written.append(spec_path)
+            if result.source is not None:
+                dag_path = folder / f"{result.spec.dag_id}.py"
+                dag_path.write_text(result.source, encoding="utf-8")
+                written.append(dag_path)
+        except OSError as exc:
+            raise CliError(f"--out {folder}: cannot write the draft: {exc.strerror or exc}") from None
+    lines = [f"wrote {p}" for p in written]
+    if result.spec is not None:  # without a draft there is nothing the report could speak of
+        lines.append(result.report.to_text())
+    if result.ok and args.deploy:
+        assert result.spec is not None
+        spec = result.spec
+        lines.append(_deploy_outcome(lambda: deploy_spec(spec, dags_folder=_folder(args)), as_json=False).out)
+    elif not result.ok:
+        lines.append(f"no valid pipeline: {result.reason}" + (" (nothing deployed)" if args.deploy else ""))
+    text = "\n".join(lines)
+    if args.json:
+        summary = result.model_dump(mode="json", exclude={"source"}) | {"files": [str(p) for p in written]}
+        out, err = _dump_json(summary), text
+    else:
+        out, err = text, ""
+    if not result.ok:
+        raise CliError(text, out=out if args.json else "")
+    return Outcome(out=out, err=err)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ai-etl", description="Validate, render and deploy airflow-ai-etl pipeline specs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    spec = commands.add_parser("spec", help="the pipeline spec format")
+    spec_commands = spec.add_subparsers(dest="spec_command", required=True, metavar="SUBCOMMAND")
+    spec_commands.add_parser("schema", help="print the JSON schema of PipelineSpec").set_defaults(
+        handler=cmd_spec_schema
+    )
+
+    validate = commands.add_parser("validate", help="validate a spec against Airflow's connections")
+    validate.add_argument("spec", metavar="SPEC", help="spec file (.yaml or .json)")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.set_defaults(handler=cmd_validate)
+
+    render = commands.add_parser("render", help="print (or write) the DAG file a spec renders to")
+    render.add_argument("spec", metavar="SPEC", help="spec file (.yaml or .json)")
+    render.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    render.set_defaults(handler=cmd_render)
+
+    folder_help = "dags folder to deploy into (default: Airflow's [core] dags_folder)"
+    force_help = "replace a generated file that was edited by hand (never a foreign file)"
+    deploy = commands.add_parser("deploy", help="validate, import-check and publish a spec's DAG file")
+    deploy.add_argument("spec", metavar="SPEC", help="spec file (.yaml or .json)")
+    deploy.add_argument("--dags-folder", metavar="DIR", help=folder_help)
+    deploy.add_argument("--json", action="store_true", help="print the result as JSON")
+    deploy.add_argument("--force", action="store_true", help=force_help)
+    deploy.set_defaults(handler=cmd_deploy)
+
+    rollback = commands.add_parser("rollback", help="make the previously live version of a DAG live again")
+    rollback.add_argument("dag_id", metavar="DAG_ID")
+    rollback.add_argument("--dags-folder", metavar="DIR", help=folder_help)
+    rollback.add_argument("--json", action="store_true", help="print the result as JSON")
+    rollback.add_argument("--force", action="store_true", help=force_help)
+    rollback.set_defaults(handler=cmd_rollback)
+
+    generate = commands.add_parser(
+        "generate", help="turn a plain-language request into a validated spec and DAG file"
+    )
+    generate.add_argument("request", metavar="REQUEST", help="what the pipeline should do, in words")
+    generate.add_argument(
+        "--conn",
+        metavar="CONN_ID",
+        action="append",
+        required=True,
+        help="a connection the pipeline may read from or load into (repeat for each)",
+    )
+    generate.add_argument("--out", metavar="DIR", default=".", help="where to write <dag_id>.yaml/.py")
+    generate.add_argument("--dag-id", metavar="DAG_ID", help="dag_id of the pipeline (default: derived)")
+    generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
+    generate.add_argument("--dags-folder", metavar="DIR", help=folder_help)
+    generate.add_argument("--offline", action="store_true", help="use the offline planner, no model")
+    generate.add_argument("--llm-conn-id", metavar="CONN_ID", help="pydanticai connection for every agent")
+    generate.add_argument("--model", metavar="MODEL", help="model id, e.g. openai:gpt-5")
+    generate.add_argument("--json", action="store_true", help="print the result as JSON")
+    generate.set_defaults(handler=cmd_generate)
+
+    add_eval_command(commands)
+
+    catalog = commands.add_parser("catalog", help="print the schema catalog of a connection as JSON")
+    catalog.add_argument("conn_id", metavar="CONN_ID")
+    catalog.set_defaults(handler=cmd_catalog)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "eval":  # prints its own per-case progress and results
+        return run_eval_command(args)
+    handler: Callable[[argparse.Namespace], Outcome] = args.handler
+    try:
+        # Airflow logs to stdout; keep stdout for the command's result (JSON must stay parseable).
+        with contextlib.redirect_stdout(sys.stderr):
+            outcome = handler(args)
+    except CliError as exc:
+        if exc.out:
+            print(exc.out)
+        print(f"ai-etl {args.command}: {exc.message}", file=sys.stderr)
+        return exc.code
+    if outcome.out:
+        print(outcome.out)
+    if outcome.err:
+        print(outcome.err, file=sys.stderr)
+    return outcome.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
