@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Quick start 2 (and CI, through .ci/run): set up everything, then lint, type-check and run all tests.
+#   bash scripts/test.sh [extra pytest arguments]
+# Every check runs even when an earlier one fails, so one CI run shows every problem; the exit
+# status is non-zero when any failed. pytest finding no tests (exit 5) counts as a failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+cd "$ROOT"
+started=$SECONDS
+
+ensure_venv
+ensure_postgres
+ensure_redis
+
+failed=()
+check() { # check NAME COMMAND...
+    local name="$1"
+    shift
+    log "$name"
+    local rc=0
+    "$@" || rc=$?
+    if ((rc != 0)); then
+        failed+=("$name (exit $rc)")
+    fi
+}
+
+check "ruff check" "$VENV/bin/ruff" check --no-cache .
+check "ruff format --check" "$VENV/bin/ruff" format --no-cache --check .
+check "mypy airflow_ai_etl" "$VENV/bin/mypy" airflow_ai_etl
+mkdir -p test-artifacts
+check "pytest" "$VENV/bin/pytest" --junitxml=test-artifacts/junit.xml "$@"
+
+elapsed=$((SECONDS - started))
+if ((${#failed[@]})); then
+    printf '\nFAILED after %dm%02ds:\n' $((elapsed / 60)) $((elapsed % 60))
+    printf '  - %s\n' "${failed[@]}"
+    exit 1
+fi
+printf '\nAll checks passed in %dm%02ds.\n' $((elapsed / 60)) $((elapsed % 60))
