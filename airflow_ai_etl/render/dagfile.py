@@ -162,10 +162,6 @@ def _column_mapping(step: QualityCheckStep) -> dict[str, dict[str, dict[str, int
             continue
         checks = mapping.setdefault(check.column, {})
         name = _COLUMN_CHECKS[check.check]
-        if name in checks:
-            raise RenderError(
-                f"step {step.id!r}: column {check.column!r} has the check {check.check!r} more than once"
-            )
         bounds = check.bounds.model_dump(exclude_none=True) if check.bounds else {"equal_to": 0}
         checks[name] = {key: _number(value) for key, value in bounds.items()}
     return mapping
@@ -180,9 +176,6 @@ def _expression_statement(condition: str) -> str:
 def _table_checks(step: QualityCheckStep) -> dict[str, dict[str, Sql]]:
     expressions = [c for c in step.checks if isinstance(c, ExpressionCheck)]
     names = [c.name for c in expressions]
-    for name in names:
-        if names.count(name) > 1:
-            raise RenderError(f"step {step.id!r}: more than one expression check is named {name!r}")
     checks: dict[str, dict[str, Sql]] = {}
     for check in step.checks:
         if isinstance(check, RowCountCheck):
@@ -211,8 +204,6 @@ def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tu
         call = src.call("SQLTableCheckOperator", split=True, **common, checks=table_checks)
         calls.append(("table", call))
     changes = [c for c in step.checks if isinstance(c, RowCountChangeCheck)]
-    if len(changes) > 1:
-        raise RenderError(f"step {step.id!r}: give at most one row_count_change check per step")
     for change in changes:
         call = src.call(
             "RowCountChangeOperator",

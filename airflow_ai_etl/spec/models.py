@@ -274,6 +274,27 @@ class QualityCheckStep(StepBase):
     table: TableName
     checks: list[Check] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _no_repeats(self) -> QualityCheckStep:
+        """Each check at most once: the check operators key their checks by column and name."""
+        seen: set[tuple[str, ...]] = set()
+        for check in self.checks:
+            if isinstance(check, ColumnCheck):
+                identity: tuple[str, ...] = ("column", check.column.lower(), check.check)
+                what = f"column {check.column!r} has the check {check.check!r} more than once"
+            elif isinstance(check, ExpressionCheck):
+                identity = ("expression", check.name)
+                what = f"more than one expression check is named {check.name!r}"
+            elif isinstance(check, RowCountChangeCheck):
+                identity = ("row_count_change",)
+                what = "give at most one row_count_change check per step"
+            else:
+                continue
+            if identity in seen:
+                raise ValueError(what)
+            seen.add(identity)
+        return self
+
 
 class FileFormat(StrEnum):
     CSV = "csv"

@@ -224,23 +224,6 @@ def test_step_ids_that_are_python_words_get_a_suffixed_variable(
             "'orphan' depends on 'nowhere'",
         ),
         (
-            {"id": "twice", "kind": "quality_check", "conn_id": "dwh", "table": "t",
-             "checks": [{"column": "a", "check": "unique"}, {"column": "a", "check": "unique"}]},
-            "'twice': column 'a' has the check 'unique' more than once",
-        ),
-        (
-            {"id": "twice", "kind": "quality_check", "conn_id": "dwh", "table": "t",
-             "checks": [{"check": "row_count_change", "max_drop_pct": 1},
-                        {"check": "row_count_change", "max_drop_pct": 2}]},
-            "'twice': give at most one row_count_change check",
-        ),
-        (
-            {"id": "twice", "kind": "quality_check", "conn_id": "dwh", "table": "t",
-             "checks": [{"check": "expression", "name": "e", "condition": "a > 0"},
-                        {"check": "expression", "name": "e", "condition": "a < 9"}]},
-            "'twice': more than one expression check is named 'e'",
-        ),
-        (
             {"id": "load_orders", "kind": "sql", "conn_id": "dwh", "sql": "SELECT 1"},
             "step id 'load_orders' is used by more than one step",
         ),

@@ -209,3 +209,38 @@ def test_model_is_strict_on_assignment() -> None:
     spec = PipelineSpec.model_validate(copy.deepcopy(BASE))
     with pytest.raises(ValueError):
         spec.schedule = "not cron"
+
+
+@pytest.mark.parametrize(
+    ("checks", "message"),
+    [
+        ([{"column": "a", "check": "unique"}, {"column": "A", "check": "unique"}], "'unique' more than once"),
+        (
+            [
+                {"check": "row_count_change", "max_drop_pct": 1},
+                {"check": "row_count_change", "max_drop_pct": 2},
+            ],
+            "at most one row_count_change",
+        ),
+        (
+            [
+                {"check": "expression", "name": "e", "condition": "a > 0"},
+                {"check": "expression", "name": "e", "condition": "a < 9"},
+            ],
+            "named 'e'",
+        ),
+    ],
+)
+def test_a_check_appears_once_per_step(checks: list[dict[str, Any]], message: str) -> None:
+    found = problems(with_change("steps.1.checks", checks))
+    assert [p for p, _ in found] == ["steps[1](check_orders)"]
+    assert message in found[0][1]
+
+
+def test_different_checks_on_one_column_are_fine() -> None:
+    checks = [
+        {"column": "a", "check": "unique"},
+        {"column": "a", "check": "not_null"},
+        {"check": "row_count"},
+    ]
+    assert len(parse_spec(with_change("steps.1.checks", checks)).step("check_orders").checks) == 3
