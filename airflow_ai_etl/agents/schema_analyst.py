@@ -32,8 +32,8 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_ai_etl.agents.offline.names import singular
-from airflow_ai_etl.agents.tools.cache import per_catalog
 from airflow_ai_etl.agents.tools.joins import fk_graph
+from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 
 if TYPE_CHECKING:

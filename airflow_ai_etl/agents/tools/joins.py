@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from airflow_ai_etl.agents.tools.cache import per_catalog
+from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import SchemaCatalog
 
 
