@@ -7,6 +7,18 @@ from typing import Any
 from airflow_ai_etl import __version__
 
 
+def _option(
+    description: str, default: str, example: str | None = None, type_: str = "string"
+) -> dict[str, Any]:
+    return {
+        "description": description,
+        "version_added": "0.1.0",
+        "type": type_,
+        "example": example,
+        "default": default,
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ai-etl",
@@ -24,7 +36,41 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_ai_etl.operators.transfer",
                     "airflow_ai_etl.operators.quality",
+                    "airflow_ai_etl.operators.generate",
                 ],
             }
         ],
+        "config": {
+            "ai_etl": {
+                "description": "Options for airflow-ai-etl: which LLM each agent uses, and its limits.\n",
+                "options": {
+                    "llm_conn_id": _option(
+                        "Default `pydanticai` connection for every agent. Empty: the offline planner.\n",
+                        "",
+                        "pydanticai_default",
+                    ),
+                    "model": _option(
+                        "Default model id (overrides the connection's `model` extra).\n", "", "openai:gpt-5"
+                    ),
+                    **{
+                        f"{agent}_{key}": _option(
+                            f"Connection or model for the {agent.replace('_', ' ')} only "
+                            f"(falls back to `{key}`).\n",
+                            "",
+                        )
+                        for agent in ("schema_analyst", "planner", "sql_expert")
+                        for key in ("llm_conn_id", "model")
+                    },
+                    "llm_timeout": _option("Seconds one model request may take.\n", "60", type_="float"),
+                    "llm_max_retries": _option(
+                        "Retries of a failed model request (429, 5xx, time-outs).\n", "2", type_="integer"
+                    ),
+                    "llm_output_retries": _option(
+                        "Times a model is asked again when its output does not fit the schema.\n",
+                        "2",
+                        type_="integer",
+                    ),
+                },
+            }
+        },
     }

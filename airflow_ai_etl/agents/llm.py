@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import conf
 from pydantic_ai import Agent, Tool
-from pydantic_ai.exceptions import AgentRunError, ModelAPIError
+from pydantic_ai.exceptions import AgentRunError, ModelAPIError, ModelHTTPError
 from pydantic_ai.models import Model
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
@@ -171,9 +171,13 @@ def load_prompt(name: str) -> str:
 def is_model_down(exc: BaseException) -> bool:
     """Whether an error means the model service could not answer (as opposed to answered badly).
 
-    HTTP errors, 429s, time-outs and refused connections surface as ModelAPIError once the SDK's
+    5xx and 429 answers, time-outs and refused connections surface as ModelAPIError once the SDK's
     own retries are spent; a fallback chain that failed throughout raises a group of them.
     """
+    if isinstance(exc, ModelHTTPError) and 400 <= exc.status_code < 500:
+        # 408 and 429 pass; any other 4xx (a wrong key, an unknown model) is a configuration
+        # error to report, not an outage to plan around.
+        return exc.status_code in (408, 429)
     if isinstance(exc, ModelAPIError):
         return True
     if isinstance(exc, BaseExceptionGroup):

@@ -75,6 +75,7 @@ class _Run:
     max_rounds: int
     dry_run: bool
     on_event: EventCallback | None
+    offline: bool = False
     events: list[Event] = field(default_factory=list)
     meter: UsageMeter = field(default_factory=UsageMeter)
     subset: list[SchemaCatalog] = field(default_factory=list)
@@ -171,7 +172,7 @@ class _Run:
     def select_schema(self) -> None:
         from airflow_ai_etl.agents.schema_analyst import select_schema
 
-        llm, _ = self.connect_llm(SCHEMA_ANALYST)
+        llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
         started = time.perf_counter()
         selection = select_schema(self.request, self.catalogs, model=llm.limited_model if llm else None)
         self.subset = selection.subset()
@@ -220,7 +221,10 @@ class _Run:
         )
         self.spec = offline.spec
         if not offline.ok or self.spec is None:
-            return self.result(reason=f"offline planner: {offline.reason}")
+            unplaced = (
+                f" (not understood: {', '.join(offline.not_understood)})" if offline.not_understood else ""
+            )
+            return self.result(reason=f"offline planner: {offline.reason}{unplaced}")
         self.qa()
         if not self.report.ok:
             return self.result(reason=f"the offline plan does not validate: {self.error_codes()}")
@@ -324,6 +328,8 @@ class _Run:
         if problem is not None:
             return self.result(reason=problem)
         self.select_schema()
+        if self.offline:
+            return self.plan_offline("asked for (offline)")
         planner, why = self.connect_llm(PLANNER)
         if planner is None:
             return self.plan_offline(why)
@@ -423,6 +429,7 @@ def generate(
     max_rounds: int = DEFAULT_MAX_ROUNDS,
     dry_run: bool = True,
     on_event: EventCallback | None = None,
+    offline: bool = False,
 ) -> GenerationResult:
     """Turn a plain-language request into a validated spec and its DAG source.
 
@@ -431,6 +438,7 @@ def generate(
     LLM_AGENTS; a ready `LLM` is used as given). `tools` are the SQL expert's tools (default:
     the grounding tools over these catalogs). `context` is what validation checks against
     (default: Airflow's connections with these catalogs). `max_rounds` bounds the repair rounds.
+    `offline` uses the deterministic offline planner whatever models are configured.
     """
     return _Run(
         request=request,
@@ -444,4 +452,5 @@ def generate(
         max_rounds=max_rounds,
         dry_run=dry_run,
         on_event=on_event,
+        offline=offline,
     ).run()

@@ -176,3 +176,20 @@ def pick_time_column(table: Table, dialect: str, preference: Sequence[str]) -> C
             if column.name.lower() == name:
                 return column
     return temporal[0] if len(temporal) == 1 else None
+
+
+def pick_watermark(table: Table, dialect: str) -> Column | None:
+    """The change-time column of an incremental load.
+
+    SQLite has no date/time type: its timestamps are ISO-8601 TEXT, which sorts in time order, so
+    there a TEXT column with a watermark name (updated_at, ...) counts too.
+    """
+    column = pick_time_column(table, dialect, WATERMARK_NAMES)
+    if column is None and dialect == "sqlite":
+        by_name = {
+            c.name.lower(): c
+            for c in table.columns
+            if data_type(c, dialect).is_type(*exp.DataType.TEXT_TYPES)
+        }
+        column = next((by_name[name] for name in WATERMARK_NAMES if name in by_name), None)
+    return column

@@ -25,12 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_ai_etl.agents.offline.names import (
     EVENT_TIME_NAMES,
-    WATERMARK_NAMES,
     TableRef,
     is_numeric,
     is_temporal,
     name_forms,
     pick_time_column,
+    pick_watermark,
     resolve_column,
     singular,
 )
@@ -377,7 +377,7 @@ class _Planner:
         candidates = [resolve_column(ref.table, w) for w in key_words]
         if len(candidates) == 1 and candidates[0] and is_temporal(candidates[0], ref.catalog.dialect):
             return candidates[0]
-        column = pick_time_column(ref.table, ref.catalog.dialect, WATERMARK_NAMES)
+        column = pick_watermark(ref.table, ref.catalog.dialect)
         if column is None and len(ref.table.primary_key) == 1:
             pk = ref.table.column(ref.table.primary_key[0])
             if pk is not None and is_numeric(pk, ref.catalog.dialect):

@@ -281,3 +281,15 @@ def test_user_errors_are_reported_not_raised(shop, scripted_llm, llm_config) -> 
     result = generate(REQUEST, [shop], dag_id="no spaces allowed")
     assert not result.ok and "dag_id 'no spaces allowed'" in (result.reason or "")
     assert scripted_llm.requests == []
+
+
+def test_a_rejected_key_fails_clearly_instead_of_planning_offline(shop, scripted_llm, llm_config) -> None:
+    llm_config()
+    scripted_llm.script(*[llm.http_error(401, "Incorrect API key provided")] * 4)
+    events: list[Event] = []
+    result = run(shop, events)
+
+    assert not result.ok
+    assert "401" in (result.reason or "")
+    assert result.source is None
+    assert not any(e.agent == "offline_planner" for e in events)
