@@ -1,0 +1,84 @@
+"""`ai-etl eval SUITE`: run an eval suite and print per-case and overall pass rate, tokens, latency.
+
+Exit codes: 0 every case passed; 1 a case failed; 2 the suite file (or an option) is wrong, with
+a message naming the field. `ai-etl`'s parser adds the command with `add_eval_command` and calls
+`run_eval_command` for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from typing import Any, TextIO
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def add_eval_command(subparsers: Any) -> None:
+    """Add `eval` to an argparse subparsers object (`ArgumentParser.add_subparsers()`)."""
+    cmd = subparsers.add_parser(
+        "eval",
+        help="run an eval suite: requests -> drafts, checked against expectations",
+        description="Generate a draft for every case of SUITE and check it against the case's "
+        "expectations; print pass rate, tokens and latency per case and overall.",
+    )
+    cmd.add_argument("suite", metavar="SUITE", help="suite file (.yaml)")
+    cmd.add_argument("--offline", action="store_true", help="plan with the offline planner (no model)")
+    cmd.add_argument("--llm-conn-id", metavar="CONN_ID", help="LLM connection for every agent")
+    cmd.add_argument("--model", metavar="MODEL", help="model id for every agent, e.g. openai:gpt-5")
+    cmd.add_argument("--json", action="store_true", help="print the results as JSON")
+    rows = cmd.add_mutually_exclusive_group()
+    rows.add_argument(
+        "--with-rows",
+        dest="with_rows",
+        action="store_true",
+        default=True,
+        help="run each DAG with `airflow dags test` for the cases' rows checks (default)",
+    )
+    rows.add_argument("--no-rows", dest="with_rows", action="store_false", help="skip the rows checks")
+    cmd.add_argument(
+        "--case", dest="cases", action="append", metavar="NAME", help="run only this case (repeatable)"
+    )
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"ai-etl eval: {message}", file=sys.stderr)
+    return code
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    # Airflow and the drivers log to stdout (from their first import on); keep stdout for the
+    # results, so that --json output parses.
+    with contextlib.redirect_stdout(sys.stderr):
+        return _run(args, out)
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    from airflow_ai_etl.agents.llm import LLMChoice
+    from airflow_ai_etl.evaluation.report import format_case, format_json, format_summary
+    from airflow_ai_etl.evaluation.runner import CaseResult, UnknownCaseError, run_suite
+    from airflow_ai_etl.evaluation.suite import SuiteError, load_suite
+
+    if args.offline and (args.llm_conn_id or args.model):
+        return _fail("--offline cannot be combined with --llm-conn-id or --model", EXIT_USAGE)
+    try:
+        suite = load_suite(args.suite)
+    except SuiteError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    llm = LLMChoice(conn_id=args.llm_conn_id, model=args.model) if args.llm_conn_id or args.model else None
+
+    def show(case: CaseResult) -> None:
+        if not args.json:
+            print(format_case(case), file=out, flush=True)
+
+    try:
+        result = run_suite(
+            suite, offline=args.offline, llm=llm, with_rows=args.with_rows, only=args.cases, on_case=show
+        )
+    except UnknownCaseError as exc:
+        return _fail(f"--case: {exc}", EXIT_USAGE)
+    print(format_json(result) if args.json else f"\n{format_summary(result)}", file=out)
+    return 0 if result.passed == len(result.cases) else EXIT_FAILED
