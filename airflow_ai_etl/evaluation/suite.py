@@ -31,19 +31,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from airflow_ai_etl.spec.io import _field_path
+from airflow_ai_etl.spec.io import DocumentError, field_path
 from airflow_ai_etl.spec.models import ConnId, DagId, Schedule, StepKind, TransferMode
 
 
-class SuiteError(ValueError):
+class SuiteError(DocumentError):
     """A suite file that cannot be read or does not fit; the message names each bad field."""
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems = problems
-        lines = [f"{source}: invalid eval suite"]
-        lines += [f"  {path or '<root>'}: {message}" for path, message in problems]
-        super().__init__("\n".join(lines))
+    kind = "eval suite"
 
 
 class _Strict(BaseModel):
@@ -137,7 +132,7 @@ def parse_suite(data: Any, source: str = "<suite>", base_dir: Path | None = None
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "unknown field"
-            problems.append((_field_path(tuple(err["loc"]), data), message))
+            problems.append((field_path(tuple(err["loc"]), data), message))
         raise SuiteError(source, problems) from None
     return suite.model_copy(update={"base_dir": base_dir}) if base_dir is not None else suite
 

@@ -21,18 +21,25 @@ _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _INTERNAL_LOC = re.compile(r"[\[\]()]")
 
 
-class SpecError(ValueError):
-    """A spec that cannot be read or does not fit the schema; `problems` are (field path, message)."""
+class DocumentError(ValueError):
+    """A document that cannot be read or does not fit its schema; `problems` are (field path, message)."""
+
+    #: What the document is, for the first line of the message.
+    kind = "document"
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"{source}: invalid pipeline spec"]
+        lines = [f"{source}: invalid {self.kind}"]
         lines += [f"  {path or '<root>'}: {message}" for path, message in problems]
         super().__init__("\n".join(lines))
 
 
-def _field_path(loc: tuple[int | str, ...], data: Any) -> str:
+class SpecError(DocumentError):
+    kind = "pipeline spec"
+
+
+def field_path(loc: tuple[int | str, ...], data: Any) -> str:
     """Pydantic's location as the document's own path: `steps[0](load_orders).source.sql`.
 
     Pydantic puts union tags and validator names ('transfer', 'function-after[...]') into the
@@ -70,7 +77,7 @@ def parse_spec(data: Any, source: str = "<spec>") -> PipelineSpec:
                 ctx = err.get("ctx", {})
                 field = str(ctx.get("discriminator", "kind")).strip("'")
                 message = f"unknown {field} {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
-            problems.append((_field_path(tuple(err["loc"]), data), message))
+            problems.append((field_path(tuple(err["loc"]), data), message))
         raise SpecError(source, problems) from None
 
 
