@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start 1: the main job end to end on embedded defaults (SQLite everywhere, no API key, no server).
-#   spec (examples/demo/orders_to_warehouse.yaml) -> validated -> rendered -> deployed into .demo/dags
-#   -> run by Airflow (`airflow dags test`) -> rows in the warehouse.
+#   1. spec (examples/demo/orders_to_warehouse.yaml) -> validated -> rendered -> deployed into
+#      .demo/dags -> run by Airflow (`airflow dags test`) -> rows in the warehouse.
+#   2. a plain-language request -> `ai-etl generate --offline` (the offline planner: no model, no key)
+#      -> draft in .demo/drafts -> deployed -> run by Airflow.
 # Rerunnable: the shop database is recreated identically and the load is incremental + upsert by key,
 # so a second run moves nothing new and the warehouse keeps the same rows, without duplicates.
 set -euo pipefail
@@ -78,5 +80,15 @@ with sqlite3.connect(sys.argv[1]) as conn:
     print("    ...")
 PY
 echo "    rows in fact_orders: $after ($((after - before)) new this run)"
-printf '\nSUCCESS: %s deployed to .demo/dags and run by Airflow; the warehouse holds %s orders.\n' \
-    "$DAG_ID" "$after"
+
+REQUEST="every day at 2am copy new customers into the warehouse; customer_id must be unique"
+log "ai-etl generate \"$REQUEST\" --conn shop --conn warehouse --offline --deploy"
+ai-etl generate "$REQUEST" --conn shop --conn warehouse --offline --out "$DEMO/drafts" \
+    --deploy --dags-folder "$DEMO/dags"
+log "airflow dags test customers_to_warehouse (task logs: $LOGS/dags-test-generated.log)"
+run_logged "$LOGS/dags-test-generated.log" airflow dags test customers_to_warehouse
+customers="$(python -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM customers").fetchone()[0])' "$DATA/warehouse.db")"
+echo "    rows in the warehouse's customers table: $customers"
+
+printf '\nSUCCESS: %s and the generated customers_to_warehouse were deployed to .demo/dags and run by\n' "$DAG_ID"
+printf 'Airflow; the warehouse holds %s orders and %s customers.\n' "$after" "$customers"

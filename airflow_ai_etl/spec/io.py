@@ -108,6 +108,8 @@ def load_spec(path: str | Path) -> PipelineSpec:
 def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:
     """Plain JSON-compatible data, without fields left at their defaults' absence (None)."""
     data: dict[str, Any] = spec.model_dump(mode="json", exclude_none=True)
+    # A reader looks for what a step is first: `id` and `kind` lead, as in hand-written specs.
+    data["steps"] = [{"id": st["id"], "kind": st["kind"]} | st for st in data["steps"]]
     return data
 
 
