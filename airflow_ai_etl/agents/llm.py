@@ -110,6 +110,12 @@ class LLM:
     limits: CallLimits = field(default_factory=CallLimits)
     conn_id: str | None = None
     hook: PydanticAIHook | None = None  # set when built from a connection: it masks secrets in tool output
+    # Agents built so far, by (output type, instructions, tool identities): building one costs
+    # ~10 ms (output and tool schemas), and the SQL expert asks for the same agent per statement.
+    # The tools are kept in the value so that their ids stay theirs while the entry lives.
+    _agents: dict[tuple[Any, ...], tuple[tuple[Tool[Any], ...], Agent[None, Any]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_model(cls, agent: str, model: Model, limits: CallLimits | None = None) -> LLM:
@@ -129,6 +135,10 @@ class LLM:
     def create_agent(
         self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]] = ()
     ) -> Agent[None, OutputT]:
+        key = (output_type, instructions, *map(id, tools))
+        if key in self._agents:
+            cached: Agent[None, OutputT] = self._agents[key][1]
+            return cached
         kwargs: dict[str, Any] = {
             "output_type": output_type,
             "instructions": instructions,
@@ -138,6 +148,7 @@ class LLM:
         }
         agent: Agent[None, OutputT]
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
+        self._agents[key] = (tuple(tools), agent)
         return agent
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from pydantic_ai import Tool
+from pydantic_ai._function_schema import FunctionSchema  # the type of Tool(function_schema=...)
 
 from airflow_ai_etl.agents.tools.catalog_tools import (
     check_spec,
@@ -62,14 +64,25 @@ def _bound(fn: Callable[..., ToolResult], ctx: ToolContext) -> Callable[..., Too
     return call
 
 
+@functools.cache
+def _schema(fn: Callable[..., ToolResult]) -> FunctionSchema:
+    """The tool's argument schema, built once per tool: building it (JSON schema, validator) costs
+    ~10 ms a tool, and every generation binds the tools to a new context."""
+    return Tool(_bound(fn, cast(ToolContext, None)), takes_ctx=False, name=fn.__name__).function_schema
+
+
 def agent_tools(ctx: ToolContext) -> list[Tool[Any]]:
     """The read-only tools over `ctx`, ready for `pydantic_ai.Agent(tools=...)`."""
-    return [
-        Tool(
-            _bound(fn, ctx),
-            takes_ctx=False,
-            name=fn.__name__,
-            timeout=ctx.timeout_s * 2 + 5 if fn in _DATABASE_TOOLS else None,
+    tools: list[Tool[Any]] = []
+    for fn in TOOLS:
+        call = _bound(fn, ctx)
+        tools.append(
+            Tool(
+                call,
+                takes_ctx=False,
+                name=fn.__name__,
+                timeout=ctx.timeout_s * 2 + 5 if fn in _DATABASE_TOOLS else None,
+                function_schema=dataclasses.replace(_schema(fn), function=call),
+            )
         )
-        for fn in TOOLS
-    ]
+    return tools
