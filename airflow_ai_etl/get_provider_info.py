@@ -40,6 +40,17 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "hooks": [
+            {"integration-name": "ClickHouse", "python-modules": ["airflow_ai_etl.hooks.clickhouse"]},
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": "airflow_ai_etl.hooks.clickhouse.ClickHouseHook",
+                "hook-name": "ClickHouse",
+                "connection-type": "clickhouse",
+                "ui-field-behaviour": {"relabeling": {"schema": "Database"}},
+            }
+        ],
         "config": {
             "ai_etl": {
                 "description": "Options for airflow-ai-etl: which LLM each agent uses, and its limits.\n",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from airflow_ai_etl.catalog.clickhouse import read_clickhouse_catalog
 from airflow_ai_etl.catalog.connections import airflow_connection, dialect_for_conn_type
 from airflow_ai_etl.catalog.dbapi import read_sqlalchemy_catalog, require_sql_hook
 from airflow_ai_etl.catalog.errors import CatalogError
@@ -25,7 +26,7 @@ def introspect_hook(
 ) -> SchemaCatalog:
     """The catalog behind `hook`; any failure (auth, unreachable, missing driver) is a CatalogError.
 
-    `schemas` limits PostgreSQL and the generic path to those schemas; SQLite has only one.
+    `schemas` limits PostgreSQL, ClickHouse and the generic path to those schemas; SQLite has only one.
     """
     sql_hook = require_sql_hook(hook, conn_id)
     try:
@@ -33,6 +34,8 @@ def introspect_hook(
             return read_postgres_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
         if dialect == "sqlite":
             return read_sqlite_catalog(sql_hook, conn_id=conn_id)
+        if dialect == "clickhouse":
+            return read_clickhouse_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
         return read_sqlalchemy_catalog(sql_hook, conn_id=conn_id, dialect=dialect, schemas=schemas)
     except CatalogError:
         raise

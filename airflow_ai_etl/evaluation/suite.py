@@ -28,10 +28,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from airflow_ai_etl.spec.io import DocumentError, field_path
+from airflow_ai_etl.spec.io import DocumentError, parse_document, parse_yaml, read_document
 from airflow_ai_etl.spec.models import ConnId, DagId, Schedule, StepKind, TransferMode
 
 
@@ -122,36 +121,12 @@ class Suite(_Strict):
 
 def parse_suite(data: Any, source: str = "<suite>", base_dir: Path | None = None) -> Suite:
     """Validate parsed YAML as a Suite, raising SuiteError with each problem's field path."""
-    if not isinstance(data, dict):
-        raise SuiteError(source, [("", f"expected a mapping at the top level, got {type(data).__name__}")])
-    try:
-        suite = Suite.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "unknown field"
-            problems.append((field_path(tuple(err["loc"]), data), message))
-        raise SuiteError(source, problems) from None
+    suite = parse_document(Suite, data, source, SuiteError)
     return suite.model_copy(update={"base_dir": base_dir}) if base_dir is not None else suite
 
 
 def load_suite(path: str | Path) -> Suite:
     """Read a suite file (YAML or JSON)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SuiteError(str(path), [("", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SuiteError(str(path), [("", f"cannot read file: {exc}")]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise SuiteError(
-            str(path), [("", f"not valid YAML: {where}{getattr(exc, 'problem', exc)}")]
-        ) from None
+    data = parse_yaml(read_document(path, SuiteError), str(path), SuiteError)
     return parse_suite(data, str(path), base_dir=path.resolve().parent)

@@ -6,10 +6,10 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from airflow_ai_etl.spec.models import PipelineSpec
 
@@ -61,12 +61,15 @@ def field_path(loc: tuple[int | str, ...], data: Any) -> str:
     return path
 
 
-def parse_spec(data: Any, source: str = "<spec>") -> PipelineSpec:
-    """Validate already-parsed data (a dict) as a PipelineSpec, raising SpecError on any problem."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_document(model: type[M], data: Any, source: str, error: type[DocumentError]) -> M:
+    """Validate parsed data as `model`; every problem becomes (document path, message) in `error`."""
     if not isinstance(data, dict):
-        raise SpecError(source, [("", f"expected a mapping at the top level, got {type(data).__name__}")])
+        raise error(source, [("", f"expected a mapping at the top level, got {type(data).__name__}")])
     try:
-        return PipelineSpec.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -78,31 +81,43 @@ def parse_spec(data: Any, source: str = "<spec>") -> PipelineSpec:
                 field = str(ctx.get("discriminator", "kind")).strip("'")
                 message = f"unknown {field} {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
             problems.append((field_path(tuple(err["loc"]), data), message))
-        raise SpecError(source, problems) from None
+        raise error(source, problems) from None
 
 
-def loads_spec(text: str, source: str = "<spec>") -> PipelineSpec:
-    """Parse YAML or JSON text (JSON is YAML) into a PipelineSpec."""
+def parse_yaml(text: str, source: str, error: type[DocumentError]) -> Any:
+    """YAML (or JSON, which is YAML) text as data; a syntax error names its line and column."""
     try:
-        data = yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(source, [("", f"not valid YAML/JSON: {where}{problem}")]) from None
-    return parse_spec(data, source)
+        raise error(source, [("", f"not valid YAML/JSON: {where}{problem}")]) from None
+
+
+def read_document(path: Path, error: type[DocumentError]) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(str(path), [("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(str(path), [("", f"cannot read file: {exc}")]) from None
+
+
+def parse_spec(data: Any, source: str = "<spec>") -> PipelineSpec:
+    """Validate already-parsed data (a dict) as a PipelineSpec, raising SpecError on any problem."""
+    return parse_document(PipelineSpec, data, source, SpecError)
+
+
+def loads_spec(text: str, source: str = "<spec>") -> PipelineSpec:
+    """Parse YAML or JSON text into a PipelineSpec."""
+    return parse_spec(parse_yaml(text, source, SpecError), source)
 
 
 def load_spec(path: str | Path) -> PipelineSpec:
     """Read a spec file (.yaml, .yml or .json)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(str(path), [("", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), [("", f"cannot read file: {exc}")]) from None
-    return loads_spec(text, str(path))
+    return loads_spec(read_document(path, SpecError), str(path))
 
 
 def spec_to_data(spec: PipelineSpec) -> dict[str, Any]:

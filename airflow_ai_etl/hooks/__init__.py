@@ -1,0 +1,1 @@
+"""Hooks this provider owns (systems without an Airflow provider hook we can reuse)."""
