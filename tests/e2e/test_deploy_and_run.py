@@ -5,6 +5,7 @@ changed since the watermark and upserts by key without duplicates."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -154,3 +155,18 @@ def test_deployed_spec_moves_rows_incrementally_and_upserts_without_duplicates(
     assert _rows(dwh, "public.fact_orders", "order_id") == expected_orders
     assert query(dwh, "SELECT count(*), count(DISTINCT order_id) FROM public.fact_orders") == [(230, 230)]
     assert query(dwh, "SELECT status FROM public.fact_orders WHERE order_id = 50") == [("refunded",)]
+
+    # The row-count history kept by the two successful runs (an Airflow Variable per DAG and table).
+    variable = f"ai_etl.row_count_history.{DAG_ID}.public.fact_orders"
+    history = json.loads(airflow.run("airflow", "variables", "get", variable).stdout)
+    assert [entry["count"] for entry in history] == [200, 230]
+
+    # The warehouse loses most of its rows: the next run's check sees a drop of more than 50% against
+    # the previous successful run, fails the run and names the table and the counts.
+    query(dwh, "DELETE FROM public.fact_orders WHERE order_id <= 200")
+    failed = airflow.run("airflow", "dags", "test", DAG_ID, check=False)
+    assert failed.returncode != 0
+    output = failed.stdout + failed.stderr  # `dags test` runs the tasks in-process and logs here
+    assert "row_count_change" in output and "public.fact_orders" in output and "230" in output
+    history = json.loads(airflow.run("airflow", "variables", "get", variable).stdout)
+    assert [entry["count"] for entry in history] == [200, 230]  # a failed check records nothing
