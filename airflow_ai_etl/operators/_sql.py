@@ -51,6 +51,19 @@ def insert_statement(table: str, columns: Sequence[str], placeholder: str, escap
     )
 
 
+#: Target dialects (as DbApiHook.dialect_name reports them) whose INSERT knows ON CONFLICT.
+UPSERT_DIALECTS = ("postgresql", "postgres", "sqlite")
+
+
+def require_upsert(target: DbApiHook, field: str) -> None:
+    """Refuse, naming the operator field, a target whose dialect upsert_statement cannot serve."""
+    if target.dialect_name not in UPSERT_DIALECTS:
+        raise ValueError(
+            f"{field}: upsert by key needs INSERT ... ON CONFLICT, built for PostgreSQL and SQLite "
+            f"targets only; this connection is {target.dialect_name!r}"
+        )
+
+
 def upsert_statement(
     table: str, columns: Sequence[str], key: Sequence[str], placeholder: str, escape_format: str
 ) -> str:

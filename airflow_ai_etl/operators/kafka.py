@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_ai_etl.operators._sql import db_hook, insert_statement, upsert_statement
-from airflow_ai_etl.operators.transfer import UPSERT_DIALECTS
+from airflow_ai_etl.operators._sql import db_hook, insert_statement, require_upsert, upsert_statement
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -249,11 +248,8 @@ class KafkaToSqlOperator(BaseOperator):
         from confluent_kafka import TopicPartition
 
         target = db_hook(self.target_conn_id, "target_conn_id")
-        if self.key and target.dialect_name not in UPSERT_DIALECTS:
-            raise ValueError(
-                f"{self.task_id}: 'key' needs INSERT ... ON CONFLICT, which this operator builds for "
-                f"PostgreSQL and SQLite targets only; {self.target_conn_id!r} is {target.dialect_name!r}"
-            )
+        if self.key:
+            require_upsert(target, f"{self.task_id}: target_conn_id {self.target_conn_id!r}")
         consumer = self._consumer()
         try:
             batch = self._read(consumer)

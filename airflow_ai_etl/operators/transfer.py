@@ -20,6 +20,7 @@ from airflow_ai_etl.operators._sql import (
     insert_statement,
     quote_identifier,
     quote_table,
+    require_upsert,
     upsert_statement,
 )
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 MODES = ("append", "replace", "upsert", "incremental")
-#: Target dialects (as DbApiHook.dialect_name reports them) that know INSERT ... ON CONFLICT.
-UPSERT_DIALECTS = ("postgresql", "postgres", "sqlite")
 
 
 class TransferOperator(BaseOperator):
@@ -140,12 +139,8 @@ class TransferOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         source = db_hook(self.source_conn_id, "source_conn_id")
         target = db_hook(self.target_conn_id, "target_conn_id")
-        if self._upserts and target.dialect_name not in UPSERT_DIALECTS:
-            raise ValueError(
-                f"{self.task_id}: mode {self.mode!r} with a key needs INSERT ... ON CONFLICT, which this "
-                f"operator builds for PostgreSQL and SQLite targets only; {self.target_conn_id!r} is "
-                f"{target.dialect_name!r}"
-            )
+        if self._upserts:
+            require_upsert(target, f"{self.task_id}: target_conn_id {self.target_conn_id!r}")
         rows = 0
         target_conn = target.get_conn()
         source_conn = source.get_conn()
