@@ -78,8 +78,3 @@ class ToolContext:
             except UnknownConnectionError:
                 continue
         return ValidationContext(connections=connections, catalogs=dict(self.catalogs))
-
-    @classmethod
-    def from_validation_context(cls, context: ValidationContext, **options: Any) -> ToolContext:
-        """Tools over the connections and catalogs validation already gathered."""
-        return cls(catalogs=context.catalogs, connections=context.connections, **options)
