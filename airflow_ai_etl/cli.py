@@ -75,16 +75,14 @@ def cmd_spec_schema(args: argparse.Namespace) -> Outcome:
 
 
 def cmd_validate(args: argparse.Namespace) -> Outcome:
-    import yaml
-
+    from airflow_ai_etl.spec.io import SpecError, parse_yaml, read_document
     from airflow_ai_etl.validation import context_from_airflow, validate_document, validate_spec
 
     path = _existing_file(args.spec)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        _read_spec(args.spec)  # raises the spec loader's own message (line and column, or why unreadable)
-        raise
+        data = parse_yaml(read_document(path, SpecError), str(path), SpecError)
+    except SpecError as exc:  # unreadable, or not YAML: the message names the line and column
+        raise CliError(str(exc)) from None
     # Schema problems come back as findings too, so that --json always prints one Report shape.
     spec, report = validate_document(data)
     if spec is not None:
