@@ -10,16 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
 from airflow_ai_etl.deploy.atomic import atomic_write
 from airflow_ai_etl.deploy.importcheck import check_dag_source
 from airflow_ai_etl.deploy.models import DeployAction, DeployError
 from airflow_ai_etl.deploy.versions import VERSIONS_DIR, VersionStore, sha256_text
 from airflow_ai_etl.render.dagfile import GENERATED_MARKER
+from airflow_ai_etl.spec.models import DagId
 
 AI_ETL_SUBDIR = "ai_etl"
 _IGNORE_FILE = ".airflowignore"
 # Matches the versions folder under both `glob` and `regexp` [core] dag_ignore_file_syntax.
 _IGNORE_PATTERN = f"{VERSIONS_DIR}/"
+#: The spec's dag_id type: what every deployed file is named after.
+_DAG_ID = TypeAdapter(DagId)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ def roll_back(
     dags_folder: Path, dag_id: str, *, force: bool = False, import_timeout: float = 120
 ) -> Publication:
     """Make the version that was live before the current one live again."""
+    _require_dag_id(dag_id)
     root = _prepare_root(dags_folder)
     path = dag_file_path(dags_folder, dag_id)
     store = VersionStore(root, dag_id)
@@ -87,6 +93,16 @@ def roll_back(
         _install(path, source, spec_text)
         store.record(target, "rollback", spec_sha256, sha256_text(source))
     return Publication(path, target, "rollback", spec_sha256, overwritten)
+
+
+def _require_dag_id(dag_id: str) -> None:
+    """A dag_id names files under the dags folder: one that is not a dag_id ('../x') names none."""
+    try:
+        _DAG_ID.validate_python(dag_id)
+    except ValidationError:
+        raise DeployError(
+            f"{dag_id!r} is not a dag_id: use a letter, then letters, digits or underscores"
+        ) from None
 
 
 def _prepare_root(dags_folder: Path) -> Path:

@@ -154,3 +154,12 @@ def test_hand_edited_file_is_refused_unless_forced(tmp_path: Path) -> None:
     assert path.read_text() == generated_source("orders", note="v2")
     assert forced.overwritten_copy is not None
     assert forced.overwritten_copy.read_text() == edited
+
+
+@pytest.mark.parametrize("dag_id", ["../../escaped", "a/b", "bad id!", ""])
+def test_rollback_of_something_that_is_not_a_dag_id_touches_nothing(tmp_path: Path, dag_id: str) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    with pytest.raises(DeployError, match="is not a dag_id"):
+        roll_back(dags, dag_id)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["dags"]
