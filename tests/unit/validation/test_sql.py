@@ -287,6 +287,18 @@ def test_tables_with_unknown_columns_are_not_column_checked(shop: SchemaCatalog)
     assert codes("SELECT anything FROM opaque_view", catalog=shop) == []
 
 
+def test_columns_sqlglot_cannot_resolve_are_a_warning_not_silence(shop: SchemaCatalog) -> None:
+    findings = check_sql(
+        "SELECT o.id FROM orders AS o JOIN customers AS c USING (bogus)",
+        dialect="postgres",
+        role="read",
+        catalog=shop,
+    )
+    assert [(f.code, f.severity) for f in findings] == [("sql.columns_unchecked", Severity.WARNING)]
+    assert "bogus" in findings[0].message
+    assert codes("SELECT o.id FROM orders AS o JOIN customers AS c USING (id)", catalog=shop) == []
+
+
 def test_insert_update_merge_target_columns(shop: SchemaCatalog) -> None:
     assert codes("INSERT INTO orders (id, bogus) SELECT id, name FROM customers", "write", shop) == [
         "sql.unknown_column"
