@@ -85,6 +85,7 @@ def test_limits_default_when_not_configured() -> None:
 def test_prompts_ship_as_package_data() -> None:
     assert load_prompt("planner").strip()
     assert load_prompt("sql_expert").strip()
+    assert load_prompt("schema_analyst").strip()
 
 
 def test_usage_meter_sums_per_agent_and_unknown_cost_stays_unknown() -> None:
