@@ -173,15 +173,17 @@ class _Run:
         from airflow_ai_etl.agents.schema_analyst import select_schema
 
         llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
-        started = time.perf_counter()
-        selection = select_schema(self.request, self.catalogs, model=llm.limited_model if llm else None)
+        with self.agent_call(SCHEMA_ANALYST) as call:  # the model's tokens count, like any agent's
+            model = llm.limited_model if llm else None
+            selection = select_schema(self.request, self.catalogs, model=model, usage=call.usage)
+            call.ended = time.perf_counter()
         self.subset = selection.subset()
         tables = {c.conn_id: [t.qualified_name for t in c.tables] for c in self.subset}
         count = sum(len(names) for names in tables.values())
         self.emit(
             SCHEMA_ANALYST,
             f"chose {count} table(s) for the request",
-            started=started,
+            call=call,
             tables=tables,
             refined_by_model=selection.refined_by_model,
         )

@@ -38,6 +38,7 @@ from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
+    from pydantic_ai.usage import RunUsage
 
 # Weights of the places a request word can match, relative to the table's own name.
 _W_COLUMN = 0.35
@@ -378,11 +379,13 @@ def select_schema(
     *,
     limit: int = 10,
     model: Model | str | None = None,
+    usage: RunUsage | None = None,
 ) -> SchemaSelection:
     """The tables the request needs, best first, at most `limit`, and the catalogs cut down to them.
 
     Without `model` the ranking alone decides; with one, the model picks among the ranking's best
-    candidates (a failing model leaves the ranking's choice).
+    candidates (a failing model leaves the ranking's choice). The model's requests and tokens are
+    counted into `usage` (the orchestrator's record per agent), failed calls included.
     """
     indexes = {c.conn_id: _index(c) for c in catalogs}
     words = request_words(request, catalogs)
@@ -396,7 +399,7 @@ def select_schema(
     refined = False
     if model is not None and ranked:
         candidates = ranked[: limit * _MODEL_CANDIDATES_PER_CHOICE]
-        picked = _ask_model(model, request, candidates, indexes)
+        picked = _ask_model(model, request, candidates, indexes, usage)
         if picked:
             chosen, refined = picked[:limit], True
     return SchemaSelection(
@@ -431,6 +434,7 @@ def _ask_model(
     request: str,
     candidates: Sequence[_Candidate],
     indexes: dict[str, _CatalogIndex],
+    usage: RunUsage | None,
 ) -> list[_Candidate]:
     """The candidates the model picks, in its order; [] when it picks none of them or fails."""
     from pydantic_ai import Agent
@@ -455,7 +459,7 @@ def _ask_model(
     agent = Agent(model, output_type=list[str], instructions=load_prompt("schema_analyst"))
     document = json.dumps({"request": request, "candidates": shown}, ensure_ascii=False)
     try:
-        answer = agent.run_sync(document)
+        answer = agent.run_sync(document, usage=usage)
     except MODEL_ERRORS:
         return []
     picked = [by_id[i] for i in dict.fromkeys(answer.output) if i in by_id]

@@ -94,6 +94,7 @@ def test_good_answers_give_a_valid_rendered_pipeline(shop, scripted_llm, llm_con
     assert (planner_event.input_tokens, planner_event.output_tokens) == (100, 20)
     usage = {u.agent: u for u in result.usage}
     assert usage["planner"].requests == 1 and usage["sql_expert"].requests == 1
+    assert usage["schema_analyst"].requests == 1 and usage["schema_analyst"].input_tokens == 100
     assert usage["planner"].cost_usd is None  # gpt-test has no known price
     assert result.rounds == 0
     assert scripted_llm.remaining == 0 and scripted_llm.exhausted == 0

@@ -108,6 +108,38 @@ def test_good_plan_is_validated_and_rendered(scripted, catalog, context) -> None
     assert events[1].input_tokens > 0 and events[1].output_tokens > 0
 
 
+def test_the_schema_analysts_model_usage_is_recorded_like_any_agents(scripted, catalog, context) -> None:
+    analyst = scripted({"response": ["shop_pg:public.orders", "shop_pg:analytics.orders_copy"]})
+    planner, sql_expert = scripted(spec_answer()), scripted({"sql": GOOD_SQL})
+    events: list[Event] = []
+    result = generate(
+        REQUEST,
+        [catalog],
+        today=dt.date(2026, 1, 1),
+        agent_llms={
+            "schema_analyst": LLM.from_model("schema_analyst", analyst.model),
+            "planner": LLM.from_model("planner", planner.model),
+            "sql_expert": LLM.from_model("sql_expert", sql_expert.model),
+        },
+        tools=[],
+        context=context,
+        dry_run=False,
+        on_event=events.append,
+    )
+
+    assert result.ok, result.reason
+    assert len(analyst.requests) == 1
+    chose = events[0]
+    assert chose.agent == "schema_analyst" and chose.data["refined_by_model"] is True
+    assert chose.input_tokens > 0 and chose.output_tokens > 0
+    usage = {u.agent: u for u in result.usage}
+    assert usage["schema_analyst"].requests == 1
+    assert (usage["schema_analyst"].input_tokens, usage["schema_analyst"].output_tokens) == (
+        chose.input_tokens,
+        chose.output_tokens,
+    )
+
+
 def test_sql_finding_is_repaired_by_the_sql_expert(scripted, catalog, context) -> None:
     planner = scripted(spec_answer(BAD_SQL))
     sql_expert = scripted({"sql": BAD_SQL}, {"sql": GOOD_SQL})
