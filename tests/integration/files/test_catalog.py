@@ -12,7 +12,7 @@ import pytest
 
 from airflow_ai_etl.catalog.errors import CatalogError
 from airflow_ai_etl.catalog.introspect import introspect
-from tests.integration.files.conftest import Bucket
+from tests.support.s3 import Bucket
 
 pytestmark = pytest.mark.integration
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from airflow_ai_etl.operators.files import FileToSqlOperator, RowLoadError, SqlToFileOperator
-from tests.integration.files.conftest import Bucket
+from tests.support.s3 import Bucket
 
 pytestmark = pytest.mark.integration
 
