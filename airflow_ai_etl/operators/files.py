@@ -13,7 +13,7 @@ Only `airflow.sdk` is imported at module level: DAG files import this module at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
     from airflow.sdk import Context
 
+    from airflow_ai_etl.files.locations import Location
     from airflow_ai_etl.files.readers import CsvLayout, RowBatch
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -64,6 +65,19 @@ def _layout(delimiter: str, header: bool, null: str) -> CsvLayout:
     from airflow_ai_etl.files.readers import CsvLayout
 
     return CsvLayout(delimiter=delimiter, header=header, null=null)
+
+
+def _location(
+    task_id: str, path: str, storage_conn_id: str | None, parse: Callable[[str], Location]
+) -> Location:
+    """The rendered path, parsed; errors name the field (checked at run time: paths are templated)."""
+    try:
+        location = parse(path)
+    except ValueError as error:
+        raise ValueError(f"{task_id}: 'path' {error}") from None
+    if not location.is_s3 and storage_conn_id is not None:
+        raise ValueError(f"{task_id}: 'storage_conn_id' is only for s3:// paths, not {path!r}")
+    return location
 
 
 def _driver_message(error: BaseException) -> str:
@@ -203,12 +217,7 @@ class FileToSqlOperator(BaseOperator):
         from airflow_ai_etl.files.locations import list_sources, local_copy, parse_location
         from airflow_ai_etl.files.readers import FileFormatError, read_batches
 
-        try:
-            location = parse_location(str(self.path))
-        except ValueError as error:
-            raise ValueError(f"{self.task_id}: 'path' {error}") from None
-        if not location.is_s3 and self.storage_conn_id is not None:
-            raise ValueError(f"{self.task_id}: 'storage_conn_id' is only for s3:// paths, not {self.path!r}")
+        location = _location(self.task_id, str(self.path), self.storage_conn_id, parse_location)
         target = db_hook(self.target_conn_id, "target_conn_id")
         if self.mode == "upsert":
             require_upsert(target, f"{self.task_id}: target_conn_id {self.target_conn_id!r}")
@@ -339,12 +348,7 @@ class SqlToFileOperator(BaseOperator):
         from airflow_ai_etl.files.locations import export_location, publishing
         from airflow_ai_etl.files.writers import open_writer
 
-        try:
-            location = export_location(str(self.path))
-        except ValueError as error:
-            raise ValueError(f"{self.task_id}: 'path' {error}") from None
-        if not location.is_s3 and self.storage_conn_id is not None:
-            raise ValueError(f"{self.task_id}: 'storage_conn_id' is only for s3:// paths, not {self.path!r}")
+        location = _location(self.task_id, str(self.path), self.storage_conn_id, export_location)
         source = db_hook(self.source_conn_id, "source_conn_id")
         query = self._query(source)
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)

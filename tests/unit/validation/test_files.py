@@ -157,3 +157,23 @@ def test_storage_connections_are_not_schema_connections(
     """A storage connection has no tables: no schema.unknown warning for it."""
     spec = make_spec(file_load())
     assert "schema.unknown" not in validate_spec(spec, lake_context).codes()
+
+
+def test_context_from_airflow_describes_but_never_introspects_storage_connections(
+    tmp_path: Any, airflow_conn: Any, make_spec: MakeSpec
+) -> None:
+    import sqlite3
+
+    from airflow_ai_etl.validation import context_from_airflow
+
+    with sqlite3.connect(tmp_path / "dwh.db") as db:
+        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, amount REAL)")
+    airflow_conn("lite_dwh", f"sqlite://{tmp_path / 'dwh.db'}")
+    airflow_conn("lake", conn_type="aws", extra='{"endpoint_url": "http://127.0.0.1:1"}')
+    step = file_load(target={"conn_id": "lite_dwh", "table": "orders"}, columns=["id", "amount"])
+    spec = make_spec(step)
+    context = context_from_airflow(spec)
+    assert set(context.connections) == {"lite_dwh", "lake"}
+    assert context.connections["lake"].conn_type == "aws"
+    assert set(context.catalogs) == {"lite_dwh"}  # nothing was asked of the S3 endpoint
+    assert validate_spec(spec, context).findings == []
