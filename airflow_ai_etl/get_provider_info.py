@@ -38,6 +38,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_ai_etl.operators.quality",
                     "airflow_ai_etl.operators.generate",
                     "airflow_ai_etl.operators.kafka",
+                    "airflow_ai_etl.operators.files",
                 ],
             }
         ],

@@ -8,6 +8,7 @@ from airflow_ai_etl.catalog.clickhouse import read_clickhouse_catalog
 from airflow_ai_etl.catalog.connections import airflow_connection, dialect_for_conn_type
 from airflow_ai_etl.catalog.dbapi import read_sqlalchemy_catalog, require_sql_hook
 from airflow_ai_etl.catalog.errors import CatalogError
+from airflow_ai_etl.catalog.files import EXTRA_KEY, FILE_CONN_TYPES, introspect_files
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.catalog.postgres import read_postgres_catalog
 from airflow_ai_etl.catalog.sqlite import read_sqlite_catalog
@@ -47,6 +48,8 @@ def introspect(conn_id: str, *, schemas: Sequence[str] | None = None) -> SchemaC
     """The catalog of an Airflow connection (UnknownConnectionError when it is not defined)."""
     connection = airflow_connection(conn_id)
     conn_type = connection.conn_type or ""
+    if conn_type in FILE_CONN_TYPES and EXTRA_KEY in connection.extra_dejson:  # files it lists
+        return introspect_files(conn_id, conn_type, connection.extra_dejson)
     try:
         hook = connection.get_hook()  # type: ignore[no-untyped-call]
     except Exception as err:  # an unknown type or a provider that is not installed

@@ -19,7 +19,10 @@ from airflow_ai_etl.spec.models import (
     RESERVED_KINDS,
     AnyStep,
     ColumnCheck,
+    CsvOptions,
     ExpressionCheck,
+    FileExportStep,
+    FileLoadStep,
     PipelineSpec,
     QualityCheckStep,
     RowCountChangeCheck,
@@ -48,6 +51,8 @@ _IMPORTS: dict[str, str] = {
     "SmtpNotifier": "airflow.providers.smtp.notifications.smtp",
     "TransferOperator": "airflow_ai_etl.operators.transfer",
     "RowCountChangeOperator": "airflow_ai_etl.operators.quality",
+    "FileToSqlOperator": "airflow_ai_etl.operators.files",
+    "SqlToFileOperator": "airflow_ai_etl.operators.files",
 }
 
 #: Names a variable must not take: keywords, and soft keywords of any Python version we run on.
@@ -151,6 +156,14 @@ def _summary(step: AnyStep) -> str:
             f"Copies rows of {source} on `{step.source.conn_id}` into `{step.target.table}` "
             f"on `{step.target.conn_id}` (mode: {step.mode.value})."
         )
+    if isinstance(step, FileLoadStep):
+        return (
+            f"Loads {step.format.value} from `{step.path}` into `{step.target.table}` "
+            f"on `{step.target.conn_id}` (mode: {step.mode.value})."
+        )
+    if isinstance(step, FileExportStep):
+        source = step.source.table or "a query"
+        return f"Writes rows of {source} on `{step.source.conn_id}` to `{step.path}` ({step.format.value})."
     assert isinstance(step, QualityCheckStep)
     return f"Checks table `{step.table}` on connection `{step.conn_id}`."
 
@@ -229,6 +242,8 @@ def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
             sql=Sql(step.sql),
             doc_md=doc_md,
         )
+    if isinstance(step, FileLoadStep | FileExportStep):
+        return _file_call(step, src, doc_md)
     assert isinstance(step, TransferStep)
     return src.call(
         "TransferOperator",
@@ -243,6 +258,51 @@ def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
         key=step.key or None,
         watermark=step.watermark,
         batch_size=step.batch_size,
+        doc_md=doc_md,
+    )
+
+
+def _csv_kwargs(csv: CsvOptions | None) -> dict[str, object]:
+    """Only the CSV options that differ from the operators' defaults, so files stay short."""
+    if csv is None:
+        return {}
+    defaults = CsvOptions()
+    return {
+        f"csv_{name}": value for name, value in csv.model_dump().items() if value != getattr(defaults, name)
+    }
+
+
+def _file_call(step: FileLoadStep | FileExportStep, src: _Source, doc_md: str) -> Call:
+    common: dict[str, object] = {
+        "format": step.format.value,
+        "storage_conn_id": step.storage_conn_id,
+        **_csv_kwargs(step.csv),
+        "compression": None if step.compression.value == "auto" else step.compression.value,
+        "batch_size": step.batch_size,
+    }
+    if isinstance(step, FileLoadStep):
+        return src.call(
+            "FileToSqlOperator",
+            split=True,
+            task_id=step.id,
+            path=step.path,
+            target_conn_id=step.target.conn_id,
+            target_table=step.target.table,
+            mode=step.mode.value,
+            key=step.key or None,
+            columns=step.columns,
+            **common,
+            doc_md=doc_md,
+        )
+    return src.call(
+        "SqlToFileOperator",
+        split=True,
+        task_id=step.id,
+        source_conn_id=step.source.conn_id,
+        sql=None if step.source.sql is None else Sql(step.source.sql),
+        source_table=step.source.table,
+        path=step.path,
+        **common,
         doc_md=doc_md,
     )
 

@@ -110,9 +110,7 @@ class StepKind(StrEnum):
 
 
 #: Kinds that are part of the v1 schema but not yet validated or rendered.
-RESERVED_KINDS: frozenset[StepKind] = frozenset(
-    {StepKind.FILE_LOAD, StepKind.FILE_EXPORT, StepKind.KAFKA_INGEST, StepKind.SPARK_SQL}
-)
+RESERVED_KINDS: frozenset[StepKind] = frozenset({StepKind.KAFKA_INGEST, StepKind.SPARK_SQL})
 
 
 class TransferMode(StrEnum):
@@ -302,26 +300,149 @@ class FileFormat(StrEnum):
     JSONL = "jsonl"
 
 
+def _literal_path(value: str) -> str:
+    """A file path is literal text: no Jinja (templated operator fields would run it), no controls."""
+    for marker in _JINJA_MARKERS:
+        if marker in value:
+            raise ValueError(
+                f"must not contain the template marker {marker!r}: a path in a spec is literal; "
+                "partitioned paths belong in a hand-written DAG"
+            )
+    if any(not c.isprintable() for c in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+FilePath = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2_000),
+    AfterValidator(_literal_path),
+    Field(
+        description="An absolute local path or an s3://bucket/key URL. Loads also take a prefix ending "
+        "in '/' or a glob (*, ?, [...]) in the last part, which match several files or objects."
+    ),
+]
+
+
+class FileCompression(StrEnum):
+    """Compression of a whole CSV or JSON-lines file, or the codec inside a Parquet file."""
+
+    AUTO = "auto"
+    NONE = "none"
+    GZIP = "gzip"
+    ZSTD = "zstd"
+    SNAPPY = "snappy"
+
+
+class CsvOptions(StrictModel):
+    """How a CSV file is laid out (RFC 4180 quoting with '\"')."""
+
+    delimiter: Annotated[str, StringConstraints(min_length=1, max_length=1, strip_whitespace=False)] = Field(
+        default=",", description="One character between fields, e.g. ',', ';', '|' or a tab."
+    )
+    header: bool = Field(
+        default=True, description="The first line names the columns; without it, give 'columns'."
+    )
+    null: Annotated[str, StringConstraints(max_length=20, strip_whitespace=False)] = Field(
+        default="", description="The field text that means NULL (an empty field by default)."
+    )
+
+    @model_validator(mode="after")
+    def _delimiter(self) -> CsvOptions:
+        if self.delimiter in ('"', "\n", "\r") or self.delimiter.isalnum():
+            raise ValueError(f"{self.delimiter!r} cannot be a delimiter")
+        if any(not c.isprintable() for c in self.null):
+            raise ValueError("'null' must not contain control characters")
+        return self
+
+
+def _file_options(
+    format: FileFormat, csv: CsvOptions | None, compression: FileCompression, *, exporting: bool
+) -> None:
+    """Checks shared by file_load and file_export: options that belong to another format."""
+    if csv is not None and format is not FileFormat.CSV:
+        raise ValueError(f"'csv' options only apply to format 'csv', not {format.value!r}")
+    if format is not FileFormat.PARQUET and compression is FileCompression.SNAPPY:
+        raise ValueError("compression 'snappy' exists only inside Parquet files")
+    if (
+        format is FileFormat.PARQUET
+        and not exporting
+        and compression
+        not in (
+            FileCompression.AUTO,
+            FileCompression.NONE,
+        )
+    ):
+        raise ValueError("a Parquet file names its own codec: leave 'compression' at 'auto' for loads")
+
+
 class FileLoadStep(StepBase):
-    """Reserved: load a file (local path or s3:// URL) into a table."""
+    """Load a file, or every file under a prefix or glob, into a table in one transaction."""
 
     kind: Literal["file_load"]
-    path: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    path: FilePath
     format: FileFormat
-    storage_conn_id: ConnId | None = None
+    storage_conn_id: ConnId | None = Field(
+        default=None, description="AWS connection for s3:// paths (the provider's aws_default if unset)."
+    )
     target: TransferTarget
-    mode: TransferMode = TransferMode.APPEND
-    key: list[ColumnName] = Field(default_factory=list)
+    mode: TransferMode = Field(
+        default=TransferMode.APPEND, description="append, replace (all rows) or upsert (by 'key')."
+    )
+    key: list[ColumnName] = Field(default_factory=list, description="Key columns (required for upsert).")
+    columns: list[ColumnName] | None = Field(
+        default=None,
+        description="Target columns to fill: the CSV fields in order when there is no header, or the "
+        "fields taken from each record (others are ignored). Default: the file's own column names.",
+    )
+    csv: CsvOptions | None = Field(default=None, description="CSV layout (format csv only).")
+    compression: FileCompression = Field(
+        default=FileCompression.AUTO, description="auto: from the suffix (.gz, .zst); or none, gzip, zstd."
+    )
+    batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FileLoadStep:
+        if self.mode is TransferMode.INCREMENTAL:
+            raise ValueError("mode 'incremental' is for transfers; a file load appends, replaces or upserts")
+        if self.mode is TransferMode.UPSERT and not self.key:
+            raise ValueError("mode 'upsert' needs 'key' (the columns that identify a row)")
+        if len(set(self.key)) != len(self.key):
+            raise ValueError("'key' lists a column twice")
+        if self.columns is not None:
+            if not self.columns or len({c.lower() for c in self.columns}) != len(self.columns):
+                raise ValueError("'columns' must name each column once (omit it to use the file's)")
+            missing = [k for k in self.key if k not in self.columns]
+            if missing:
+                raise ValueError(f"'key' column(s) {', '.join(missing)} are not in 'columns'")
+        if self.csv is not None and not self.csv.header and self.columns is None:
+            raise ValueError("a CSV file without a header needs 'columns'")
+        _file_options(self.format, self.csv, self.compression, exporting=False)
+        return self
 
 
 class FileExportStep(StepBase):
-    """Reserved: write a query's rows to a file (local path or s3:// URL)."""
+    """Write a query's or a table's rows to one file; it appears at `path` only when complete."""
 
     kind: Literal["file_export"]
     source: TransferSource
-    path: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    path: FilePath
     format: FileFormat
-    storage_conn_id: ConnId | None = None
+    storage_conn_id: ConnId | None = Field(
+        default=None, description="AWS connection for s3:// paths (the provider's aws_default if unset)."
+    )
+    csv: CsvOptions | None = Field(default=None, description="CSV layout (format csv only).")
+    compression: FileCompression = Field(
+        default=FileCompression.AUTO,
+        description="none, gzip or zstd for CSV and JSON lines (auto: none); snappy, zstd, gzip or "
+        "none inside Parquet (auto: snappy).",
+    )
+    batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FileExportStep:
+        _file_options(self.format, self.csv, self.compression, exporting=True)
+        return self
 
 
 class KafkaIngestStep(StepBase):

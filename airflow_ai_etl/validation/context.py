@@ -16,6 +16,8 @@ from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec.models import (
     RESERVED_KINDS,
     AnyStep,
+    FileExportStep,
+    FileLoadStep,
     PipelineSpec,
     QualityCheckStep,
     SqlStep,
@@ -53,7 +55,21 @@ def step_connections(step: AnyStep) -> list[tuple[str, str]]:
         return [("conn_id", step.conn_id)]
     if isinstance(step, TransferStep):
         return [("source.conn_id", step.source.conn_id), ("target.conn_id", step.target.conn_id)]
+    if isinstance(step, FileLoadStep | FileExportStep):
+        storage = [(STORAGE_FIELD, step.storage_conn_id)] if step.storage_conn_id else []
+        if isinstance(step, FileLoadStep):
+            return [("target.conn_id", step.target.conn_id), *storage]
+        return [("source.conn_id", step.source.conn_id), *storage]
     return []
+
+
+#: The field of a connection that holds files, not tables: it has no schema to read.
+STORAGE_FIELD = "storage_conn_id"
+
+
+def schema_connections(step: AnyStep) -> list[str]:
+    """Conn ids of the step whose schema validation reads (storage connections have none)."""
+    return [conn_id for field, conn_id in step_connections(step) if field != STORAGE_FIELD]
 
 
 def spec_connections(spec: PipelineSpec) -> list[str]:
@@ -74,12 +90,13 @@ def context_from_airflow(spec: PipelineSpec, *, introspect_schemas: bool = True)
     catalogs: dict[str, SchemaCatalog] = {}
     errors: dict[str, str] = {}
     smtp = spec.on_failure.smtp_conn_id if spec.on_failure else None
+    with_schema = {conn_id for step in spec.steps for conn_id in schema_connections(step)}
     for conn_id in spec_connections(spec):
         try:
             connections[conn_id] = describe_connection(conn_id)
         except UnknownConnectionError:
             continue
-        if not introspect_schemas or conn_id == smtp:
+        if not introspect_schemas or conn_id == smtp or conn_id not in with_schema:
             continue
         try:
             catalogs[conn_id] = introspect(conn_id)

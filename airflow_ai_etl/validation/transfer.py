@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
-from airflow_ai_etl.spec.models import TransferStep
+from airflow_ai_etl.spec.models import FileExportStep, TransferStep
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.schema import has_columns
 from airflow_ai_etl.validation.sql import analyze_sql
@@ -44,7 +44,9 @@ class TransferCheck:
     reads: tuple[str, ...]
 
 
-def _finding(step: TransferStep, code: str, message: str, field: str, hint: str | None = None) -> Finding:
+def _finding(
+    step: TransferStep | FileExportStep, code: str, message: str, field: str, hint: str | None = None
+) -> Finding:
     severity = (
         Severity.WARNING
         if code in ("transfer.type_unknown", "transfer.target_column_required")
@@ -53,7 +55,7 @@ def _finding(step: TransferStep, code: str, message: str, field: str, hint: str 
     return Finding(severity=severity, code=code, message=message, step_id=step.id, field=field, hint=hint)
 
 
-def _unknown_table(step: TransferStep, name: str, conn_id: str, field: str) -> Finding:
+def _unknown_table(step: TransferStep | FileExportStep, name: str, conn_id: str, field: str) -> Finding:
     return _finding(
         step,
         "sql.unknown_table",
@@ -67,7 +69,9 @@ def _find(catalog: SchemaCatalog | None, name: str) -> Table | None:
     return catalog.find_table(name) if catalog is not None else None
 
 
-def _source(step: TransferStep, side: Side) -> tuple[list[Finding], tuple[str, ...], list[Column] | None]:
+def source_findings(
+    step: TransferStep | FileExportStep, side: Side
+) -> tuple[list[Finding], tuple[str, ...], list[Column] | None]:
     """Findings about the source, the tables it reads, and its output columns (None: not known)."""
     if step.source.sql is not None:
         analysis = analyze_sql(step.source.sql, dialect=side.dialect, role="read", catalog=side.catalog)
@@ -159,7 +163,7 @@ def _key_findings(step: TransferStep, output: list[Column] | None, target: Table
 
 
 def check_transfer(step: TransferStep, source: Side, target: Side) -> TransferCheck:
-    findings, reads, output = _source(step, source)
+    findings, reads, output = source_findings(step, source)
     target_table = _find(target.catalog, step.target.table)
     if target.catalog is not None and target_table is None:
         findings.append(_unknown_table(step, step.target.table, step.target.conn_id, "target.table"))

@@ -1,7 +1,7 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
 Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
-graph.py and schema.py):
+files.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
@@ -20,8 +20,17 @@ from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
-from airflow_ai_etl.spec.models import RESERVED_KINDS, PipelineSpec, QualityCheckStep, SqlStep, TransferStep
-from airflow_ai_etl.validation.context import ValidationContext, step_connections
+from airflow_ai_etl.spec.models import (
+    RESERVED_KINDS,
+    FileExportStep,
+    FileLoadStep,
+    PipelineSpec,
+    QualityCheckStep,
+    SqlStep,
+    TransferStep,
+)
+from airflow_ai_etl.validation.context import ValidationContext, schema_connections, step_connections
+from airflow_ai_etl.validation.files import check_file_export, check_file_load
 from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
@@ -85,7 +94,7 @@ def _connection_findings(spec: PipelineSpec, context: ValidationContext) -> list
     unknown_schema = dict.fromkeys(
         conn_id
         for step in spec.steps
-        for _, conn_id in step_connections(step)
+        for conn_id in schema_connections(step)
         if conn_id in context.connections and conn_id not in context.catalogs
     )
     for conn_id in unknown_schema:
@@ -144,6 +153,15 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         elif isinstance(step, QualityCheckStep):
             report.extend(check_quality(step, context.dialect(step.conn_id), catalog(step.conn_id)))
             accesses.append(TableAccess(step.id, step.conn_id, step.table, writes=False))
+        elif isinstance(step, FileLoadStep):
+            target = Side(context.dialect(step.target.conn_id), catalog(step.target.conn_id))
+            report.extend(check_file_load(step, context, target))
+            accesses.append(TableAccess(step.id, step.target.conn_id, step.target.table, writes=True))
+        elif isinstance(step, FileExportStep):
+            source = Side(context.dialect(step.source.conn_id), catalog(step.source.conn_id))
+            export = check_file_export(step, context, source)
+            report.extend(export.findings)
+            accesses += [TableAccess(step.id, step.source.conn_id, t, writes=False) for t in export.reads]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report
@@ -156,5 +174,5 @@ def _reserved(step_id: str, kind: str) -> Finding:
         message=f"step kind {kind!r} is not yet supported",
         step_id=step_id,
         field="kind",
-        hint="use sql, transfer or quality_check steps",
+        hint="use sql, transfer, quality_check, file_load or file_export steps",
     )

@@ -43,6 +43,8 @@ CONSTRUCTORS = {
     "SQLTableCheckOperator",
     "TransferOperator",
     "RowCountChangeOperator",
+    "FileToSqlOperator",
+    "SqlToFileOperator",
 }
 
 
@@ -50,6 +52,12 @@ def sql_text(payload: str) -> str:
     """The payload as SQL string literals (Jinja markers are refused by the spec model for SQL)."""
     text = payload.replace("{", "(").replace("}", ")")
     return "'" + text.replace("'", "''") + "'"
+
+
+def path_text(payload: str) -> str:
+    """The payload as a path (the spec refuses template markers and control characters in paths)."""
+    text = "".join(c for c in payload.replace("{", "(").replace("}", ")") if c.isprintable())
+    return "/data/" + text.replace("/", "_").strip()
 
 
 def hostile_spec(payload: str) -> PipelineSpec:
@@ -96,6 +104,27 @@ def hostile_spec(payload: str) -> PipelineSpec:
                         {"check": "row_count_change", "max_drop_pct": 10},
                     ],
                 },
+                {
+                    "id": "load_file",
+                    "kind": "file_load",
+                    "description": payload,
+                    "path": path_text(payload),
+                    "format": "csv",
+                    "csv": {"delimiter": "'", "null": path_text(payload)[-20:]},
+                    "target": {"conn_id": "dwh", "table": "t"},
+                    "columns": ["v"],
+                    "depends_on": ["check_rows"],
+                },
+                {
+                    "id": "export_file",
+                    "kind": "file_export",
+                    "description": payload,
+                    "source": {"conn_id": "dwh", "sql": f"SELECT v FROM t WHERE v <> {sql_text(payload)}"},
+                    "path": "s3://bucket/" + path_text(payload).removeprefix("/"),
+                    "format": "jsonl",
+                    "storage_conn_id": "lake",
+                    "depends_on": ["load_file"],
+                },
             ],
             "on_failure": {"notify": "email", "to": [email]},
         }
@@ -134,6 +163,7 @@ def assert_only_constructor_calls(source: str) -> None:
         "airflow.providers.smtp.notifications.smtp",
         "airflow_ai_etl.operators.transfer",
         "airflow_ai_etl.operators.quality",
+        "airflow_ai_etl.operators.files",
     }
 
 
@@ -178,6 +208,12 @@ def test_hostile_text_is_only_ever_data(
     condition = steps["check_rows"].checks[1].condition  # type: ignore[union-attr]
     statement = dag.get_task("check_rows.table").checks["not_hostile"]["check_statement"]
     assert condition in statement
+    load_file = dag.get_task("load_file")
+    assert load_file.path == steps["load_file"].path  # type: ignore[union-attr]
+    assert load_file.csv_null == steps["load_file"].csv.null  # type: ignore[union-attr]
+    export_file = dag.get_task("export_file")
+    assert export_file.sql == steps["export_file"].source.sql  # type: ignore[union-attr]
+    assert export_file.path == steps["export_file"].path  # type: ignore[union-attr]
 
     path = tmp_path / "hostile.py"
     path.write_text(source, encoding="utf-8")

@@ -57,9 +57,9 @@ def test_defined_connections_pass(make_spec: MakeSpec, context: ValidationContex
 def test_reserved_kinds_are_not_yet_supported(make_spec: MakeSpec, context: ValidationContext) -> None:
     file_load = {
         "id": "load_file",
-        "kind": "file_load",
-        "path": "s3://bucket/x.csv",
-        "format": "csv",
+        "kind": "kafka_ingest",
+        "kafka_conn_id": "kafka",
+        "topic": "orders",
         "target": {"conn_id": "dwh_pg", "table": "analytics.orders"},
     }
     spark = {"id": "spark", "kind": "spark_sql", "conn_id": "spark_default", "sql": "SELECT 1"}
