@@ -16,6 +16,7 @@ from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec.models import (
     RESERVED_KINDS,
     AnyStep,
+    KafkaIngestStep,
     PipelineSpec,
     QualityCheckStep,
     SqlStep,
@@ -53,6 +54,8 @@ def step_connections(step: AnyStep) -> list[tuple[str, str]]:
         return [("conn_id", step.conn_id)]
     if isinstance(step, TransferStep):
         return [("source.conn_id", step.source.conn_id), ("target.conn_id", step.target.conn_id)]
+    if isinstance(step, KafkaIngestStep):
+        return [("kafka_conn_id", step.kafka_conn_id), ("target.conn_id", step.target.conn_id)]
     return []
 
 

@@ -1,7 +1,7 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
 Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
-graph.py and schema.py):
+kafka.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
@@ -20,9 +20,17 @@ from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
-from airflow_ai_etl.spec.models import RESERVED_KINDS, PipelineSpec, QualityCheckStep, SqlStep, TransferStep
+from airflow_ai_etl.spec.models import (
+    RESERVED_KINDS,
+    KafkaIngestStep,
+    PipelineSpec,
+    QualityCheckStep,
+    SqlStep,
+    TransferStep,
+)
 from airflow_ai_etl.validation.context import ValidationContext, step_connections
 from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
+from airflow_ai_etl.validation.kafka import check_kafka_ingest
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
@@ -144,6 +152,13 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         elif isinstance(step, QualityCheckStep):
             report.extend(check_quality(step, context.dialect(step.conn_id), catalog(step.conn_id)))
             accesses.append(TableAccess(step.id, step.conn_id, step.table, writes=False))
+        elif isinstance(step, KafkaIngestStep):
+            target_conn = step.target.conn_id
+            kafka_catalog = context.catalogs.get(step.kafka_conn_id)
+            report.extend(
+                check_kafka_ingest(step, kafka_catalog, catalog(target_conn), context.dialect(target_conn))
+            )
+            accesses.append(TableAccess(step.id, target_conn, step.target.table, writes=True))
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report
