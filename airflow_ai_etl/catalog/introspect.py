@@ -1,4 +1,7 @@
-"""Read the schema of an Airflow connection: dispatch by dialect to the fastest reader we have."""
+"""Read the schema of an Airflow connection: dispatch by dialect to the fastest reader we have.
+
+Kafka connections are read by sampling their topics (catalog/kafka.py).
+"""
 
 from __future__ import annotations
 
@@ -44,12 +47,25 @@ def introspect_hook(
         raise CatalogError(f"cannot read the schema of connection '{conn_id}': {_summary(err)}") from err
 
 
+def _introspect_kafka(conn_id: str) -> SchemaCatalog:
+    from airflow_ai_etl.catalog.kafka import read_kafka_catalog
+
+    try:
+        return read_kafka_catalog(conn_id)
+    except Exception as err:  # confluent-kafka missing, broker unreachable, bad config
+        raise CatalogError(
+            f"cannot read the topics of Kafka connection '{conn_id}': {_summary(err)}"
+        ) from err
+
+
 def introspect(conn_id: str, *, schemas: Sequence[str] | None = None) -> SchemaCatalog:
     """The catalog of an Airflow connection (UnknownConnectionError when it is not defined)."""
     connection = airflow_connection(conn_id)
     conn_type = connection.conn_type or ""
     if conn_type in FILE_CONN_TYPES and EXTRA_KEY in connection.extra_dejson:  # files it lists
         return introspect_files(conn_id, conn_type, connection.extra_dejson)
+    if conn_type == "kafka":  # topics, not tables: no SQL hook to ask
+        return _introspect_kafka(conn_id)
     try:
         hook = connection.get_hook()  # type: ignore[no-untyped-call]
     except Exception as err:  # an unknown type or a provider that is not installed

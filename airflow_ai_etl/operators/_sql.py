@@ -68,11 +68,16 @@ def upsert_statement(
     table: str, columns: Sequence[str], key: Sequence[str], placeholder: str, escape_format: str
 ) -> str:
     """INSERT ... ON CONFLICT (key) DO UPDATE: PostgreSQL and SQLite (3.24+) syntax."""
+    insert = insert_statement(table, columns, placeholder, escape_format)
+    return f"{insert} {conflict_clause(columns, key, escape_format)}"
+
+
+def conflict_clause(columns: Sequence[str], key: Sequence[str], escape_format: str) -> str:
+    """`ON CONFLICT (key) DO UPDATE SET ...` (or `DO NOTHING` when every column is in the key)."""
     updates = [
         f"{quote_identifier(c, escape_format)} = EXCLUDED.{quote_identifier(c, escape_format)}"
         for c in columns
         if c not in key
     ]
     action = "DO UPDATE SET " + ", ".join(updates) if updates else "DO NOTHING"
-    insert = insert_statement(table, columns, placeholder, escape_format)
-    return f"{insert} ON CONFLICT ({column_list(key, escape_format)}) {action}"
+    return f"ON CONFLICT ({column_list(key, escape_format)}) {action}"

@@ -1,96 +1,113 @@
-"""KafkaToSqlOperator: load a bounded batch of JSON messages from a Kafka topic into a table.
+"""KafkaToSqlOperator: load a bounded batch of a Kafka topic (JSON or Avro values) into a table.
 
-Order of effects per attempt: read the batch, write all of it in ONE target transaction, commit
-that transaction, and only then commit the consumer offsets (synchronously). A failure before the
-database commit leaves both the table and the offsets as they were, so a retry re-reads the same
-messages. A crash between the two commits re-reads messages already loaded: with `key` they are
-upserted again (no duplicates); without a key they are inserted twice (at-least-once).
+Order of effects per attempt: read the offsets stored in the target, read and write messages
+chunk by chunk into ONE open target transaction (COPY on PostgreSQL), add the dead letters and
+the offsets after the last message read, commit that transaction, and only then commit the
+consumer offsets in Kafka. A worker that dies before the database commit leaves the table as it
+was; one that dies after it leaves the rows and the offsets that cover them, so the next attempt
+starts after them: no message is loaded twice, with or without a key (see `_kafka_sink`).
 
 Partitions are assigned explicitly rather than subscribed, so a batch needs no group rebalance;
-the group id only names where offsets are stored. Values are JSON objects; Avro is not handled.
+the group id names where offsets are stored. Memory is bounded by one chunk, not the batch.
 
 Only `airflow.sdk` is imported at module level: DAG files import this module at every parse.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_ai_etl.operators._sql import db_hook, insert_statement, require_upsert, upsert_statement
+from airflow_ai_etl.operators._kafka_codec import (
+    VALUE_FORMATS,
+    Decoder,
+    MalformedMessageError,
+    avro_field_names,
+    avro_schema_dict,
+    column_value,
+    make_decoder,
+)
+from airflow_ai_etl.operators._kafka_sink import (
+    DEAD_LETTER_COLUMNS,
+    DEFAULT_OFFSETS_TABLE,
+    DeadLetter,
+    TargetSink,
+)
+from airflow_ai_etl.operators._sql import db_hook, require_upsert
 
 if TYPE_CHECKING:
-    from airflow.providers.common.sql.hooks.sql import DbApiHook
     from airflow.sdk import Context
     from confluent_kafka import Consumer, Message
 
-#: Columns of a dead-letter table, in this order.
-DEAD_LETTER_COLUMNS = ("topic", "partition", "offset", "payload", "error")
+__all__ = ["DEAD_LETTER_COLUMNS", "DEFAULT_OFFSETS_TABLE", "KafkaToSqlOperator", "MalformedMessageError"]
 
-
-class MalformedMessageError(ValueError):
-    """A message that is not a JSON object; the text names topic, partition and offset."""
+#: Messages fetched and written per chunk: large enough for COPY to pay off, small enough for memory.
+CHUNK_MESSAGES = 10_000
+#: Longest single wait on the consumer: librdkafka's batch call only returns when full or timed out.
+_POLL_SLICE_S = 0.2
 
 
 @dataclass
-class Batch:
-    """What one attempt read: decoded rows, rejected messages, and the offsets to commit."""
+class BatchState:
+    """What one attempt has read so far."""
 
-    records: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[tuple[str, int, int, str | None, str]] = field(default_factory=list)
+    records: int = 0
+    rejected: list[DeadLetter] = field(default_factory=list)
     #: partition -> the offset after the last message read from it (what Kafka stores as committed).
     next_offsets: dict[int, int] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
-        return len(self.records) + len(self.rejected)
+        return self.records + len(self.rejected)
 
 
-def decode(message: Message) -> dict[str, Any]:
-    """The message value as a JSON object, or MalformedMessageError naming where it sits."""
-    where = f"topic {message.topic()!r} partition {message.partition()} offset {message.offset()}"
-    value = message.value()
+def payload_text(value: bytes | None) -> str | None:
+    """A rejected value for the dead-letter table's text column: as text when it is UTF-8 without
+    NUL characters (which text columns refuse), else `\\x` and its bytes in hex (binary Avro)."""
     if value is None:
-        raise MalformedMessageError(f"{where}: message has no value (expected a JSON object)")
+        return None
     try:
-        decoded = json.loads(value)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
-        raise MalformedMessageError(f"{where}: not valid JSON ({error})") from None
-    if not isinstance(decoded, dict):
-        raise MalformedMessageError(f"{where}: expected a JSON object, got {type(decoded).__name__}")
-    return decoded
-
-
-def column_value(value: Any) -> Any:
-    """Nested JSON goes to the table as JSON text: drivers cannot bind dicts or lists."""
-    return json.dumps(value) if isinstance(value, dict | list) else value
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    return text if text is not None and "\x00" not in text else "\\x" + value.hex()
 
 
 class KafkaToSqlOperator(BaseOperator):
-    """Load up to `max_messages` JSON messages from `topic` into `target_table`.
+    """Load up to `max_messages` messages from `topic` into `target_table`, exactly once.
 
     :param kafka_conn_id: connection of type `kafka`; its extra is the confluent-kafka config
         (`bootstrap.servers`, optionally `group.id`, security settings). Auto commit is always off.
-    :param topic: topic to read, all of its partitions, from the group's committed offsets (or the
-        earliest message when none are committed, unless the extra sets `auto.offset.reset`).
-    :param target_conn_id: connection of the target table (any DB-API hook).
+    :param topic: topic to read, all of its partitions, from the offsets stored in
+        `offsets_table` (else the group's committed offsets, else the earliest message unless the
+        extra sets `auto.offset.reset`).
+    :param target_conn_id: connection of the target table (any DB-API hook; COPY on PostgreSQL).
     :param target_table: table to write, optionally schema-qualified; it must exist.
-    :param key: columns identifying a row: rows are upserted (PostgreSQL and SQLite targets), which
-        makes a re-read after a crash harmless. Without a key rows are inserted.
+    :param key: columns identifying a row: rows are upserted (PostgreSQL and SQLite targets) and
+        the last message of a key wins. Without a key rows are inserted.
     :param max_messages: most messages read per attempt; the batch also ends at the end of every
         partition, or after `poll_timeout` seconds without a message.
     :param poll_timeout: seconds to wait for a message before ending the batch.
     :param group_id: consumer group whose offsets are read and committed; defaults to the
         connection's `group.id`.
-    :param dead_letter_table: when set, messages that are not JSON objects go to this table
-        (columns topic, partition, offset, payload, error), in the same transaction as the rows,
-        instead of failing the task.
-    :param columns: target columns taken from each message (a missing key is NULL, other keys are
-        ignored); defaults to the keys of the first message of the batch.
+    :param dead_letter_table: when set, messages that do not decode go to this table (columns
+        topic, partition, offset, payload, error), in the same transaction as the rows, instead of
+        failing the task. A payload that is not UTF-8 text is stored as `\\x` and hex digits.
+    :param columns: target columns taken from each message (a missing field is NULL, other fields
+        are ignored); defaults to the Avro schema's fields, or the keys of the first JSON message.
+    :param value_format: `json` (a JSON object per message), `avro` (Avro binary written with
+        `avro_schema`) or `confluent_avro` (the same behind Confluent's magic byte and schema id).
+    :param avro_schema: the writer's Avro record schema (a dict or its JSON text); required for
+        the Avro formats.
+    :param avro_schema_id: for `confluent_avro`, the schema id messages must carry (any if unset).
+    :param offsets_table: table in the target where offsets are stored with the rows (created
+        when missing; default `ai_etl_kafka_offsets`). None keeps offsets only in Kafka: a crash
+        between the two commits then re-reads the last batch (harmless with a key, duplicates
+        without).
     """
 
     template_fields: Sequence[str] = ("topic", "target_table")
@@ -109,28 +126,51 @@ class KafkaToSqlOperator(BaseOperator):
         group_id: str | None = None,
         dead_letter_table: str | None = None,
         columns: Sequence[str] | None = None,
+        value_format: str = "json",
+        avro_schema: Mapping[str, Any] | str | None = None,
+        avro_schema_id: int | None = None,
+        offsets_table: str | None = DEFAULT_OFFSETS_TABLE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        where = self.task_id
         for name, value in (("key", key), ("columns", columns)):
             if isinstance(value, str):
-                raise ValueError(f"{self.task_id}: {name!r} must be a list of column names, not a string")
+                raise ValueError(f"{where}: {name!r} must be a list of column names, not a string")
         if len(set(key)) != len(key):
-            raise ValueError(f"{self.task_id}: 'key' lists a column twice")
+            raise ValueError(f"{where}: 'key' lists a column twice")
         if columns is not None:
             if not columns:
-                raise ValueError(f"{self.task_id}: 'columns' is empty; omit it to use the message keys")
+                raise ValueError(f"{where}: 'columns' is empty; omit it to use the message fields")
             if len(set(columns)) != len(columns):
-                raise ValueError(f"{self.task_id}: 'columns' lists a column twice")
+                raise ValueError(f"{where}: 'columns' lists a column twice")
             missing = [k for k in key if k not in columns]
             if missing:
-                raise ValueError(f"{self.task_id}: 'key' column(s) {', '.join(missing)} not in 'columns'")
+                raise ValueError(f"{where}: 'key' column(s) {', '.join(missing)} not in 'columns'")
         if max_messages < 1:
-            raise ValueError(f"{self.task_id}: 'max_messages' must be at least 1, got {max_messages}")
+            raise ValueError(f"{where}: 'max_messages' must be at least 1, got {max_messages}")
         if poll_timeout <= 0:
-            raise ValueError(f"{self.task_id}: 'poll_timeout' must be positive, got {poll_timeout}")
+            raise ValueError(f"{where}: 'poll_timeout' must be positive, got {poll_timeout}")
         if group_id is not None and not group_id.strip():
-            raise ValueError(f"{self.task_id}: 'group_id' is empty")
+            raise ValueError(f"{where}: 'group_id' is empty")
+        if value_format not in VALUE_FORMATS:
+            raise ValueError(
+                f"{where}: 'value_format' must be one of {', '.join(VALUE_FORMATS)}, got {value_format!r}"
+            )
+        schema: dict[str, Any] | None = None
+        if value_format == "json":
+            if avro_schema is not None:
+                raise ValueError(f"{where}: 'avro_schema' is only used with an Avro 'value_format'")
+        else:
+            if avro_schema is None:
+                raise ValueError(f"{where}: 'avro_schema' is required with value_format {value_format!r}")
+            schema = avro_schema_dict(avro_schema, f"{where}: 'avro_schema'")
+        if avro_schema_id is not None and value_format != "confluent_avro":
+            raise ValueError(f"{where}: 'avro_schema_id' is only used with value_format 'confluent_avro'")
+        if offsets_table is not None and not offsets_table.strip():
+            raise ValueError(f"{where}: 'offsets_table' is empty; use None to keep offsets in Kafka only")
+        if dead_letter_table is not None and dead_letter_table == offsets_table:
+            raise ValueError(f"{where}: 'dead_letter_table' and 'offsets_table' must differ")
         self.kafka_conn_id = kafka_conn_id
         self.topic = topic
         self.target_conn_id = target_conn_id
@@ -141,8 +181,12 @@ class KafkaToSqlOperator(BaseOperator):
         self.group_id = group_id
         self.dead_letter_table = dead_letter_table
         self.columns = list(columns) if columns is not None else None
+        self.value_format = value_format
+        self.avro_schema = schema
+        self.avro_schema_id = avro_schema_id
+        self.offsets_table = offsets_table
 
-    def _consumer(self) -> Consumer:
+    def _consumer(self) -> tuple[Consumer, str]:
         """A consumer from the provider hook, with the settings a commit-after-load batch needs.
 
         The hook takes no config overrides, so its config is built, adjusted, then handed back.
@@ -162,10 +206,13 @@ class KafkaToSqlOperator(BaseOperator):
         config["enable.auto.commit"] = False
         config["enable.partition.eof"] = True
         consumer: Consumer = hook._get_client(config)
-        return consumer
+        return consumer, str(config["group.id"])
 
-    def _assign(self, consumer: Consumer) -> list[int]:
-        """Assign every partition of the topic at the group's committed offset; the partition ids."""
+    def _assign(self, consumer: Consumer, stored: Mapping[int, int]) -> list[int]:
+        """Assign every partition of the topic where the last load ended; the partition ids.
+
+        Offsets stored with the data win over Kafka's committed ones: they are never behind.
+        """
         from confluent_kafka import TopicPartition
 
         timeout = max(self.poll_timeout, 10.0)
@@ -174,75 +221,80 @@ class KafkaToSqlOperator(BaseOperator):
             reason = metadata.error if metadata is not None and metadata.error else "no partitions"
             raise ValueError(f"{self.task_id}: 'topic' {self.topic!r} cannot be read: {reason}")
         partitions = sorted(metadata.partitions)
-        wanted = [TopicPartition(self.topic, p) for p in partitions]
-        consumer.assign(consumer.committed(wanted, timeout=timeout))
+        committed = consumer.committed([TopicPartition(self.topic, p) for p in partitions], timeout=timeout)
+        positions = [
+            TopicPartition(self.topic, tp.partition, stored[tp.partition]) if tp.partition in stored else tp
+            for tp in committed
+        ]
+        consumer.assign(positions)
         return partitions
 
-    def _read(self, consumer: Consumer) -> Batch:
-        from confluent_kafka import KafkaError, KafkaException
-
-        batch = Batch()
-        pending = set(self._assign(consumer))  # partitions whose end is not reached yet
-        while pending and batch.size < self.max_messages:
-            message = consumer.poll(self.poll_timeout)
-            if message is None:
-                self.log.info("No message for %ss; ending the batch", self.poll_timeout)
-                break
-            error = message.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    pending.discard(message.partition())
-                    continue
-                raise KafkaException(error)
+    def _decode_chunk(
+        self, messages: list[Message], decode: Decoder, state: BatchState
+    ) -> list[dict[str, Any]]:
+        records = []
+        for message in messages:
             partition, offset = message.partition(), message.offset()
             assert partition is not None and offset is not None  # set on every non-error message
             try:
-                batch.records.append(decode(message))
+                records.append(decode(message.value()))
             except MalformedMessageError as malformed:
+                reason = f"topic {self.topic!r} partition {partition} offset {offset}: {malformed}"
                 if self.dead_letter_table is None:
-                    raise ValueError(f"{self.task_id}: {malformed}; nothing was loaded") from None
-                payload = message.value()
-                text = payload.decode("utf-8", "replace") if payload is not None else None
-                batch.rejected.append((self.topic, partition, offset, text, str(malformed)))
-            batch.next_offsets[partition] = offset + 1
-        return batch
+                    raise ValueError(f"{self.task_id}: {reason}; nothing was loaded") from None
+                state.rejected.append((self.topic, partition, offset, payload_text(message.value()), reason))
+            state.next_offsets[partition] = offset + 1
+        state.records += len(records)
+        return records
 
-    def _write(self, target: DbApiHook, batch: Batch) -> int:
-        """Write rows and rejects in one transaction, committed here; the number of rows."""
-        columns = self.columns or (list(batch.records[0]) if batch.records else [])
+    def _columns(self, first: dict[str, Any]) -> list[str]:
+        if self.columns is not None:
+            return self.columns
+        if self.avro_schema is not None:
+            return avro_field_names(self.avro_schema)
+        columns = list(first)
         missing = [k for k in self.key if k not in columns]
         if missing:
             raise ValueError(
                 f"{self.task_id}: 'key' column(s) {', '.join(missing)} are not among the message keys "
                 f"{', '.join(columns)}; set 'columns'"
             )
-        conn = target.get_conn()
-        try:
-            cursor = conn.cursor()
-            if batch.records:
-                args = (self.target_table, columns)
-                statement = (
-                    upsert_statement(*args, self.key, target.placeholder, target.escape_word_format)
-                    if self.key
-                    else insert_statement(*args, target.placeholder, target.escape_word_format)
-                )
-                rows = [tuple(column_value(r.get(c)) for c in columns) for r in batch.records]
-                cursor.executemany(statement, rows)
-            if batch.rejected:
-                dead_letters = insert_statement(
-                    str(self.dead_letter_table),
-                    DEAD_LETTER_COLUMNS,
-                    target.placeholder,
-                    target.escape_word_format,
-                )
-                cursor.executemany(dead_letters, batch.rejected)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            conn.close()
-        return len(batch.records)
+        return columns
+
+    def _load(
+        self, consumer: Consumer, sink: TargetSink, decode: Decoder, stored: Mapping[int, int]
+    ) -> BatchState:
+        """Read the batch chunk by chunk, writing each into the sink's open transaction."""
+        from confluent_kafka import KafkaError, KafkaException
+
+        state = BatchState()
+        pending = set(self._assign(consumer, stored))  # partitions whose end is not reached yet
+        idle_since = time.monotonic()
+        while pending and state.size < self.max_messages:
+            wanted = min(CHUNK_MESSAGES, self.max_messages - state.size)
+            fetched = consumer.consume(wanted, min(_POLL_SLICE_S, self.poll_timeout))
+            messages = []
+            for message in fetched:
+                error = message.error()
+                if error is None:
+                    messages.append(message)
+                elif error.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(message.partition())
+                else:
+                    raise KafkaException(error)
+            if not messages:
+                if time.monotonic() - idle_since >= self.poll_timeout:
+                    self.log.info("No message for %ss; ending the batch", self.poll_timeout)
+                    break
+                continue
+            idle_since = time.monotonic()
+            records = self._decode_chunk(messages, decode, state)
+            if records:
+                if sink.columns is None:
+                    sink.columns = self._columns(records[0])
+                columns = sink.columns
+                sink.write([tuple([column_value(r.get(c)) for c in columns]) for r in records])
+        return state
 
     def execute(self, context: Context) -> dict[str, Any]:
         from confluent_kafka import TopicPartition
@@ -250,25 +302,41 @@ class KafkaToSqlOperator(BaseOperator):
         target = db_hook(self.target_conn_id, "target_conn_id")
         if self.key:
             require_upsert(target, f"{self.task_id}: target_conn_id {self.target_conn_id!r}")
-        consumer = self._consumer()
+        decode = make_decoder(self.value_format, self.avro_schema, self.avro_schema_id)
+        consumer, group = self._consumer()
         try:
-            batch = self._read(consumer)
-            rows = self._write(target, batch) if batch.size else 0
-            if batch.next_offsets:  # only now: the load is committed
-                offsets = [TopicPartition(self.topic, p, o) for p, o in sorted(batch.next_offsets.items())]
+            sink = TargetSink(
+                target,
+                table=self.target_table,
+                key=self.key,
+                offsets_table=self.offsets_table,
+                dead_letter_table=self.dead_letter_table,
+            )
+            try:
+                stored = sink.stored_offsets(group, self.topic)
+                state = self._load(consumer, sink, decode, stored)
+                if state.size:
+                    sink.commit(state.rejected, group, self.topic, state.next_offsets)
+            finally:
+                sink.close()
+            # Only now, the load being committed; stored offsets too, for a crash may have left
+            # Kafka's behind them (and lag monitors read Kafka's).
+            settled = {**stored, **state.next_offsets}
+            if settled:
+                offsets = [TopicPartition(self.topic, p, o) for p, o in sorted(settled.items())]
                 consumer.commit(offsets=offsets, asynchronous=False)
         finally:
             consumer.close()
         self.log.info(
             "Loaded %d rows from %s into %s (%d to the dead-letter table)",
-            rows,
+            sink.rows,
             self.topic,
             self.target_table,
-            len(batch.rejected),
+            len(state.rejected),
         )
         return {
-            "rows": rows,
-            "dead_letters": len(batch.rejected),
-            "offsets": {str(p): o for p, o in sorted(batch.next_offsets.items())},
+            "rows": sink.rows,
+            "dead_letters": len(state.rejected),
+            "offsets": {str(p): o for p, o in sorted(state.next_offsets.items())},
             "target_table": self.target_table,
         }

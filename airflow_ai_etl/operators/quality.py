@@ -1,4 +1,8 @@
-"""RowCountChangeOperator: fail when a table's row count moved too far since the last good run.
+"""Checks common-sql's operators lack: row-count change against the last good run, and freshness.
+
+RowCountChangeOperator fails when a table's row count moved too far since the last good run;
+FreshnessOperator fails when the newest value of a timestamp column is too old. Their failure
+messages name the check, the table and by how much it failed.
 
 The counts of recent successful runs are kept per DAG and table in an Airflow Variable (a JSON
 list of {run_id, count}). A count is recorded only when the check passes, so one bad load does
@@ -9,13 +13,14 @@ Only `airflow.sdk` is imported at module level: DAG files import this module at 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import BaseOperator, Variable
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_ai_etl.operators._sql import db_hook, quote_table
+from airflow_ai_etl.operators._sql import db_hook, quote_identifier, quote_table
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -138,3 +143,95 @@ class RowCountChangeOperator(BaseOperator):
             "previous": None if previous is None else previous["count"],
             "count": current,
         }
+
+
+def format_age(seconds: float) -> str:
+    """A duration the way people say it: 45s, 12m, 3h12m, 2d3h (the two largest units)."""
+    total = round(seconds)
+    if total < 60:
+        return f"{total}s"
+    units = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
+    parts: list[tuple[int, str]] = []
+    for name, size in units:
+        count, total = divmod(total, size)
+        if count or parts:
+            parts.append((count, name))
+    shown = parts[:2]
+    if len(shown) == 2 and shown[1][0] == 0:
+        shown = shown[:1]
+    return "".join(f"{count}{name}" for count, name in shown)
+
+
+def newest_moment(value: Any) -> dt.datetime:
+    """The MAX() of a timestamp/date column as an aware datetime.
+
+    Naive timestamps are taken as UTC (how a `timestamp without time zone` is usually written);
+    a date is its midnight, UTC. Text (SQLite keeps timestamps as text) is read as ISO 8601.
+    """
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 timestamp") from None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    raise ValueError(f"a {type(value).__name__} value is not a timestamp or a date")
+
+
+class FreshnessOperator(BaseOperator):
+    """Fail when the newest value of a timestamp (or date) column is older than `max_age_minutes`.
+
+    The age is measured against the worker's clock (UTC) when the check runs. An empty table, or
+    a column that is NULL everywhere, fails: there is nothing fresh in it.
+
+    :param conn_id: connection of the table.
+    :param table: table to check, optionally schema-qualified.
+    :param column: the timestamp or date column whose newest value is measured.
+    :param max_age_minutes: oldest acceptable age of the newest value, in minutes.
+    """
+
+    template_fields = ("table",)
+    ui_color = "#fef7e0"
+
+    def __init__(
+        self, *, conn_id: str, table: str, column: str, max_age_minutes: float, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        if not column or not column.strip():
+            raise ValueError(f"{self.task_id}: 'column' is empty")
+        if isinstance(max_age_minutes, bool) or not max_age_minutes > 0:
+            raise ValueError(f"{self.task_id}: 'max_age_minutes' must be positive, got {max_age_minutes!r}")
+        self.conn_id = conn_id
+        self.table = table
+        self.column = column
+        self.max_age_minutes = max_age_minutes
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        hook = db_hook(self.conn_id, "conn_id")
+        escape = hook.escape_word_format
+        what = f"freshness check failed on table {self.table} (connection {self.conn_id})"
+        newest = hook.get_first(
+            f"SELECT MAX({quote_identifier(self.column, escape)}) FROM {quote_table(self.table, escape)}"
+        )[0]
+        if newest is None:
+            raise AirflowException(
+                f"{what}: column {self.column} has no value (the table is empty or all NULL)"
+            )
+        try:
+            moment = newest_moment(newest)
+        except ValueError as error:
+            raise AirflowException(
+                f"{what}: the newest {self.column} cannot be read as a time: {error}"
+            ) from None
+        age = (dt.datetime.now(dt.UTC) - moment).total_seconds()
+        limit = self.max_age_minutes * 60
+        summary = f"newest {self.table}.{self.column} is {moment.isoformat()}"
+        if age > limit:
+            raise AirflowException(
+                f"{what}: {summary}, {format_age(age)} old; limit {format_age(limit)} "
+                f"(max_age_minutes={self.max_age_minutes:g}), {format_age(age - limit)} over"
+            )
+        self.log.info("%s, %s old: within %s", summary, format_age(max(age, 0)), format_age(limit))
+        return {"table": self.table, "column": self.column, "newest": moment.isoformat(), "age_seconds": age}

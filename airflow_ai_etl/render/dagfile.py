@@ -23,6 +23,8 @@ from airflow_ai_etl.spec.models import (
     ExpressionCheck,
     FileExportStep,
     FileLoadStep,
+    FreshnessCheck,
+    KafkaIngestStep,
     PipelineSpec,
     QualityCheckStep,
     RowCountChangeCheck,
@@ -53,6 +55,8 @@ _IMPORTS: dict[str, str] = {
     "RowCountChangeOperator": "airflow_ai_etl.operators.quality",
     "FileToSqlOperator": "airflow_ai_etl.operators.files",
     "SqlToFileOperator": "airflow_ai_etl.operators.files",
+    "FreshnessOperator": "airflow_ai_etl.operators.quality",
+    "KafkaToSqlOperator": "airflow_ai_etl.operators.kafka",
 }
 
 #: Names a variable must not take: keywords, and soft keywords of any Python version we run on.
@@ -82,6 +86,7 @@ class _Source:
 
     lines: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    dag_id: str = ""  # for defaults derived from it (a kafka_ingest step's consumer group)
 
     def call(self, func: str, *args: object, split: bool = False, **kwargs: object) -> Call:
         self.used.add(func)
@@ -164,6 +169,11 @@ def _summary(step: AnyStep) -> str:
     if isinstance(step, FileExportStep):
         source = step.source.table or "a query"
         return f"Writes rows of {source} on `{step.source.conn_id}` to `{step.path}` ({step.format.value})."
+    if isinstance(step, KafkaIngestStep):
+        return (
+            f"Loads messages of Kafka topic `{step.topic}` on `{step.kafka_conn_id}` into "
+            f"`{step.target.table}` on `{step.target.conn_id}` ({step.format}), exactly once."
+        )
     assert isinstance(step, QualityCheckStep)
     return f"Checks table `{step.table}` on connection `{step.conn_id}`."
 
@@ -226,6 +236,16 @@ def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tu
             max_growth_pct=None if change.max_growth_pct is None else _number(change.max_growth_pct),
         )
         calls.append(("row_count_change", call))
+    fresh = [c for c in step.checks if isinstance(c, FreshnessCheck)]
+    for check in fresh:
+        call = src.call(
+            "FreshnessOperator",
+            split=True,
+            **common,
+            column=check.column,
+            max_age_minutes=_number(check.max_age_minutes),
+        )
+        calls.append(("freshness" if len(fresh) == 1 else f"freshness_{check.column}", call))
     return [
         (task_id, Call(c.func, c.args, (("task_id", task_id), *c.kwargs, ("doc_md", doc_md)), c.split))
         for task_id, c in calls
@@ -244,6 +264,8 @@ def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
         )
     if isinstance(step, FileLoadStep | FileExportStep):
         return _file_call(step, src, doc_md)
+    if isinstance(step, KafkaIngestStep):
+        return _kafka_call(step, src, doc_md)
     assert isinstance(step, TransferStep)
     return src.call(
         "TransferOperator",
@@ -303,6 +325,28 @@ def _file_call(step: FileLoadStep | FileExportStep, src: _Source, doc_md: str) -
         source_table=step.source.table,
         path=step.path,
         **common,
+        doc_md=doc_md,
+    )
+
+
+def _kafka_call(step: KafkaIngestStep, src: _Source, doc_md: str) -> Call:
+    """KafkaToSqlOperator; the consumer group defaults to one per DAG and step, written out."""
+    return src.call(
+        "KafkaToSqlOperator",
+        split=True,
+        task_id=step.id,
+        kafka_conn_id=step.kafka_conn_id,
+        topic=step.topic,
+        target_conn_id=step.target.conn_id,
+        target_table=step.target.table,
+        key=step.key or None,
+        columns=step.columns,
+        max_messages=step.max_messages,
+        group_id=step.group_id or f"ai_etl.{src.dag_id}.{step.id}",
+        value_format=step.format,
+        avro_schema=step.avro_schema,
+        avro_schema_id=step.avro_schema_id,
+        dead_letter_table=step.dead_letter_table,
         doc_md=doc_md,
     )
 
@@ -397,7 +441,7 @@ def _import_lines(used: Iterable[str]) -> list[str]:
 def render_dag(spec: PipelineSpec) -> str:
     """The DAG file for a spec: deterministic, formatted, every spec value a verified literal."""
     names = _variable_names(spec)
-    src = _Source()
+    src = _Source(dag_id=spec.dag_id)
     body: list[str] = []
     for step in spec.steps:
         if body:

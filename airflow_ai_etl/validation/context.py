@@ -18,6 +18,7 @@ from airflow_ai_etl.spec.models import (
     AnyStep,
     FileExportStep,
     FileLoadStep,
+    KafkaIngestStep,
     PipelineSpec,
     QualityCheckStep,
     SqlStep,
@@ -60,6 +61,8 @@ def step_connections(step: AnyStep) -> list[tuple[str, str]]:
         if isinstance(step, FileLoadStep):
             return [("target.conn_id", step.target.conn_id), *storage]
         return [("source.conn_id", step.source.conn_id), *storage]
+    if isinstance(step, KafkaIngestStep):
+        return [("kafka_conn_id", step.kafka_conn_id), ("target.conn_id", step.target.conn_id)]
     return []
 
 

@@ -1,7 +1,7 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
 Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
-files.py, graph.py and schema.py):
+files.py, kafka.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
@@ -24,6 +24,7 @@ from airflow_ai_etl.spec.models import (
     RESERVED_KINDS,
     FileExportStep,
     FileLoadStep,
+    KafkaIngestStep,
     PipelineSpec,
     QualityCheckStep,
     SqlStep,
@@ -32,6 +33,7 @@ from airflow_ai_etl.spec.models import (
 from airflow_ai_etl.validation.context import ValidationContext, schema_connections, step_connections
 from airflow_ai_etl.validation.files import check_file_export, check_file_load
 from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
+from airflow_ai_etl.validation.kafka import check_kafka_ingest
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
@@ -162,6 +164,13 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
             export = check_file_export(step, context, source)
             report.extend(export.findings)
             accesses += [TableAccess(step.id, step.source.conn_id, t, writes=False) for t in export.reads]
+        elif isinstance(step, KafkaIngestStep):
+            target_conn = step.target.conn_id
+            kafka_catalog = context.catalogs.get(step.kafka_conn_id)
+            report.extend(
+                check_kafka_ingest(step, kafka_catalog, catalog(target_conn), context.dialect(target_conn))
+            )
+            accesses.append(TableAccess(step.id, target_conn, step.target.table, writes=True))
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report

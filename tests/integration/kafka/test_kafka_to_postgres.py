@@ -3,100 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-import psycopg2
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
 
 from airflow_ai_etl.operators.kafka import KafkaToSqlOperator
+from tests.integration.kafka.conftest import encoded, load, make_topic, run
 
 pytestmark = pytest.mark.integration
-
-TARGET = """
-CREATE TABLE events (id integer PRIMARY KEY, name text, attrs jsonb);
-CREATE TABLE events_dead (topic text, "partition" integer, "offset" bigint, payload text, error text);
-"""
-TIMEOUT_S = 10.0
-
-
-def run(uri: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(uri)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
-class Topic:
-    """A fresh topic and consumer group on the test broker."""
-
-    def __init__(self, bootstrap: str, partitions: int) -> None:
-        self.bootstrap = bootstrap
-        self.name = f"events_{uuid.uuid4().hex[:8]}"
-        self.group = f"group_{uuid.uuid4().hex[:8]}"
-        self.partitions = partitions
-        admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the futures resolve
-        created = admin.create_topics([NewTopic(self.name, num_partitions=partitions, replication_factor=1)])
-        for future in created.values():
-            future.result(TIMEOUT_S)
-
-    def send(self, values: Sequence[bytes], partition: int | None = None) -> None:
-        producer = Producer({"bootstrap.servers": self.bootstrap})
-        for i, value in enumerate(values):
-            producer.produce(
-                self.name, value, partition=i % self.partitions if partition is None else partition
-            )
-        assert producer.flush(TIMEOUT_S) == 0
-
-    def committed(self) -> list[int]:
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": self.group})
-        try:
-            wanted = [TopicPartition(self.name, p) for p in range(self.partitions)]
-            return [tp.offset for tp in consumer.committed(wanted, timeout=TIMEOUT_S)]
-        finally:
-            consumer.close()
-
-
-def encoded(*records: object) -> list[bytes]:
-    return [json.dumps(r).encode() for r in records]
-
-
-@pytest.fixture
-def target(pg_database: Callable[[], str], airflow_conn: Callable[..., None], kafka_broker: str) -> str:
-    uri = pg_database()
-    run(uri, TARGET)
-    airflow_conn("dst", uri)
-    return uri
-
-
-def make_topic(kafka_broker: str, airflow_conn: Callable[..., None], partitions: int = 1) -> Topic:
-    topic = Topic(kafka_broker, partitions)
-    extra = {"bootstrap.servers": kafka_broker, "group.id": topic.group}
-    airflow_conn("kafka", conn_type="kafka", extra=json.dumps(extra))
-    return topic
-
-
-def load(topic: Topic, **kwargs: Any) -> dict[str, Any]:
-    settings: dict[str, Any] = {
-        "task_id": "load",
-        "kafka_conn_id": "kafka",
-        "topic": topic.name,
-        "target_conn_id": "dst",
-        "target_table": "events",
-        "poll_timeout": 5.0,
-    }
-    result: dict[str, Any] = KafkaToSqlOperator(**(settings | kwargs)).execute({})  # type: ignore[arg-type]
-    return result
-
 
 ROWS = "SELECT id, name, attrs FROM events ORDER BY id"
 
@@ -171,52 +86,6 @@ def test_malformed_message_fails_then_dead_letter_rerun_loads(
     assert topic.committed() == [6]
 
 
-CRASHING_CHILD = """
-import os
-import sys
-
-from confluent_kafka import Consumer
-
-import airflow.providers.apache.kafka.hooks.consume as consume
-from airflow_ai_etl.operators.kafka import KafkaToSqlOperator
-
-
-class CrashingConsumer(Consumer):
-    def commit(self, *args, **kwargs):
-        os._exit(9)  # dies after the load committed, before the offsets are committed
-
-
-consume.Consumer = CrashingConsumer
-KafkaToSqlOperator(
-    task_id="load", kafka_conn_id="kafka", topic=sys.argv[1], target_conn_id="dst",
-    target_table="events", key=["id"], poll_timeout=5.0,
-).execute({})
-"""
-
-
-def test_crash_between_load_and_offset_commit_leaves_no_duplicates(
-    target: str, kafka_broker: str, airflow_conn: Callable[..., None]
-) -> None:
-    topic = make_topic(kafka_broker, airflow_conn, partitions=2)
-    topic.send(encoded(*({"id": i, "name": f"n{i}"} for i in range(1, 101))))
-
-    child = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(CRASHING_CHILD), topic.name],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert child.returncode == 9, child.stderr
-    assert run(target, "SELECT COUNT(*) FROM events") == [(100,)]  # the load committed
-    assert topic.committed() == [-1001, -1001]  # the offsets did not
-
-    assert load(topic, key=["id"])["rows"] == 100  # re-read, upserted
-    assert run(target, "SELECT COUNT(*), COUNT(DISTINCT id) FROM events") == [(100, 100)]
-    assert sum(topic.committed()) == 100
-    assert load(topic, key=["id"])["rows"] == 0
-
-
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
@@ -226,6 +95,17 @@ def test_crash_between_load_and_offset_commit_leaves_no_duplicates(
         ({"max_messages": 0}, "'max_messages'"),
         ({"poll_timeout": 0}, "'poll_timeout'"),
         ({"group_id": " "}, "'group_id'"),
+        ({"value_format": "xml"}, "'value_format' must be one of json, avro, confluent_avro"),
+        ({"value_format": "avro"}, "'avro_schema' is required"),
+        ({"avro_schema": {"type": "record", "fields": []}}, "'avro_schema' is only used"),
+        ({"value_format": "avro", "avro_schema": "{not json"}, "'avro_schema': not valid JSON"),
+        (
+            {"value_format": "avro", "avro_schema": {"type": "string"}},
+            "'avro_schema': must be an Avro record",
+        ),
+        ({"avro_schema_id": 3}, "'avro_schema_id' is only used"),
+        ({"offsets_table": " "}, "'offsets_table' is empty"),
+        ({"offsets_table": "t", "dead_letter_table": "t"}, "must differ"),
     ],
 )
 def test_bad_arguments_name_the_field(kwargs: dict[str, Any], field: str) -> None:
@@ -252,3 +132,28 @@ def test_missing_group_id_and_key_outside_messages_name_the_field(
         load(topic, key=["code"])
     assert run(target, "SELECT COUNT(*) FROM events") == [(0,)]
     assert load(topic, kafka_conn_id="bare", group_id=topic.group)["rows"] == 1
+
+
+def test_offsets_are_stored_with_the_rows(
+    target: str, kafka_broker: str, airflow_conn: Callable[..., None]
+) -> None:
+    topic = make_topic(kafka_broker, airflow_conn, partitions=2)
+    topic.send(encoded(*({"id": i} for i in range(1, 8))))
+    load(topic)
+    stored = run(
+        target,
+        'SELECT consumer_group, topic, "partition", next_offset FROM ai_etl_kafka_offsets ORDER BY 3',
+    )
+    assert stored == [(topic.group, topic.name, 0, 4), (topic.group, topic.name, 1, 3)]
+    assert topic.committed() == [4, 3]
+
+
+def test_without_an_offsets_table_kafka_alone_remembers(
+    target: str, kafka_broker: str, airflow_conn: Callable[..., None]
+) -> None:
+    topic = make_topic(kafka_broker, airflow_conn)
+    topic.send(encoded(*({"id": i} for i in range(1, 6))))
+    assert load(topic, offsets_table=None)["rows"] == 5
+    assert load(topic, offsets_table=None)["rows"] == 0
+    assert run(target, "SELECT to_regclass('ai_etl_kafka_offsets') IS NULL") == [(True,)]
+    assert topic.committed() == [5]

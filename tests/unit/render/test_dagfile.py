@@ -211,11 +211,6 @@ def test_step_ids_that_are_python_words_get_a_suffixed_variable(
     ("step", "message"),
     [
         (
-            {"id": "from_kafka", "kind": "kafka_ingest", "kafka_conn_id": "kafka", "topic": "t",
-             "target": {"conn_id": "dwh", "table": "t"}},
-            "'from_kafka': kind 'kafka_ingest' is reserved",
-        ),
-        (
             {"id": "spark", "kind": "spark_sql", "conn_id": "spark", "sql": "SELECT 1"},
             "'spark': kind 'spark_sql' is reserved",
         ),

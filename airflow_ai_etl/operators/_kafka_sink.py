@@ -1,0 +1,182 @@
+"""The target side of a Kafka load: rows, dead letters and consumer offsets in ONE transaction.
+
+Offsets are stored in a table of the target, in the same transaction as the rows they cover.
+That is what makes a load exactly-once without a key: whatever moment a worker dies at, the
+table holds either the rows *and* the offsets after them, or neither; the next attempt starts
+from the stored offsets, not from Kafka's committed ones (which are committed afterwards, for
+lag monitoring, and may lag behind after a crash).
+
+Two ways to write rows: PostgreSQL through psycopg 3 uses COPY (into a temporary staging table
+first when rows are upserted by key, so the last message of a key wins); any other DB-API
+connection uses `executemany` with the hook's placeholder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_ai_etl.operators._sql import (
+    UPSERT_DIALECTS,
+    column_list,
+    conflict_clause,
+    insert_statement,
+    quote_identifier,
+    quote_table,
+    upsert_statement,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+#: Columns of a dead-letter table, in this order.
+DEAD_LETTER_COLUMNS = ("topic", "partition", "offset", "payload", "error")
+#: Columns of the offsets table, in this order; the first three are its primary key.
+OFFSET_COLUMNS = ("consumer_group", "topic", "partition", "next_offset")
+DEFAULT_OFFSETS_TABLE = "ai_etl_kafka_offsets"
+_STAGE = "ai_etl_kafka_stage"
+_SEQ = "ai_etl_seq"
+
+DeadLetter = tuple[str, int, int, str | None, str]
+
+
+def offsets_table_ddl(table: str, escape: str) -> str:
+    q = [quote_identifier(c, escape) for c in OFFSET_COLUMNS]
+    return (
+        f"CREATE TABLE IF NOT EXISTS {quote_table(table, escape)} ("
+        f"{q[0]} VARCHAR(255) NOT NULL, {q[1]} VARCHAR(255) NOT NULL, {q[2]} INTEGER NOT NULL, "
+        f"{q[3]} BIGINT NOT NULL, PRIMARY KEY ({q[0]}, {q[1]}, {q[2]}))"
+    )
+
+
+class TargetSink:
+    """One attempt's open target transaction; `commit` ends it, `close` rolls back whatever is left."""
+
+    def __init__(
+        self,
+        hook: DbApiHook,
+        *,
+        table: str,
+        key: Sequence[str],
+        offsets_table: str | None,
+        dead_letter_table: str | None,
+    ) -> None:
+        self.hook = hook
+        self.table = table
+        self.key = list(key)
+        self.offsets_table = offsets_table
+        self.dead_letter_table = dead_letter_table
+        self.escape = hook.escape_word_format
+        self.columns: list[str] | None = None
+        self.rows = 0
+        self._staged = False
+        self.conn = hook.get_conn()
+        self.cursor = self.conn.cursor()
+        # psycopg 3 connections have Cursor.copy; psycopg2 and other drivers take the generic path.
+        self.copy = hook.dialect_name in ("postgresql", "postgres") and hasattr(self.cursor, "copy")
+
+    # -- offsets ---------------------------------------------------------------------------------
+
+    def stored_offsets(self, group: str, topic: str) -> dict[int, int]:
+        """partition -> next offset, as the last committed load stored them (creating the table)."""
+        if self.offsets_table is None:
+            return {}
+        self.cursor.execute(offsets_table_ddl(self.offsets_table, self.escape))
+        self.conn.commit()  # the DDL on its own: the load's transaction starts clean
+        q = [quote_identifier(c, self.escape) for c in OFFSET_COLUMNS]
+        p = self.hook.placeholder
+        self.cursor.execute(
+            f"SELECT {q[2]}, {q[3]} FROM {quote_table(self.offsets_table, self.escape)} "
+            f"WHERE {q[0]} = {p} AND {q[1]} = {p}",
+            (group, topic),
+        )
+        stored = {int(partition): int(offset) for partition, offset in self.cursor.fetchall()}
+        self.conn.commit()
+        return stored
+
+    def _store_offsets(self, group: str, topic: str, offsets: Mapping[int, int]) -> None:
+        if self.offsets_table is None or not offsets:
+            return
+        rows = [(group, topic, partition, offset) for partition, offset in sorted(offsets.items())]
+        p = self.hook.placeholder
+        if self.hook.dialect_name in UPSERT_DIALECTS:
+            statement = upsert_statement(
+                self.offsets_table, OFFSET_COLUMNS, OFFSET_COLUMNS[:3], p, self.escape
+            )
+        else:
+            q = [quote_identifier(c, self.escape) for c in OFFSET_COLUMNS]
+            self.cursor.executemany(
+                f"DELETE FROM {quote_table(self.offsets_table, self.escape)} "
+                f"WHERE {q[0]} = {p} AND {q[1]} = {p} AND {q[2]} = {p}",
+                [row[:3] for row in rows],
+            )
+            statement = insert_statement(self.offsets_table, OFFSET_COLUMNS, p, self.escape)
+        self.cursor.executemany(statement, rows)
+
+    # -- rows ------------------------------------------------------------------------------------
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write rows in `self.columns` order (set before the first call) into the open transaction."""
+        if not rows:
+            return
+        assert self.columns is not None
+        if self.copy:
+            self._copy(rows)
+        else:
+            args = (self.table, self.columns)
+            p = self.hook.placeholder
+            statement = (
+                upsert_statement(*args, self.key, p, self.escape)
+                if self.key
+                else insert_statement(*args, p, self.escape)
+            )
+            self.cursor.executemany(statement, rows)
+        self.rows += len(rows)
+
+    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
+        assert self.columns is not None
+        columns = column_list(self.columns, self.escape)
+        target = quote_table(self.table, self.escape)
+        if self.key and not self._staged:
+            # Same columns and types as the target, plus the arrival order: the last message wins.
+            self.cursor.execute(
+                f"CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS "
+                f"SELECT {columns} FROM {target} WITH NO DATA"
+            )
+            self.cursor.execute(f"ALTER TABLE {_STAGE} ADD COLUMN {_SEQ} BIGINT GENERATED ALWAYS AS IDENTITY")
+            self._staged = True
+        into = _STAGE if self.key else target
+        with self.cursor.copy(f"COPY {into} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _merge_stage(self) -> None:
+        assert self.columns is not None
+        key = column_list(self.key, self.escape)
+        columns = column_list(self.columns, self.escape)
+        self.cursor.execute(
+            f"INSERT INTO {quote_table(self.table, self.escape)} ({columns}) "
+            f"SELECT DISTINCT ON ({key}) {columns} FROM {_STAGE} ORDER BY {key}, {_SEQ} DESC "
+            + conflict_clause(self.columns, self.key, self.escape)
+        )
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def commit(self, rejected: list[DeadLetter], group: str, topic: str, offsets: Mapping[int, int]) -> None:
+        """Dead letters and offsets join the rows; then the one commit of the attempt."""
+        if self._staged:
+            self._merge_stage()
+        if rejected:
+            assert self.dead_letter_table is not None
+            statement = insert_statement(
+                self.dead_letter_table, DEAD_LETTER_COLUMNS, self.hook.placeholder, self.escape
+            )
+            self.cursor.executemany(statement, rejected)
+        self._store_offsets(group, topic, offsets)
+        self.conn.commit()
+
+    def close(self) -> None:
+        try:
+            self.conn.rollback()  # a no-op after commit; undoes a failed attempt's writes
+        finally:
+            self.conn.close()
