@@ -55,17 +55,9 @@ def test_defined_connections_pass(make_spec: MakeSpec, context: ValidationContex
 
 
 def test_reserved_kinds_are_not_yet_supported(make_spec: MakeSpec, context: ValidationContext) -> None:
-    file_load = {
-        "id": "load_file",
-        "kind": "kafka_ingest",
-        "kafka_conn_id": "kafka",
-        "topic": "orders",
-        "target": {"conn_id": "dwh_pg", "table": "analytics.orders"},
-    }
     spark = {"id": "spark", "kind": "spark_sql", "conn_id": "spark_default", "sql": "SELECT 1"}
-    report = validate_spec(make_spec(file_load, spark, quality()), context)
+    report = validate_spec(make_spec(spark, quality()), context)
     assert [(f.code, f.step_id, f.field) for f in report.findings] == [
-        ("step.kind_reserved", "load_file", "kind"),
         ("step.kind_reserved", "spark", "kind"),
     ]
     assert "not yet supported" in report.findings[0].message
