@@ -208,11 +208,14 @@ def test_sql_expert_down_keeps_the_planners_sql(scripted, catalog, context) -> N
     assert any(e.agent == "sql_expert" and e.level == "warning" for e in events)
 
 
-def test_unusable_llm_connection_falls_back_with_the_reason(catalog, context, monkeypatch) -> None:
+def test_unusable_llm_connection_fails_naming_it_instead_of_planning_offline(
+    catalog, context, monkeypatch
+) -> None:
     monkeypatch.setenv("AIRFLOW__AI_ETL__LLM_CONN_ID", "no_such_llm_conn")
     events: list[Event] = []
     result = generate(REQUEST, [catalog], context=context, dry_run=False, tools=[], on_event=events.append)
 
-    fallback = next(e for e in events if e.agent == "offline_planner")
-    assert "no_such_llm_conn" in fallback.message and fallback.level == "warning"
-    assert result.ok, result.reason
+    assert not result.ok and result.spec is None and result.source is None
+    assert "no_such_llm_conn" in (result.reason or "") and "--offline" in (result.reason or "")
+    assert not any(e.agent == "offline_planner" for e in events)
+    assert events[-1].agent == "orchestrator" and events[-1].level == "error"
