@@ -8,7 +8,8 @@ usage is counted per agent. Model trouble never escapes as an exception: the SDK
 routes validation findings back to the agent that owns them, and whatever still fails ends as a
 failed GenerationResult with the reason and everything gathered so far. Without a model (none
 configured, or the service down) the deterministic offline planner plans instead, and an event
-says so.
+says so; a model connection that is named but unusable (missing, wrong type, a rejected key) is
+a configuration error and ends as a failed result naming it.
 """
 
 from __future__ import annotations
@@ -151,7 +152,12 @@ class _Run:
         return None
 
     def connect_llm(self, agent: str) -> tuple[LLM | None, str]:
-        """The agent's model, or None and the reason there is none."""
+        """The agent's model, or None and the reason there is none.
+
+        Raises LLMUnavailable when a connection is named but gives no model (it does not exist,
+        has the wrong type, names no model): that is a configuration error to report, like a
+        rejected key, not a reason to plan offline.
+        """
         given = self.agent_llms.get(agent)
         if isinstance(given, LLM):
             return given, ""
@@ -161,10 +167,7 @@ class _Run:
             if given
             else wide
         )
-        try:
-            llm = connect(agent, override)
-        except LLMUnavailable as exc:
-            return None, str(exc)
+        llm = connect(agent, override)
         return llm, "" if llm else "no LLM connection is configured ([ai_etl] llm_conn_id)"
 
     # -- the agents -----------------------------------------------------------------------------
@@ -329,6 +332,13 @@ class _Run:
         problem = self.input_problem()
         if problem is not None:
             return self.result(reason=problem)
+        try:
+            return self.run_agents()
+        except LLMUnavailable as exc:
+            # Planning offline instead would hide the mistake (and `--deploy` would publish that plan).
+            return self.result(reason=f"{exc}; fix the connection, or generate offline (--offline)")
+
+    def run_agents(self) -> GenerationResult:
         self.select_schema()
         if self.offline:
             return self.plan_offline("asked for (offline)")

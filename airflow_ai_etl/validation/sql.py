@@ -180,6 +180,10 @@ def check_condition(
 # --- parsing -------------------------------------------------------------------------------------
 
 
+#: sqlglot's error for a relation the query names (`x.*`, a USING side) that no scope provides.
+_UNKNOWN_SOURCE = re.compile(r"Unknown table: (\S+)")
+
+
 def _error(code: str, message: str, hint: str | None = None) -> Finding:
     return Finding(severity=Severity.ERROR, code=code, message=message, hint=hint)
 
@@ -550,7 +554,12 @@ def _column_findings(
         )
         findings = [f for scope in traverse_scope(qualified) for f in _scope_findings(scope, schema)]
     except SqlglotError as exc:
-        message = f"the query's columns could not be resolved: {str(exc).splitlines()[0]}"
+        first_line = str(exc).splitlines()[0]
+        unknown = _UNKNOWN_SOURCE.fullmatch(first_line)
+        if unknown:  # e.g. `x.*` with no x in scope: like `x.id`, a query that cannot run
+            message = f"the query refers to {unknown[1]}, which is not in the FROM clause"
+            return [_error("sql.unknown_column", message)], None
+        message = f"the query's columns could not be resolved: {first_line}"
         return [_warning("sql.columns_unchecked", message)], None
     unique = {(f.code, f.message): f for f in findings}
     return list(unique.values()), qualified

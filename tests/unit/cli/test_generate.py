@@ -72,6 +72,11 @@ def test_generate_and_deploy(shop_and_warehouse: Path) -> None:
             1,
             "unicorns",
         ),
+        (
+            ["copy orders", "--conn", "shop", "--conn", "warehouse", "--llm-conn-id", "no_such_llm"],
+            1,
+            "LLM connection 'no_such_llm'",
+        ),
     ],
 )
 def test_bad_requests_fail_clearly_and_deploy_nothing(

@@ -255,6 +255,26 @@ def test_every_unknown_qualified_column_is_reported(shop: SchemaCatalog) -> None
     assert {"idx", "zz"} == {f.message.split()[1] for f in findings}
 
 
+@pytest.mark.parametrize("sql", ["SELECT x.id FROM orders", "SELECT x.* FROM orders"])
+def test_a_qualifier_that_is_not_in_the_from_clause_is_an_error(shop: SchemaCatalog, sql: str) -> None:
+    findings = check_sql(sql, dialect="postgres", role="read", catalog=shop)
+    assert [(f.code, f.severity) for f in findings] == [("sql.unknown_column", Severity.ERROR)]
+    assert "x" in findings[0].message and "FROM clause" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT o.* FROM orders AS o",
+        "SELECT orders.* FROM public.orders",
+        "SELECT g.* FROM generate_series(1, 3) AS g",
+        "SELECT * FROM orders AS o WHERE EXISTS (SELECT o.* FROM customers AS c)",
+    ],
+)
+def test_stars_of_relations_in_scope_are_fine(shop: SchemaCatalog, sql: str) -> None:
+    assert codes(sql, catalog=shop) == []
+
+
 def test_ambiguous_column(shop: SchemaCatalog) -> None:
     sql = "SELECT id FROM orders o JOIN customers c ON c.id = o.customer_id"
     findings = check_sql(sql, dialect="postgres", role="read", catalog=shop)

@@ -1,0 +1,37 @@
+"""`ai-etl generate` against the scripted model server: a model connection whose key the server
+rejects ends with a clear message and exit 1, and nothing is written to the dags folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import scripted_llm as llm
+from tests.unit.cli.test_cli import run
+
+pytestmark = pytest.mark.integration
+
+REQUEST = "every night at 2 copy orders into analytics.orders_copy"
+
+
+def test_a_rejected_key_exits_1_naming_it_and_deploys_nothing(
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path
+) -> None:
+    llm_config()
+    scripted_llm.script(*[llm.http_error(401, "Incorrect API key provided")] * 4)
+    dags = tmp_path / "dags"
+    dags.mkdir()
+
+    proc = run(
+        "generate", REQUEST, "--conn", "shop_pg", "--out", str(tmp_path / "drafts"),
+        "--deploy", "--dags-folder", str(dags),
+    )  # fmt: skip
+
+    assert proc.returncode == 1, proc.stderr
+    assert "401" in proc.stderr and "nothing deployed" in proc.stderr
+    assert "offline_planner" not in proc.stderr  # a wrong key is reported, not planned around
+    assert list(dags.iterdir()) == []
+    assert not (tmp_path / "drafts").exists()
+    assert scripted_llm.requests  # the CLI really asked the server
