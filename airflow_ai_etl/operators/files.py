@@ -13,12 +13,14 @@ Only `airflow.sdk` is imported at module level: DAG files import this module at 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_ai_etl.operators._sql import (
+    column_list,
     db_hook,
     insert_statement,
     quote_table,
@@ -86,9 +88,50 @@ def _driver_message(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
+def _copy_escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_field(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format (NULL is \\N; backslash, tab and newlines escaped)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return _copy_escape(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\\\x" + bytes(value).hex()
+    return _copy_escape(str(value))
+
+
+def copy_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as the input of `COPY ... FROM STDIN` (text format): tab-separated, one line each."""
+    field = _copy_field
+    return "".join(["\t".join([field(v) for v in row]) + "\n" for row in rows])
+
+
+def _copy_driver(cursor: Any) -> str | None:
+    """Which COPY API the cursor's driver has: psycopg 3's `copy()`, psycopg2's `copy_expert()`, or none."""
+    package = type(cursor).__module__.split(".")[0]
+    if package == "psycopg2":
+        return "psycopg2"
+    if package == "psycopg" and hasattr(cursor, "copy"):
+        return "psycopg"
+    return None
+
+
+def _copy(cursor: Any, statement: str, text: str) -> None:
+    if _copy_driver(cursor) == "psycopg2":
+        cursor.copy_expert(statement, io.StringIO(text))
+    else:
+        with cursor.copy(statement) as copy:
+            copy.write(text)
+
+
 def _executemany(cursor: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
     """`executemany`, in pages for psycopg2 (its own executemany is one round trip per row)."""
-    if type(cursor).__module__.startswith("psycopg2"):
+    if _copy_driver(cursor) == "psycopg2":
         from psycopg2.extras import execute_batch
 
         execute_batch(cursor, statement, rows, page_size=1_000)
@@ -189,11 +232,25 @@ class FileToSqlOperator(BaseOperator):
             return upsert_statement(*args, self.key, target.placeholder, target.escape_word_format)
         return insert_statement(*args, target.placeholder, target.escape_word_format)
 
-    def _write(self, cursor: Any, statement: str, batch: RowBatch) -> None:
+    def _copy_statement(self, target: DbApiHook, cursor: Any, batch: RowBatch) -> str | None:
+        """`COPY table (columns) FROM STDIN` where it is faster: psycopg (3 or 2), append or replace.
+
+        Upserts go row by row (ON CONFLICT), so that a key repeated in the files updates, as it would
+        in any later run, instead of failing the statement.
+        """
+        if self.mode == "upsert" or _copy_driver(cursor) is None:
+            return None
+        columns = column_list(batch.columns, target.escape_word_format)
+        return f"COPY {quote_table(self.target_table, target.escape_word_format)} ({columns}) FROM STDIN"
+
+    def _write(self, cursor: Any, statement: str, copy: str | None, batch: RowBatch) -> None:
         """Write a batch inside a savepoint; a refused row is found and named (the attempt then fails)."""
         cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
-            _executemany(cursor, statement, batch.rows)
+            if copy is not None:
+                _copy(cursor, copy, copy_text(batch.rows))
+            else:
+                _executemany(cursor, statement, batch.rows)
         except Exception as error:  # drivers share no base class
             cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
             for index, row in enumerate(batch.rows):
@@ -227,7 +284,7 @@ class FileToSqlOperator(BaseOperator):
             raise FileNotFoundError(f"{self.task_id}: 'path': {error}") from None
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)
         rows = 0
-        statements: dict[tuple[str, ...], str] = {}
+        statements: dict[tuple[str, ...], tuple[str, str | None]] = {}
         conn = target.get_conn()
         try:
             cursor = conn.cursor()
@@ -251,8 +308,11 @@ class FileToSqlOperator(BaseOperator):
                         for batch in batches:
                             columns = tuple(batch.columns)
                             if columns not in statements:
-                                statements[columns] = self._statement(target, batch)
-                            self._write(cursor, statements[columns], batch)
+                                statements[columns] = (
+                                    self._statement(target, batch),
+                                    self._copy_statement(target, cursor, batch),
+                                )
+                            self._write(cursor, *statements[columns], batch)
                             file_rows += len(batch.rows)
                     except FileFormatError as error:
                         raise FileFormatError(f"{self.task_id}: {error}; nothing was loaded") from None
@@ -355,8 +415,8 @@ class SqlToFileOperator(BaseOperator):
         rows = 0
         conn = source.get_conn()
         try:
-            # psycopg2 holds a plain cursor's whole result in memory; a named cursor streams it.
-            server_side = type(conn).__module__.startswith("psycopg2")
+            # psycopg (2 and 3) hold a plain cursor's whole result in memory; a named cursor streams it.
+            server_side = type(conn).__module__.split(".")[0] in ("psycopg", "psycopg2")
             cursor = conn.cursor(name="ai_etl_export") if server_side else conn.cursor()
             if server_side:
                 cursor.itersize = self.batch_size

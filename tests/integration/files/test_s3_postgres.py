@@ -262,3 +262,20 @@ def test_a_load_killed_mid_transaction_leaves_the_table_and_a_rerun_loads_exactl
         (12_000, 12_000, 1, 12_000)
     ]
     assert run(dst, ALL) == rows
+
+
+def test_copy_path_keeps_tabs_backslashes_newlines_and_empty_strings(dst: str, tmp_path: Any) -> None:
+    run(dst, "CREATE TABLE notes (id integer PRIMARY KEY, body text, raw bytea)")
+    path = tmp_path / "notes.csv"
+    path.write_text('id,body\n1,"tab\there, back\\\\slash\nnew line"\n2,""\n3,NULL\n4,\\N\n')
+    load(path=str(path), target_table="notes", storage_conn_id=None, csv_null="NULL")  # append: COPY
+    assert run(dst, "SELECT id, body FROM notes ORDER BY id") == [
+        (1, "tab\there, back\\\\slash\nnew line"),
+        (2, ""),
+        (3, None),
+        (4, "\\N"),
+    ]
+    parquet = tmp_path / "raw.parquet"
+    pq.write_table(pa.table({"id": [5], "raw": pa.array([b"\x00\x01\\"], pa.binary())}), parquet)
+    load(path=str(parquet), format="parquet", target_table="notes", storage_conn_id=None)
+    assert [bytes(v) for (v,) in run(dst, "SELECT raw FROM notes WHERE id = 5")] == [b"\x00\x01\\"]
