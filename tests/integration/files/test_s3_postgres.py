@@ -279,3 +279,48 @@ def test_copy_path_keeps_tabs_backslashes_newlines_and_empty_strings(dst: str, t
     pq.write_table(pa.table({"id": [5], "raw": pa.array([b"\x00\x01\\"], pa.binary())}), parquet)
     load(path=str(parquet), format="parquet", target_table="notes", storage_conn_id=None)
     assert [bytes(v) for (v,) in run(dst, "SELECT raw FROM notes WHERE id = 5")] == [b"\x00\x01\\"]
+
+
+EXPORT_CHILD = """
+import sys
+
+from airflow_ai_etl.operators.files import SqlToFileOperator
+
+SqlToFileOperator(
+    task_id="export", source_conn_id="dst", sql="SELECT * FROM big ORDER BY id", path=sys.argv[1],
+    format="csv", batch_size=500,
+).execute({})
+"""
+
+
+def test_an_export_killed_mid_write_leaves_the_old_file_and_a_rerun_writes_it_whole(
+    dst: str, tmp_path: Any
+) -> None:
+    run(dst, "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 100000) AS g")
+    path = tmp_path / "out" / "big.csv"
+    path.parent.mkdir()
+    path.write_text("old\n")
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(EXPORT_CHILD), str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while True:  # kill it once its temporary file holds some rows
+        partial = [p for p in path.parent.iterdir() if p.name != "big.csv"]
+        if partial and partial[0].stat().st_size > 50_000:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+        assert child.poll() is None and time.monotonic() < deadline, "the export ended before it was killed"
+        time.sleep(0.02)
+    child.wait(timeout=30)
+    assert path.read_text() == "old\n"
+
+    assert (
+        export(path=str(path), format="csv", sql="SELECT * FROM big ORDER BY id", storage_conn_id=None)[
+            "rows"
+        ]
+        == 100_000
+    )
+    lines = path.read_text().splitlines()
+    assert (len(lines), lines[0], lines[-1].split(",")[0]) == (100_001, "id,body", "100000")
