@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -23,6 +24,7 @@ from airflow_ai_etl.operators._sql import (
     column_list,
     db_hook,
     insert_statement,
+    quote_identifier,
     quote_table,
     require_upsert,
     upsert_statement,
@@ -41,6 +43,17 @@ LOAD_COMPRESSIONS = ("auto", "none", "gzip", "zstd")
 EXPORT_COMPRESSIONS = {"csv": ("auto", "none", "gzip", "zstd"), "jsonl": ("auto", "none", "gzip", "zstd")}
 PARQUET_CODECS = ("auto", "none", "snappy", "gzip", "zstd")
 _SAVEPOINT = "ai_etl_file_batch"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one column set is written: `statement` row by row (also to find a refused row); or
+    `copy` (COPY FROM STDIN), into the table or, for an upsert, into `stage` and then `merge`."""
+
+    statement: str
+    copy: str | None = None
+    merge: str | None = None
+    stage: str | None = None
 
 
 class RowLoadError(ValueError):
@@ -232,31 +245,67 @@ class FileToSqlOperator(BaseOperator):
             return upsert_statement(*args, self.key, target.placeholder, target.escape_word_format)
         return insert_statement(*args, target.placeholder, target.escape_word_format)
 
-    def _copy_statement(self, target: DbApiHook, cursor: Any, batch: RowBatch) -> str | None:
-        """`COPY table (columns) FROM STDIN` where it is faster: psycopg (3 or 2), append or replace.
+    def _plan(self, target: DbApiHook, cursor: Any, batch: RowBatch, number: int) -> _Plan:
+        """How batches with these columns are written: COPY where the driver has it, else executemany.
 
-        Upserts go row by row (ON CONFLICT), so that a key repeated in the files updates, as it would
-        in any later run, instead of failing the statement.
+        An upsert on PostgreSQL copies each batch into a temporary staging table, then merges it with
+        one INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT: the last row of a repeated key wins,
+        as it would row by row.
         """
-        if self.mode == "upsert" or _copy_driver(cursor) is None:
-            return None
-        columns = column_list(batch.columns, target.escape_word_format)
-        return f"COPY {quote_table(self.target_table, target.escape_word_format)} ({columns}) FROM STDIN"
+        statement = self._statement(target, batch)
+        if _copy_driver(cursor) is None:
+            return _Plan(statement)
+        escape = target.escape_word_format
+        columns = column_list(batch.columns, escape)
+        table = quote_table(self.target_table, escape)
+        if self.mode != "upsert":
+            return _Plan(statement, f"COPY {table} ({columns}) FROM STDIN")
+        stage = f"ai_etl_file_stage_{number}"
+        try:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                f"SELECT {columns}, 0::bigint AS ai_etl_ord FROM {table} WITH NO DATA"
+            )
+        except Exception as error:  # a column the table does not have, most likely
+            raise RowLoadError(
+                f"{self.task_id}: {batch.source}: cannot stage columns {', '.join(batch.columns)} of "
+                f"{self.target_table} ({_driver_message(error)}); nothing was loaded"
+            ) from None
+        key = column_list(self.key, escape)
+        updates = [c for c in batch.columns if c not in self.key]
+        action = (
+            "DO UPDATE SET "
+            + ", ".join(
+                f"{quote_identifier(c, escape)} = EXCLUDED.{quote_identifier(c, escape)}" for c in updates
+            )
+            if updates
+            else "DO NOTHING"
+        )
+        merge = (
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ("
+            f"SELECT DISTINCT ON ({key}) * FROM {stage} ORDER BY {key}, ai_etl_ord DESC) AS ai_etl_last "
+            f"ON CONFLICT ({key}) {action}"
+        )
+        return _Plan(statement, f"COPY {stage} ({columns}, ai_etl_ord) FROM STDIN", merge, stage)
 
-    def _write(self, cursor: Any, statement: str, copy: str | None, batch: RowBatch) -> None:
+    def _write(self, cursor: Any, plan: _Plan, batch: RowBatch) -> None:
         """Write a batch inside a savepoint; a refused row is found and named (the attempt then fails)."""
         cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
-            if copy is not None:
-                _copy(cursor, copy, copy_text(batch.rows))
+            if plan.stage is not None:
+                _copy(cursor, str(plan.copy), copy_text([(*row, i) for i, row in enumerate(batch.rows)]))
+                cursor.execute(plan.merge)
+                cursor.execute(f"TRUNCATE {plan.stage}")
+            elif plan.copy is not None:
+                _copy(cursor, plan.copy, copy_text(batch.rows))
             else:
-                _executemany(cursor, statement, batch.rows)
+                _executemany(cursor, plan.statement, batch.rows)
         except Exception as error:  # drivers share no base class
             cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
             for index, row in enumerate(batch.rows):
                 cursor.execute(f"SAVEPOINT {_SAVEPOINT}_row")
                 try:
-                    cursor.execute(statement, row)
+                    cursor.execute(plan.statement, row)
                 except Exception as row_error:
                     values = ", ".join(f"{c}={v!r}" for c, v in zip(batch.columns, row, strict=True))
                     raise RowLoadError(
@@ -284,7 +333,7 @@ class FileToSqlOperator(BaseOperator):
             raise FileNotFoundError(f"{self.task_id}: 'path': {error}") from None
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)
         rows = 0
-        statements: dict[tuple[str, ...], tuple[str, str | None]] = {}
+        plans: dict[tuple[str, ...], _Plan] = {}
         conn = target.get_conn()
         try:
             cursor = conn.cursor()
@@ -307,12 +356,9 @@ class FileToSqlOperator(BaseOperator):
                     try:
                         for batch in batches:
                             columns = tuple(batch.columns)
-                            if columns not in statements:
-                                statements[columns] = (
-                                    self._statement(target, batch),
-                                    self._copy_statement(target, cursor, batch),
-                                )
-                            self._write(cursor, *statements[columns], batch)
+                            if columns not in plans:
+                                plans[columns] = self._plan(target, cursor, batch, len(plans))
+                            self._write(cursor, plans[columns], batch)
                             file_rows += len(batch.rows)
                     except FileFormatError as error:
                         raise FileFormatError(f"{self.task_id}: {error}; nothing was loaded") from None

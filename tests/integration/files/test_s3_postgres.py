@@ -324,3 +324,21 @@ def test_an_export_killed_mid_write_leaves_the_old_file_and_a_rerun_writes_it_wh
     )
     lines = path.read_text().splitlines()
     assert (len(lines), lines[0], lines[-1].split(",")[0]) == (100_001, "id,body", "100000")
+
+
+def test_staged_upsert_lets_the_last_row_of_a_repeated_key_win(dst: str, tmp_path: Any) -> None:
+    run(dst, "INSERT INTO orders (id, status, amount) VALUES (1, 'before', 1), (9, 'kept', 9)")
+    path = tmp_path / "orders.csv"
+    path.write_text("id,status,amount\n1,first,1\n2,a,2\n1,second,1\n3,b,3\n1,third,1\n")
+    for _ in range(2):
+        load(path=str(path), mode="upsert", key=["id"], batch_size=2, storage_conn_id=None)
+        assert run(dst, "SELECT id, status FROM orders ORDER BY id") == [
+            (1, "third"),
+            (2, "a"),
+            (3, "b"),
+            (9, "kept"),
+        ]
+    path.write_text("id,status,amount\n4,ok,4\n5,,5\n")  # status is NOT NULL: line 3 is refused
+    with pytest.raises(RowLoadError, match=r"orders\.csv: line 3: orders refused the row \(null value"):
+        load(path=str(path), mode="upsert", key=["id"], storage_conn_id=None)
+    assert run(dst, "SELECT count(*) FROM orders") == [(4,)]
