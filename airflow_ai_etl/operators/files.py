@@ -2,8 +2,10 @@
 
 Loads read one file at a time in batches (an S3 object is first streamed to a temporary file) and
 write every row of every matched file in ONE target transaction: a failed or killed attempt leaves
-the table as it was, and a retry starts from the same state. When the database refuses a row, the
-batch is replayed row by row inside a savepoint to name the file and line at fault.
+the table as it was, and a retry starts from the same state. On PostgreSQL (psycopg 3 or psycopg2)
+a batch goes in with `COPY ... FROM STDIN` (upserts through a temporary staging table); elsewhere
+with `executemany`. When the database refuses a batch, it is replayed row by row inside a savepoint
+to name the file and line at fault.
 
 Exports read the source through a server-side cursor where the driver has one (PostgreSQL), write
 a temporary file batch by batch, and publish it at the final path only when it is complete.
