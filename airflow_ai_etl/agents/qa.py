@@ -32,7 +32,13 @@ from airflow_ai_etl.agents.tools.readonly import (
     dry_run_statement,
     run_read_only,
 )
-from airflow_ai_etl.spec.models import ExpressionCheck, PipelineSpec, QualityCheckStep, TransferStep
+from airflow_ai_etl.spec.models import (
+    ExpressionCheck,
+    FileExportStep,
+    PipelineSpec,
+    QualityCheckStep,
+    TransferStep,
+)
 from airflow_ai_etl.validation.context import ValidationContext
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.validate import validate_spec
@@ -103,14 +109,14 @@ def _rows_failing(table: str, condition: str, dialect: str) -> str | None:
 
 
 def read_queries(spec: PipelineSpec, context: ValidationContext) -> list[ReadQuery]:
-    """Every read query of the spec: transfer sources, and expression checks on existing tables.
+    """Every read query of the spec: transfer and export sources, and expression checks on existing tables.
 
     Checks on a table the catalog does not hold yet (created by the pipeline itself) are left out:
     the database could only say that the table is missing.
     """
     queries: list[ReadQuery] = []
     for step in spec.steps:
-        if isinstance(step, TransferStep):
+        if isinstance(step, TransferStep | FileExportStep):
             source = step.source
             dialect = context.dialect(source.conn_id)
             if source.sql is not None:

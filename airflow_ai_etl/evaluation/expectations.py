@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from airflow_ai_etl.evaluation.suite import Expectations
 from airflow_ai_etl.spec import PipelineSpec
-from airflow_ai_etl.spec.models import QualityCheckStep, SqlStep, TransferStep
+from airflow_ai_etl.spec.models import FileExportStep, FileLoadStep, QualityCheckStep, SqlStep, TransferStep
 from airflow_ai_etl.validation.schema import same_table
 from airflow_ai_etl.validation.sql import analyze_sql
 
@@ -55,13 +55,17 @@ def draft_facts(spec: PipelineSpec, dialects: Mapping[str, str]) -> DraftFacts:
             analysis = analyze_sql(step.sql, dialect=dialects.get(step.conn_id, ""), role="write")
             reads += [(step.conn_id, t) for t in analysis.reads]
             writes += [(step.conn_id, t) for t in analysis.writes]
-        elif isinstance(step, TransferStep):
+        elif isinstance(step, TransferStep | FileExportStep):
             source = step.source
             if source.table is not None:
                 reads.append((source.conn_id, source.table))
             if source.sql is not None:
                 analysis = analyze_sql(source.sql, dialect=dialects.get(source.conn_id, ""), role="read")
                 reads += [(source.conn_id, t) for t in analysis.reads]
+            if isinstance(step, TransferStep):
+                writes.append((step.target.conn_id, step.target.table))
+                modes.append(step.mode.value)
+        elif isinstance(step, FileLoadStep):
             writes.append((step.target.conn_id, step.target.table))
             modes.append(step.mode.value)
         elif isinstance(step, QualityCheckStep):

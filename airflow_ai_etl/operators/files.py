@@ -2,8 +2,10 @@
 
 Loads read one file at a time in batches (an S3 object is first streamed to a temporary file) and
 write every row of every matched file in ONE target transaction: a failed or killed attempt leaves
-the table as it was, and a retry starts from the same state. When the database refuses a row, the
-batch is replayed row by row inside a savepoint to name the file and line at fault.
+the table as it was, and a retry starts from the same state. On PostgreSQL (psycopg 3 or psycopg2)
+a batch goes in with `COPY ... FROM STDIN` (upserts through a temporary staging table); elsewhere
+with `executemany`. When the database refuses a batch, it is replayed row by row inside a savepoint
+to name the file and line at fault.
 
 Exports read the source through a server-side cursor where the driver has one (PostgreSQL), write
 a temporary file batch by batch, and publish it at the final path only when it is complete.
@@ -13,14 +15,18 @@ Only `airflow.sdk` is imported at module level: DAG files import this module at 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
 from airflow_ai_etl.operators._sql import (
+    column_list,
     db_hook,
     insert_statement,
+    quote_identifier,
     quote_table,
     require_upsert,
     upsert_statement,
@@ -39,6 +45,17 @@ LOAD_COMPRESSIONS = ("auto", "none", "gzip", "zstd")
 EXPORT_COMPRESSIONS = {"csv": ("auto", "none", "gzip", "zstd"), "jsonl": ("auto", "none", "gzip", "zstd")}
 PARQUET_CODECS = ("auto", "none", "snappy", "gzip", "zstd")
 _SAVEPOINT = "ai_etl_file_batch"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one column set is written: `statement` row by row (also to find a refused row); or
+    `copy` (COPY FROM STDIN), into the table or, for an upsert, into `stage` and then `merge`."""
+
+    statement: str
+    copy: str | None = None
+    merge: str | None = None
+    stage: str | None = None
 
 
 class RowLoadError(ValueError):
@@ -86,9 +103,50 @@ def _driver_message(error: BaseException) -> str:
     return text[0] if text else type(error).__name__
 
 
+def _copy_escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_field(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format (NULL is \\N; backslash, tab and newlines escaped)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return _copy_escape(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\\\x" + bytes(value).hex()
+    return _copy_escape(str(value))
+
+
+def copy_text(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as the input of `COPY ... FROM STDIN` (text format): tab-separated, one line each."""
+    field = _copy_field
+    return "".join(["\t".join([field(v) for v in row]) + "\n" for row in rows])
+
+
+def _copy_driver(cursor: Any) -> str | None:
+    """Which COPY API the cursor's driver has: psycopg 3's `copy()`, psycopg2's `copy_expert()`, or none."""
+    package = type(cursor).__module__.split(".")[0]
+    if package == "psycopg2":
+        return "psycopg2"
+    if package == "psycopg" and hasattr(cursor, "copy"):
+        return "psycopg"
+    return None
+
+
+def _copy(cursor: Any, statement: str, text: str) -> None:
+    if _copy_driver(cursor) == "psycopg2":
+        cursor.copy_expert(statement, io.StringIO(text))
+    else:
+        with cursor.copy(statement) as copy:
+            copy.write(text)
+
+
 def _executemany(cursor: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
     """`executemany`, in pages for psycopg2 (its own executemany is one round trip per row)."""
-    if type(cursor).__module__.startswith("psycopg2"):
+    if _copy_driver(cursor) == "psycopg2":
         from psycopg2.extras import execute_batch
 
         execute_batch(cursor, statement, rows, page_size=1_000)
@@ -189,17 +247,67 @@ class FileToSqlOperator(BaseOperator):
             return upsert_statement(*args, self.key, target.placeholder, target.escape_word_format)
         return insert_statement(*args, target.placeholder, target.escape_word_format)
 
-    def _write(self, cursor: Any, statement: str, batch: RowBatch) -> None:
+    def _plan(self, target: DbApiHook, cursor: Any, batch: RowBatch, number: int) -> _Plan:
+        """How batches with these columns are written: COPY where the driver has it, else executemany.
+
+        An upsert on PostgreSQL copies each batch into a temporary staging table, then merges it with
+        one INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT: the last row of a repeated key wins,
+        as it would row by row.
+        """
+        statement = self._statement(target, batch)
+        if _copy_driver(cursor) is None:
+            return _Plan(statement)
+        escape = target.escape_word_format
+        columns = column_list(batch.columns, escape)
+        table = quote_table(self.target_table, escape)
+        if self.mode != "upsert":
+            return _Plan(statement, f"COPY {table} ({columns}) FROM STDIN")
+        stage = f"ai_etl_file_stage_{number}"
+        try:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                f"SELECT {columns}, 0::bigint AS ai_etl_ord FROM {table} WITH NO DATA"
+            )
+        except Exception as error:  # a column the table does not have, most likely
+            raise RowLoadError(
+                f"{self.task_id}: {batch.source}: cannot stage columns {', '.join(batch.columns)} of "
+                f"{self.target_table} ({_driver_message(error)}); nothing was loaded"
+            ) from None
+        key = column_list(self.key, escape)
+        updates = [c for c in batch.columns if c not in self.key]
+        action = (
+            "DO UPDATE SET "
+            + ", ".join(
+                f"{quote_identifier(c, escape)} = EXCLUDED.{quote_identifier(c, escape)}" for c in updates
+            )
+            if updates
+            else "DO NOTHING"
+        )
+        merge = (
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM ("
+            f"SELECT DISTINCT ON ({key}) * FROM {stage} ORDER BY {key}, ai_etl_ord DESC) AS ai_etl_last "
+            f"ON CONFLICT ({key}) {action}"
+        )
+        return _Plan(statement, f"COPY {stage} ({columns}, ai_etl_ord) FROM STDIN", merge, stage)
+
+    def _write(self, cursor: Any, plan: _Plan, batch: RowBatch) -> None:
         """Write a batch inside a savepoint; a refused row is found and named (the attempt then fails)."""
         cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
-            _executemany(cursor, statement, batch.rows)
+            if plan.stage is not None:
+                _copy(cursor, str(plan.copy), copy_text([(*row, i) for i, row in enumerate(batch.rows)]))
+                cursor.execute(plan.merge)
+                cursor.execute(f"TRUNCATE {plan.stage}")
+            elif plan.copy is not None:
+                _copy(cursor, plan.copy, copy_text(batch.rows))
+            else:
+                _executemany(cursor, plan.statement, batch.rows)
         except Exception as error:  # drivers share no base class
             cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
             for index, row in enumerate(batch.rows):
                 cursor.execute(f"SAVEPOINT {_SAVEPOINT}_row")
                 try:
-                    cursor.execute(statement, row)
+                    cursor.execute(plan.statement, row)
                 except Exception as row_error:
                     values = ", ".join(f"{c}={v!r}" for c, v in zip(batch.columns, row, strict=True))
                     raise RowLoadError(
@@ -227,7 +335,7 @@ class FileToSqlOperator(BaseOperator):
             raise FileNotFoundError(f"{self.task_id}: 'path': {error}") from None
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)
         rows = 0
-        statements: dict[tuple[str, ...], str] = {}
+        plans: dict[tuple[str, ...], _Plan] = {}
         conn = target.get_conn()
         try:
             cursor = conn.cursor()
@@ -250,9 +358,9 @@ class FileToSqlOperator(BaseOperator):
                     try:
                         for batch in batches:
                             columns = tuple(batch.columns)
-                            if columns not in statements:
-                                statements[columns] = self._statement(target, batch)
-                            self._write(cursor, statements[columns], batch)
+                            if columns not in plans:
+                                plans[columns] = self._plan(target, cursor, batch, len(plans))
+                            self._write(cursor, plans[columns], batch)
                             file_rows += len(batch.rows)
                     except FileFormatError as error:
                         raise FileFormatError(f"{self.task_id}: {error}; nothing was loaded") from None
@@ -355,8 +463,8 @@ class SqlToFileOperator(BaseOperator):
         rows = 0
         conn = source.get_conn()
         try:
-            # psycopg2 holds a plain cursor's whole result in memory; a named cursor streams it.
-            server_side = type(conn).__module__.startswith("psycopg2")
+            # psycopg (2 and 3) hold a plain cursor's whole result in memory; a named cursor streams it.
+            server_side = type(conn).__module__.split(".")[0] in ("psycopg", "psycopg2")
             cursor = conn.cursor(name="ai_etl_export") if server_side else conn.cursor()
             if server_side:
                 cursor.itersize = self.batch_size

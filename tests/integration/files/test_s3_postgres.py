@@ -262,3 +262,83 @@ def test_a_load_killed_mid_transaction_leaves_the_table_and_a_rerun_loads_exactl
         (12_000, 12_000, 1, 12_000)
     ]
     assert run(dst, ALL) == rows
+
+
+def test_copy_path_keeps_tabs_backslashes_newlines_and_empty_strings(dst: str, tmp_path: Any) -> None:
+    run(dst, "CREATE TABLE notes (id integer PRIMARY KEY, body text, raw bytea)")
+    path = tmp_path / "notes.csv"
+    path.write_text('id,body\n1,"tab\there, back\\\\slash\nnew line"\n2,""\n3,NULL\n4,\\N\n')
+    load(path=str(path), target_table="notes", storage_conn_id=None, csv_null="NULL")  # append: COPY
+    assert run(dst, "SELECT id, body FROM notes ORDER BY id") == [
+        (1, "tab\there, back\\\\slash\nnew line"),
+        (2, ""),
+        (3, None),
+        (4, "\\N"),
+    ]
+    parquet = tmp_path / "raw.parquet"
+    pq.write_table(pa.table({"id": [5], "raw": pa.array([b"\x00\x01\\"], pa.binary())}), parquet)
+    load(path=str(parquet), format="parquet", target_table="notes", storage_conn_id=None)
+    assert [bytes(v) for (v,) in run(dst, "SELECT raw FROM notes WHERE id = 5")] == [b"\x00\x01\\"]
+
+
+EXPORT_CHILD = """
+import sys
+
+from airflow_ai_etl.operators.files import SqlToFileOperator
+
+SqlToFileOperator(
+    task_id="export", source_conn_id="dst", sql="SELECT * FROM big ORDER BY id", path=sys.argv[1],
+    format="csv", batch_size=500,
+).execute({})
+"""
+
+
+def test_an_export_killed_mid_write_leaves_the_old_file_and_a_rerun_writes_it_whole(
+    dst: str, tmp_path: Any
+) -> None:
+    run(dst, "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS body FROM generate_series(1, 100000) AS g")
+    path = tmp_path / "out" / "big.csv"
+    path.parent.mkdir()
+    path.write_text("old\n")
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(EXPORT_CHILD), str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while True:  # kill it once its temporary file holds some rows
+        partial = [p for p in path.parent.iterdir() if p.name != "big.csv"]
+        if partial and partial[0].stat().st_size > 50_000:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+        assert child.poll() is None and time.monotonic() < deadline, "the export ended before it was killed"
+        time.sleep(0.02)
+    child.wait(timeout=30)
+    assert path.read_text() == "old\n"
+
+    assert (
+        export(path=str(path), format="csv", sql="SELECT * FROM big ORDER BY id", storage_conn_id=None)[
+            "rows"
+        ]
+        == 100_000
+    )
+    lines = path.read_text().splitlines()
+    assert (len(lines), lines[0], lines[-1].split(",")[0]) == (100_001, "id,body", "100000")
+
+
+def test_staged_upsert_lets_the_last_row_of_a_repeated_key_win(dst: str, tmp_path: Any) -> None:
+    run(dst, "INSERT INTO orders (id, status, amount) VALUES (1, 'before', 1), (9, 'kept', 9)")
+    path = tmp_path / "orders.csv"
+    path.write_text("id,status,amount\n1,first,1\n2,a,2\n1,second,1\n3,b,3\n1,third,1\n")
+    for _ in range(2):
+        load(path=str(path), mode="upsert", key=["id"], batch_size=2, storage_conn_id=None)
+        assert run(dst, "SELECT id, status FROM orders ORDER BY id") == [
+            (1, "third"),
+            (2, "a"),
+            (3, "b"),
+            (9, "kept"),
+        ]
+    path.write_text("id,status,amount\n4,ok,4\n5,,5\n")  # status is NOT NULL: line 3 is refused
+    with pytest.raises(RowLoadError, match=r"orders\.csv: line 3: orders refused the row \(null value"):
+        load(path=str(path), mode="upsert", key=["id"], storage_conn_id=None)
+    assert run(dst, "SELECT count(*) FROM orders") == [(4,)]

@@ -345,3 +345,18 @@ def _insert(path: Path, *statements: str) -> None:
         for statement in statements:
             conn.execute(statement)
     conn.close()
+
+
+def test_copy_text_escapes_what_copy_would_misread() -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    from airflow_ai_etl.operators.files import copy_text
+
+    rows = [
+        ("a\tb\\c\nd\re", None, 1, True, b"\x01\xff", Decimal("1.50"), dt.date(2026, 3, 1)),
+        ("", "\\N", 0, False, b"", Decimal(0), None),
+    ]
+    assert copy_text(rows) == (
+        "a\\tb\\\\c\\nd\\re\t\\N\t1\tTrue\t\\\\x01ff\t1.50\t2026-03-01\n\t\\\\N\t0\tFalse\t\\\\x\t0\t\\N\n"
+    )
