@@ -13,9 +13,10 @@ connection uses `executemany` with the hook's placeholder.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_ai_etl.operators._kafka_codec import column_value
 from airflow_ai_etl.operators._sql import (
     UPSERT_DIALECTS,
     column_list,
@@ -38,6 +39,22 @@ _STAGE = "ai_etl_kafka_stage"
 _SEQ = "ai_etl_seq"
 
 DeadLetter = tuple[str, int, int, str | None, str]
+
+
+def rows_of(records: list[dict[str, Any]], columns: Sequence[str]) -> Iterable[Sequence[Any]]:
+    """The records as value sequences in column order; a missing field is None.
+
+    itemgetter is the fast way while every record has every column; a chunk where one does not
+    takes `dict.get` record by record.
+    """
+    from operator import itemgetter
+
+    if len(columns) == 1:
+        return [(r.get(columns[0]),) for r in records]
+    try:
+        return list(map(itemgetter(*columns), records))
+    except KeyError:
+        return [tuple(map(r.get, columns)) for r in records]
 
 
 def offsets_table_ddl(table: str, escape: str) -> str:
@@ -70,6 +87,7 @@ class TargetSink:
         self.columns: list[str] | None = None
         self.rows = 0
         self._staged = False
+        self._json_dumpers = False
         self.conn = hook.get_conn()
         self.cursor = self.conn.cursor()
         # psycopg 3 connections have Cursor.copy; psycopg2 and other drivers take the generic path.
@@ -115,13 +133,16 @@ class TargetSink:
 
     # -- rows ------------------------------------------------------------------------------------
 
-    def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Write rows in `self.columns` order (set before the first call) into the open transaction."""
-        if not rows:
+    def write(self, records: list[dict[str, Any]]) -> None:
+        """Write records as rows of `self.columns` (set before the first call) into the transaction.
+
+        A field a record lacks is NULL; objects and arrays become JSON text.
+        """
+        if not records:
             return
         assert self.columns is not None
         if self.copy:
-            self._copy(rows)
+            self._copy(rows_of(records, self.columns))
         else:
             args = (self.table, self.columns)
             p = self.hook.placeholder
@@ -130,11 +151,21 @@ class TargetSink:
                 if self.key
                 else insert_statement(*args, p, self.escape)
             )
-            self.cursor.executemany(statement, rows)
-        self.rows += len(rows)
+            columns = self.columns
+            self.cursor.executemany(
+                statement, [tuple([column_value(r.get(c)) for c in columns]) for r in records]
+            )
+        self.rows += len(records)
 
-    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, rows: Iterable[Sequence[Any]]) -> None:
         assert self.columns is not None
+        if not self._json_dumpers:
+            # dicts and lists are written as JSON text (jsonb, json or text columns take it).
+            from psycopg.types.json import JsonDumper
+
+            self.cursor.adapters.register_dumper(dict, JsonDumper)
+            self.cursor.adapters.register_dumper(list, JsonDumper)
+            self._json_dumpers = True
         columns = column_list(self.columns, self.escape)
         target = quote_table(self.table, self.escape)
         if self.key and not self._staged:
