@@ -43,6 +43,8 @@ CONSTRUCTORS = {
     "SQLTableCheckOperator",
     "TransferOperator",
     "RowCountChangeOperator",
+    "FreshnessOperator",
+    "KafkaToSqlOperator",
 }
 
 
@@ -94,7 +96,24 @@ def hostile_spec(payload: str) -> PipelineSpec:
                             "condition": f"v <> {sql_text(payload)}",
                         },
                         {"check": "row_count_change", "max_drop_pct": 10},
+                        {"check": "freshness", "column": "v", "max_age_minutes": 90},
                     ],
+                },
+                {
+                    "id": "ingest",
+                    "kind": "kafka_ingest",
+                    "description": payload,
+                    "kafka_conn_id": "bus",
+                    "topic": "t.v1",
+                    "format": "avro",
+                    "avro_schema": {
+                        "type": "record",
+                        "name": "T",
+                        "doc": payload,
+                        "fields": [{"name": "v", "type": "string", "doc": payload, "default": payload}],
+                    },
+                    "target": {"conn_id": "dwh", "table": "t"},
+                    "dead_letter_table": "t_dead",
                 },
             ],
             "on_failure": {"notify": "email", "to": [email]},
@@ -134,6 +153,7 @@ def assert_only_constructor_calls(source: str) -> None:
         "airflow.providers.smtp.notifications.smtp",
         "airflow_ai_etl.operators.transfer",
         "airflow_ai_etl.operators.quality",
+        "airflow_ai_etl.operators.kafka",
     }
 
 
@@ -178,6 +198,10 @@ def test_hostile_text_is_only_ever_data(
     condition = steps["check_rows"].checks[1].condition  # type: ignore[union-attr]
     statement = dag.get_task("check_rows.table").checks["not_hostile"]["check_statement"]
     assert condition in statement
+    ingest = dag.get_task("ingest")
+    assert ingest.avro_schema == steps["ingest"].avro_schema  # type: ignore[union-attr]
+    assert ingest.avro_schema["doc"] == payload.strip()
+    assert dag.get_task("check_rows.freshness").max_age_minutes == 90
 
     path = tmp_path / "hostile.py"
     path.write_text(source, encoding="utf-8")
