@@ -28,6 +28,7 @@ from airflow_ai_etl.operators._kafka_codec import (
     MalformedMessageError,
     avro_field_names,
     avro_schema_dict,
+    decode_json,
     json_batch,
     make_decoder,
 )
@@ -63,6 +64,21 @@ class BatchState:
     @property
     def size(self) -> int:
         return self.records + len(self.rejected)
+
+
+def _advance(messages: list[Message], state: BatchState, pending: int) -> None:
+    """Record the offset after each partition's last message in the chunk.
+
+    Read from the end until each of the `pending` partitions has been seen, not from every message.
+    """
+    found: dict[int, int] = {}
+    for message in reversed(messages):
+        partition, offset = message.partition(), message.offset()
+        assert partition is not None and offset is not None  # set on every non-error message
+        found.setdefault(partition, offset + 1)
+        if len(found) >= pending:
+            break
+    state.next_offsets.update(found)
 
 
 def payload_text(value: bytes | None) -> str | None:
@@ -234,11 +250,7 @@ class KafkaToSqlOperator(BaseOperator):
     def _decode_chunk(
         self, messages: list[Message], decode: Decoder, state: BatchState, pending: int
     ) -> list[dict[str, Any]]:
-        """The chunk's records; the offsets after it; rejects (or the error) for what does not decode.
-
-        `pending` is how many partitions can appear in the chunk: offsets are read from its end
-        until each has been seen, not from every message.
-        """
+        """The chunk's records; the offsets after it; rejects (or the error) for what does not decode."""
         records = self._fast_json([m.value() for m in messages]) if self._fast_json is not None else None
         if records is None:
             records = []
@@ -253,16 +265,27 @@ class KafkaToSqlOperator(BaseOperator):
                     state.rejected.append(
                         (self.topic, partition or 0, offset or 0, payload_text(message.value()), reason)
                     )
-        found: dict[int, int] = {}
-        for message in reversed(messages):
-            partition, offset = message.partition(), message.offset()
-            assert partition is not None and offset is not None  # set on every non-error message
-            found.setdefault(partition, offset + 1)
-            if len(found) >= pending:
-                break
-        state.next_offsets.update(found)
+        _advance(messages, state, pending)
         state.records += len(records)
         return records
+
+    def _server_side_json(
+        self, messages: list[Message], sink: TargetSink, state: BatchState, pending: int
+    ) -> bool:
+        """The JSON chunk parsed by PostgreSQL itself (see TargetSink.write_json); False: not done."""
+        values = [m.value() for m in messages]
+        if None in values:
+            return False
+        if sink.columns is None:
+            try:
+                sink.columns = self._columns(decode_json(values[0]))
+            except MalformedMessageError:
+                return False
+        if not sink.write_json(values):  # type: ignore[arg-type]  # no None, checked above
+            return False
+        _advance(messages, state, pending)
+        state.records += len(values)
+        return True
 
     def _columns(self, first: dict[str, Any]) -> list[str]:
         if self.columns is not None:
@@ -285,6 +308,7 @@ class KafkaToSqlOperator(BaseOperator):
         from confluent_kafka import KafkaError, KafkaException
 
         state = BatchState()
+        server_json = self.value_format == "json" and sink.copy
         partitions = self._assign(consumer, stored)
         pending = set(partitions)  # partitions whose end is not reached yet
         idle_since = time.monotonic()
@@ -306,6 +330,8 @@ class KafkaToSqlOperator(BaseOperator):
                     break
                 continue
             idle_since = time.monotonic()
+            if server_json and self._server_side_json(messages, sink, state, len(partitions)):
+                continue
             records = self._decode_chunk(messages, decode, state, len(partitions))
             if records:
                 if sink.columns is None:
