@@ -36,7 +36,6 @@ DEAD_LETTER_COLUMNS = ("topic", "partition", "offset", "payload", "error")
 OFFSET_COLUMNS = ("consumer_group", "topic", "partition", "next_offset")
 DEFAULT_OFFSETS_TABLE = "ai_etl_kafka_offsets"
 _STAGE = "ai_etl_kafka_stage"
-_RAW = "ai_etl_kafka_raw"
 _SEQ = "ai_etl_seq"
 
 DeadLetter = tuple[str, int, int, str | None, str]
@@ -89,7 +88,6 @@ class TargetSink:
         self.rows = 0
         self._staged = False
         self._json_dumpers = False
-        self._raw = False
         self.conn = hook.get_conn()
         self.cursor = self.conn.cursor()
         # psycopg 3 connections have Cursor.copy; psycopg2 and other drivers take the generic path.
@@ -196,44 +194,38 @@ class TargetSink:
     def write_json(self, values: list[bytes]) -> bool:
         """PostgreSQL parses a chunk of JSON values itself; False (nothing written) if it refuses one.
 
-        The raw values are COPYed into a temporary table and turned into rows of the target by
-        `json_populate_record` in the server, in its own process: the worker only moves bytes.
-        The chunk runs under a savepoint, so a value PostgreSQL refuses (not JSON, not an object,
-        a field that does not fit its column) leaves the transaction as it was, and the caller
-        decodes the chunk itself to name the message at fault.
+        The chunk goes to the server as one JSON array, turned into rows of the target there by
+        `json_populate_recordset`, in the server's own process: the worker only joins bytes.
+        It runs under a savepoint, so a chunk PostgreSQL refuses (a value that is not JSON or not
+        an object, a field that does not fit its column) leaves the transaction as it was, and
+        the caller decodes it message by message to name the one at fault.
         """
         assert self.columns is not None and self.copy
-        if not self._raw:
-            self.cursor.execute(
-                f"CREATE TEMPORARY TABLE {_RAW} (doc text, {_SEQ} BIGINT GENERATED ALWAYS AS IDENTITY) "
-                "ON COMMIT DROP"
-            )
-            self._raw = True
-        escaped = [v.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r") for v in values]
+        try:
+            document = (b"[" + b",".join(values) + b"]").decode("utf-8")
+        except UnicodeDecodeError:
+            return False
         target = quote_table(self.table, self.escape)
         columns = column_list(self.columns, self.escape)
-        fields = ", ".join(f"r.{quote_identifier(c, self.escape)}" for c in self.columns)
-        rows = f"FROM {_RAW}, json_populate_record(NULL::{target}, {_RAW}.doc::json) AS r"
+        records = f"json_populate_recordset(NULL::{target}, %s::json)"
         if self.key:
-            key = ", ".join(f"r.{quote_identifier(c, self.escape)}" for c in self.key)
-            select = f"SELECT DISTINCT ON ({key}) {fields} {rows} ORDER BY {key}, {_RAW}.{_SEQ} DESC"
-            insert = f"INSERT INTO {target} ({columns}) {select} " + conflict_clause(
-                self.columns, self.key, self.escape
+            key = column_list(self.key, self.escape)
+            numbered = f"SELECT {columns}, row_number() OVER () AS {_SEQ} FROM {records}"
+            insert = (
+                f"INSERT INTO {target} ({columns}) SELECT DISTINCT ON ({key}) {columns} "
+                f"FROM ({numbered}) AS chunk ORDER BY {key}, {_SEQ} DESC "
+                + conflict_clause(self.columns, self.key, self.escape)
             )
         else:
-            insert = f"INSERT INTO {target} ({columns}) SELECT {fields} {rows} ORDER BY {_RAW}.{_SEQ}"
+            insert = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {records}"
         import psycopg
 
         self.cursor.execute("SAVEPOINT ai_etl_chunk")
         try:
-            with self.cursor.copy(f"COPY {_RAW} (doc) FROM STDIN") as copy:
-                copy.write(b"\n".join(escaped) + b"\n")
-            self.cursor.execute(insert)
+            self.cursor.execute(insert, (document,))
         except psycopg.DatabaseError:
             self.cursor.execute("ROLLBACK TO SAVEPOINT ai_etl_chunk")
-            self.cursor.execute(f"DELETE FROM {_RAW}")
             return False
-        self.cursor.execute(f"DELETE FROM {_RAW}")
         self.cursor.execute("RELEASE SAVEPOINT ai_etl_chunk")
         self.rows += len(values)
         return True
