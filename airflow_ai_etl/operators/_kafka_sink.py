@@ -6,9 +6,12 @@ table holds either the rows *and* the offsets after them, or neither; the next a
 from the stored offsets, not from Kafka's committed ones (which are committed afterwards, for
 lag monitoring, and may lag behind after a crash).
 
-Two ways to write rows: PostgreSQL through psycopg 3 uses COPY (into a temporary staging table
-first when rows are upserted by key, so the last message of a key wins); any other DB-API
-connection uses `executemany` with the hook's placeholder.
+Three ways to write rows. On PostgreSQL through psycopg 3, a chunk of JSON messages goes to the
+server as one JSON array and becomes rows there (`json_populate_recordset`: the decoding runs in
+the server's process, beside the worker's); decoded records (Avro, or a JSON chunk the server
+refused, decoded again to name the bad message) go through COPY. With a key both keep only the
+last message of each key (staging table or DISTINCT ON) before INSERT ... ON CONFLICT. Any other
+DB-API connection uses `executemany` with the hook's placeholder.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """KafkaToSqlOperator: load a bounded batch of a Kafka topic (JSON or Avro values) into a table.
 
 Order of effects per attempt: read the offsets stored in the target, read and write messages
-chunk by chunk into ONE open target transaction (COPY on PostgreSQL), add the dead letters and
+chunk by chunk into ONE open target transaction (on PostgreSQL the server itself parses JSON
+chunks; records decoded here go by COPY), add the dead letters and
 the offsets after the last message read, commit that transaction, and only then commit the
 consumer offsets in Kafka. A worker that dies before the database commit leaves the table as it
 was; one that dies after it leaves the rows and the offsets that cover them, so the next attempt
