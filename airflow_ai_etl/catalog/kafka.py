@@ -20,6 +20,7 @@ import math
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -94,7 +95,11 @@ def _merge(types: set[str]) -> str:
         return "TEXT"  # only nulls seen: text holds whatever comes
     if "JSON" in types:
         return "JSON"
-    return _WIDER.get(frozenset(types), "TEXT")
+    kinds = sorted(types)
+    merged = kinds[0]
+    for kind in kinds[1:]:
+        merged = merged if merged == kind else _WIDER.get(frozenset({merged, kind}), "TEXT")
+    return merged
 
 
 def infer_columns(records: Sequence[Mapping[str, Any]]) -> list[Column]:
@@ -198,7 +203,7 @@ def read_kafka_catalog(
 ) -> SchemaCatalog:
     """One table per topic of a `kafka` connection (internal `__` topics left out)."""
     from airflow.providers.apache.kafka.hooks.consume import KafkaConsumerHook
-    from confluent_kafka import TopicPartition
+    from confluent_kafka import KafkaError, TopicPartition
 
     avro_schemas = avro_schemas or {}
     deadline = time.monotonic() + timeout
@@ -207,7 +212,7 @@ def read_kafka_catalog(
         {
             "group.id": f"ai_etl_catalog_{uuid.uuid4().hex}",
             "enable.auto.commit": False,
-            "enable.partition.eof": False,
+            "enable.partition.eof": True,
         }
     )
     consumer = KafkaConsumerHook(topics=[], kafka_config_id=conn_id)._get_client(config)
@@ -216,44 +221,47 @@ def read_kafka_catalog(
         names = sorted(t for t in metadata.topics if not t.startswith("__"))
         if topics is not None:
             names = [t for t in names if t in set(topics)]
-        sizes: dict[str, int] = {}
-        expected: dict[tuple[str, int], int] = {}
+        # Per partition: the low watermark, and the offset after the last message known of.
+        ends: dict[tuple[str, int], list[int]] = {}
+        samples: dict[tuple[str, int], deque[bytes | None]] = {}
         assignment = []
         for name in names:
             partitions = sorted(metadata.topics[name].partitions)
             share = max(1, math.ceil(sample_size / max(1, len(partitions))))
-            sizes[name] = 0
             for partition in partitions:
                 remaining = max(0.1, deadline - time.monotonic())
                 low, high = consumer.get_watermark_offsets(TopicPartition(name, partition), timeout=remaining)
-                sizes[name] += max(0, high - low)
-                start = max(low, high - share)
-                if name not in avro_schemas and high > start:
-                    expected[(name, partition)] = high - start
-                    assignment.append(TopicPartition(name, partition, start))
-        samples: dict[str, list[bytes | None]] = {name: [] for name in names}
+                ends[(name, partition)] = [low, high]
+                if name not in avro_schemas and high > low:
+                    # Read from `share` before the end to the end; some brokers (Tansu) report a high
+                    # watermark short of the end, so the newest `share` are kept as they come.
+                    samples[(name, partition)] = deque(maxlen=share)
+                    assignment.append(TopicPartition(name, partition, max(low, high - share)))
         if assignment:
             consumer.assign(assignment)
-        while expected and time.monotonic() < deadline:
+        pending = set(samples)
+        while pending and time.monotonic() < deadline:
             for message in consumer.consume(1_000, min(0.2, max(0.01, deadline - time.monotonic()))):
-                if message.error() is not None:
-                    continue
                 where = (message.topic(), message.partition())
-                if where in expected:
-                    samples[where[0]].append(message.value())
-                    expected[where] -= 1
-                    if expected[where] <= 0:
-                        del expected[where]
-        tables = [
-            topic_table(
-                name,
-                samples[name],
-                partitions=len(metadata.topics[name].partitions),
-                messages=sizes[name],
-                avro_schema=avro_schemas.get(name),
+                error = message.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        pending.discard(where)
+                    continue
+                samples[where].append(message.value())  # type: ignore[index]
+                ends[where][1] = max(ends[where][1], (message.offset() or 0) + 1)  # type: ignore[index]
+        tables = []
+        for name in names:
+            partitions = sorted(metadata.topics[name].partitions)
+            tables.append(
+                topic_table(
+                    name,
+                    [v for p in partitions for v in samples.get((name, p), ())],
+                    partitions=len(partitions),
+                    messages=sum(ends[(name, p)][1] - ends[(name, p)][0] for p in partitions),
+                    avro_schema=avro_schemas.get(name),
+                )
             )
-            for name in names
-        ]
     finally:
         consumer.close()
     return SchemaCatalog(conn_id=conn_id, dialect="", tables=tables)

@@ -6,16 +6,20 @@ table holds either the rows *and* the offsets after them, or neither; the next a
 from the stored offsets, not from Kafka's committed ones (which are committed afterwards, for
 lag monitoring, and may lag behind after a crash).
 
-Two ways to write rows: PostgreSQL through psycopg 3 uses COPY (into a temporary staging table
-first when rows are upserted by key, so the last message of a key wins); any other DB-API
-connection uses `executemany` with the hook's placeholder.
+Three ways to write rows. On PostgreSQL through psycopg 3, a chunk of JSON messages goes to the
+server as one JSON array and becomes rows there (`json_populate_recordset`: the decoding runs in
+the server's process, beside the worker's); decoded records (Avro, or a JSON chunk the server
+refused, decoded again to name the bad message) go through COPY. With a key both keep only the
+last message of each key (staging table or DISTINCT ON) before INSERT ... ON CONFLICT. Any other
+DB-API connection uses `executemany` with the hook's placeholder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_ai_etl.operators._kafka_codec import column_value
 from airflow_ai_etl.operators._sql import (
     UPSERT_DIALECTS,
     column_list,
@@ -38,6 +42,22 @@ _STAGE = "ai_etl_kafka_stage"
 _SEQ = "ai_etl_seq"
 
 DeadLetter = tuple[str, int, int, str | None, str]
+
+
+def rows_of(records: list[dict[str, Any]], columns: Sequence[str]) -> Iterable[Sequence[Any]]:
+    """The records as value sequences in column order; a missing field is None.
+
+    itemgetter is the fast way while every record has every column; a chunk where one does not
+    takes `dict.get` record by record.
+    """
+    from operator import itemgetter
+
+    if len(columns) == 1:
+        return [(r.get(columns[0]),) for r in records]
+    try:
+        return list(map(itemgetter(*columns), records))
+    except KeyError:
+        return [tuple(map(r.get, columns)) for r in records]
 
 
 def offsets_table_ddl(table: str, escape: str) -> str:
@@ -70,6 +90,7 @@ class TargetSink:
         self.columns: list[str] | None = None
         self.rows = 0
         self._staged = False
+        self._json_dumpers = False
         self.conn = hook.get_conn()
         self.cursor = self.conn.cursor()
         # psycopg 3 connections have Cursor.copy; psycopg2 and other drivers take the generic path.
@@ -115,13 +136,16 @@ class TargetSink:
 
     # -- rows ------------------------------------------------------------------------------------
 
-    def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Write rows in `self.columns` order (set before the first call) into the open transaction."""
-        if not rows:
+    def write(self, records: list[dict[str, Any]]) -> None:
+        """Write records as rows of `self.columns` (set before the first call) into the transaction.
+
+        A field a record lacks is NULL; objects and arrays become JSON text.
+        """
+        if not records:
             return
         assert self.columns is not None
         if self.copy:
-            self._copy(rows)
+            self._copy(rows_of(records, self.columns))
         else:
             args = (self.table, self.columns)
             p = self.hook.placeholder
@@ -130,11 +154,21 @@ class TargetSink:
                 if self.key
                 else insert_statement(*args, p, self.escape)
             )
-            self.cursor.executemany(statement, rows)
-        self.rows += len(rows)
+            columns = self.columns
+            self.cursor.executemany(
+                statement, [tuple([column_value(r.get(c)) for c in columns]) for r in records]
+            )
+        self.rows += len(records)
 
-    def _copy(self, rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, rows: Iterable[Sequence[Any]]) -> None:
         assert self.columns is not None
+        if not self._json_dumpers:
+            # dicts and lists are written as JSON text (jsonb, json or text columns take it).
+            from psycopg.types.json import JsonDumper
+
+            self.cursor.adapters.register_dumper(dict, JsonDumper)
+            self.cursor.adapters.register_dumper(list, JsonDumper)
+            self._json_dumpers = True
         columns = column_list(self.columns, self.escape)
         target = quote_table(self.table, self.escape)
         if self.key and not self._staged:
@@ -159,6 +193,45 @@ class TargetSink:
             f"SELECT DISTINCT ON ({key}) {columns} FROM {_STAGE} ORDER BY {key}, {_SEQ} DESC "
             + conflict_clause(self.columns, self.key, self.escape)
         )
+
+    def write_json(self, values: list[bytes]) -> bool:
+        """PostgreSQL parses a chunk of JSON values itself; False (nothing written) if it refuses one.
+
+        The chunk goes to the server as one JSON array, turned into rows of the target there by
+        `json_populate_recordset`, in the server's own process: the worker only joins bytes.
+        It runs under a savepoint, so a chunk PostgreSQL refuses (a value that is not JSON or not
+        an object, a field that does not fit its column) leaves the transaction as it was, and
+        the caller decodes it message by message to name the one at fault.
+        """
+        assert self.columns is not None and self.copy
+        try:
+            document = (b"[" + b",".join(values) + b"]").decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        target = quote_table(self.table, self.escape)
+        columns = column_list(self.columns, self.escape)
+        records = f"json_populate_recordset(NULL::{target}, %s::json)"
+        if self.key:
+            key = column_list(self.key, self.escape)
+            numbered = f"SELECT {columns}, row_number() OVER () AS {_SEQ} FROM {records}"
+            insert = (
+                f"INSERT INTO {target} ({columns}) SELECT DISTINCT ON ({key}) {columns} "
+                f"FROM ({numbered}) AS chunk ORDER BY {key}, {_SEQ} DESC "
+                + conflict_clause(self.columns, self.key, self.escape)
+            )
+        else:
+            insert = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {records}"
+        import psycopg
+
+        self.cursor.execute("SAVEPOINT ai_etl_chunk")
+        try:
+            self.cursor.execute(insert, (document,))
+        except psycopg.DatabaseError:
+            self.cursor.execute("ROLLBACK TO SAVEPOINT ai_etl_chunk")
+            return False
+        self.cursor.execute("RELEASE SAVEPOINT ai_etl_chunk")
+        self.rows += len(values)
+        return True
 
     # -- the end ---------------------------------------------------------------------------------
 

@@ -51,16 +51,19 @@ if stop_at == "offset_commit":  # the rows and stored offsets are committed; Kaf
     consume.Consumer = StoppingConsumer
 else:  # "second_chunk": the first chunk is in the open transaction, nothing is committed
     kafka.CHUNK_MESSAGES = 40
-    write = _kafka_sink.TargetSink.write
     calls = []
 
-    def write_then_stop(self, rows):
-        calls.append(len(rows))
-        if len(calls) == 2:
-            stop()
-        write(self, rows)
+    def stopping(write):
+        def write_then_stop(self, rows):
+            calls.append(len(rows))
+            if len(calls) == 2:
+                stop()
+            return write(self, rows)
 
-    _kafka_sink.TargetSink.write = write_then_stop
+        return write_then_stop
+
+    _kafka_sink.TargetSink.write = stopping(_kafka_sink.TargetSink.write)
+    _kafka_sink.TargetSink.write_json = stopping(_kafka_sink.TargetSink.write_json)
 
 KafkaToSqlOperator(
     task_id="load", kafka_conn_id="kafka", topic=topic, target_conn_id="dst",

@@ -157,3 +157,29 @@ def test_without_an_offsets_table_kafka_alone_remembers(
     assert load(topic, offsets_table=None)["rows"] == 0
     assert run(target, "SELECT to_regclass('ai_etl_kafka_offsets') IS NULL") == [(True,)]
     assert topic.committed() == [5]
+
+
+def test_escapes_line_breaks_and_unicode_survive_the_copy(
+    target: str, kafka_broker: str, airflow_conn: Callable[..., None]
+) -> None:
+    topic = make_topic(kafka_broker, airflow_conn)
+    names = ['back\\slash "quoted"', "line\nbreak\r\ttab", "é 中文 🙂", "\\N", ""]
+    values = [json.dumps({"id": i, "name": n, "attrs": {"n": n}}).encode() for i, n in enumerate(names)]
+    values.append(b'{\n  "id": 99,\n  "name": "pretty\\\\printed"\n}')  # raw line breaks between tokens
+    topic.send(values)
+    assert load(topic)["rows"] == 6
+    assert run(target, "SELECT name, attrs FROM events WHERE id < 99 ORDER BY id") == [
+        (n, {"n": n}) for n in names
+    ]
+    assert run(target, "SELECT name FROM events WHERE id = 99") == [("pretty\\printed",)]
+
+
+def test_a_value_that_does_not_fit_its_column_fails_and_leaves_the_table(
+    target: str, kafka_broker: str, airflow_conn: Callable[..., None]
+) -> None:
+    topic = make_topic(kafka_broker, airflow_conn)
+    topic.send(encoded({"id": 1, "name": "ok"}, {"id": "not a number", "name": "bad"}))
+    with pytest.raises(Exception, match="not a number"):
+        load(topic)
+    assert run(target, "SELECT COUNT(*) FROM events") == [(0,)]
+    assert topic.committed() == [-1001]

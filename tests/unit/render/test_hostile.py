@@ -45,6 +45,8 @@ CONSTRUCTORS = {
     "RowCountChangeOperator",
     "FileToSqlOperator",
     "SqlToFileOperator",
+    "FreshnessOperator",
+    "KafkaToSqlOperator",
 }
 
 
@@ -102,6 +104,7 @@ def hostile_spec(payload: str) -> PipelineSpec:
                             "condition": f"v <> {sql_text(payload)}",
                         },
                         {"check": "row_count_change", "max_drop_pct": 10},
+                        {"check": "freshness", "column": "v", "max_age_minutes": 90},
                     ],
                 },
                 {
@@ -124,6 +127,22 @@ def hostile_spec(payload: str) -> PipelineSpec:
                     "format": "jsonl",
                     "storage_conn_id": "lake",
                     "depends_on": ["load_file"],
+                },
+                {
+                    "id": "ingest",
+                    "kind": "kafka_ingest",
+                    "description": payload,
+                    "kafka_conn_id": "bus",
+                    "topic": "t.v1",
+                    "format": "avro",
+                    "avro_schema": {
+                        "type": "record",
+                        "name": "T",
+                        "doc": payload,
+                        "fields": [{"name": "v", "type": "string", "doc": payload, "default": payload}],
+                    },
+                    "target": {"conn_id": "dwh", "table": "t"},
+                    "dead_letter_table": "t_dead",
                 },
             ],
             "on_failure": {"notify": "email", "to": [email]},
@@ -164,6 +183,7 @@ def assert_only_constructor_calls(source: str) -> None:
         "airflow_ai_etl.operators.transfer",
         "airflow_ai_etl.operators.quality",
         "airflow_ai_etl.operators.files",
+        "airflow_ai_etl.operators.kafka",
     }
 
 
@@ -214,6 +234,10 @@ def test_hostile_text_is_only_ever_data(
     export_file = dag.get_task("export_file")
     assert export_file.sql == steps["export_file"].source.sql  # type: ignore[union-attr]
     assert export_file.path == steps["export_file"].path  # type: ignore[union-attr]
+    ingest = dag.get_task("ingest")
+    assert ingest.avro_schema == steps["ingest"].avro_schema  # type: ignore[union-attr]
+    assert ingest.avro_schema["doc"] == payload.strip()
+    assert dag.get_task("check_rows.freshness").max_age_minutes == 90
 
     path = tmp_path / "hostile.py"
     path.write_text(source, encoding="utf-8")
