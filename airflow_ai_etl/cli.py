@@ -171,6 +171,20 @@ def _deploy_outcome(run: Callable[[], Deployment], *, as_json: bool) -> Outcome:
     return Outcome(out=deployment.message, err="\n".join(f"  {w}" for w in warnings))
 
 
+def cmd_install_system_dag(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.deploy import DeployError
+    from airflow_ai_etl.deploy.local import default_dags_folder
+    from airflow_ai_etl.deploy.system_dag import install_system_dag
+
+    try:
+        installed = install_system_dag(_folder(args) or default_dags_folder())
+    except DeployError as exc:
+        raise CliError(exc.details()) from None
+    except OSError as exc:
+        raise CliError(f"cannot write to the dags folder: {exc}") from None
+    return Outcome(out=installed.message)
+
+
 def cmd_catalog(args: argparse.Namespace) -> Outcome:
     from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
 
@@ -305,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_generate)
 
     add_eval_command(commands)
+
+    system_dag = commands.add_parser(
+        "install-system-dag", help="install the DAG ai_etl_generate that the UI and REST API trigger"
+    )
+    system_dag.add_argument("--dags-folder", metavar="DIR", help=folder_help)
+    system_dag.set_defaults(handler=cmd_install_system_dag)
 
     catalog = commands.add_parser("catalog", help="print the schema catalog of a connection as JSON")
     catalog.add_argument("conn_id", metavar="CONN_ID")

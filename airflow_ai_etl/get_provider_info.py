@@ -77,6 +77,12 @@ def get_provider_info() -> dict[str, Any]:
                     "llm_max_retries": _option(
                         "Retries of a failed model request (429, 5xx, time-outs).\n", "2", type_="integer"
                     ),
+                    "store_url": _option(
+                        "SQLAlchemy URL of the store (requests, drafts, events, deployments, usage, "
+                        "audit log). Empty: the Airflow metadata database, in `ai_etl_` tables.\n",
+                        "",
+                        "postgresql+psycopg2://airflow@db/airflow",
+                    ),
                     "llm_output_retries": _option(
                         "Times a model is asked again when its output does not fit the schema.\n",
                         "2",

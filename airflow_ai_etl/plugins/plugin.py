@@ -1,11 +1,43 @@
-"""The Airflow plugin. Every Airflow process imports this module: keep its top level cheap."""
+"""The Airflow plugin. Every Airflow process imports this module: keep its top level cheap.
+
+The scheduler, the dag-processor and every worker load plugins too; only the api-server reads
+`fastapi_apps`. So the FastAPI app (FastAPI, Airflow's security module, the store, the agents'
+models) is built on first access of that attribute, not at import.
+"""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from airflow.plugins_manager import AirflowPlugin
+
+URL_PREFIX = "/ai-etl"
+
+
+@functools.cache
+def _app() -> Any:
+    from airflow_ai_etl.plugins.app import create_app
+
+    return create_app()
 
 
 class AiEtlPlugin(AirflowPlugin):
-    """Registers airflow-ai-etl with Airflow; the UI page and REST API mount here (UI issue)."""
+    """Mounts the review page and REST API at /ai-etl and puts "AI ETL" into the Airflow navigation."""
 
     name = "ai_etl"
+    external_views = [
+        {
+            "name": "AI ETL",
+            "href": f"{URL_PREFIX}/",
+            "destination": "nav",
+            "url_route": "ai-etl",
+            "category": "browse",
+            "icon": None,
+        }
+    ]
+
+    @property
+    def fastapi_apps(self) -> list[dict[str, Any]]:  # type: ignore[override]  # a list on the base
+
+        return [{"app": _app(), "url_prefix": URL_PREFIX, "name": "ai_etl"}]

@@ -1,0 +1,127 @@
+"""What the API asks of Airflow itself: connections to pick from, DAG runs to trigger and watch.
+
+Runs in the api-server, which has the metadata database; every function uses Airflow's own models
+and session handling, so it behaves like Airflow's REST API does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_ENV_PREFIX = "AIRFLOW_CONN_"
+
+
+class DagNotReady(LookupError):
+    """Airflow does not know the DAG (yet): not installed, or not parsed so far."""
+
+
+@dataclass(frozen=True)
+class RunState:
+    dag_id: str
+    run_id: str
+    state: str | None
+
+
+def list_connections() -> list[tuple[str, str]]:
+    """(conn_id, conn_type) of the metadata database's connections and AIRFLOW_CONN_* variables.
+
+    Secrets backends cannot be listed; their connections still work when named. No secret leaves.
+    """
+    from airflow.models import Connection
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    found: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if not name.startswith(_ENV_PREFIX) or name.startswith(f"{_ENV_PREFIX}_"):
+            continue  # AIRFLOW_CONN__<TEAM>___<ID> are team connections, not listed here
+        conn_id = name.removeprefix(_ENV_PREFIX).lower()
+        found[conn_id] = _env_conn_type(conn_id, value)
+    with create_session() as session:
+        for conn_id, conn_type in session.execute(select(Connection.conn_id, Connection.conn_type)):
+            found.setdefault(conn_id, conn_type or "")
+    return sorted(found.items())
+
+
+def _env_conn_type(conn_id: str, value: str) -> str:
+    from airflow.models import Connection
+
+    try:
+        if value.lstrip().startswith("{"):
+            return str(json.loads(value).get("conn_type") or "")
+        return Connection(conn_id=conn_id, uri=value).conn_type or ""
+    except Exception:  # an unparsable variable is Airflow's error to report, not the picker's
+        return ""
+
+
+def trigger(dag_id: str, *, conf: dict[str, object], user: str, unpause: bool = False) -> RunState:
+    """Start a manual run of `dag_id` (optionally unpausing it first); DagNotReady when Airflow lacks it."""
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.exceptions import DagNotFound
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+    from airflow.utils.types import DagRunTriggeredByType
+
+    with create_session() as session:
+        model = session.get(DagModel, dag_id)
+        if model is None or model.is_stale:
+            raise DagNotReady(dag_id)
+        if unpause and model.is_paused:
+            model.is_paused = False
+    try:
+        run = trigger_dag(
+            dag_id,
+            triggered_by=DagRunTriggeredByType.REST_API,
+            triggering_user_name=user,
+            conf=conf,
+        )
+    except DagNotFound:
+        raise DagNotReady(dag_id) from None
+    if run is None:
+        raise DagNotReady(dag_id)
+    return RunState(dag_id, run.run_id, str(run.state) if run.state else None)
+
+
+def run_state(dag_id: str, run_id: str) -> RunState | None:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        state = session.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        exists = state is not None or session.scalar(
+            select(DagRun.id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+        )
+    return RunState(dag_id, run_id, str(state) if state else None) if exists else None
+
+
+def dag_overview(dag_ids: Iterable[str]) -> dict[str, tuple[str | None, bool | None]]:
+    """`{dag_id: (latest run state, is_paused)}` in two queries; unknown DAGs are left out."""
+    from airflow.models.dag import DagModel
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    wanted = list(dag_ids)
+    if not wanted:
+        return {}
+    with create_session() as session:
+        paused = dict(
+            session.execute(select(DagModel.dag_id, DagModel.is_paused).where(DagModel.dag_id.in_(wanted)))
+        )
+        latest = (
+            select(DagRun.dag_id, func.max(DagRun.id).label("run"))
+            .where(DagRun.dag_id.in_(wanted))
+            .group_by(DagRun.dag_id)
+            .subquery()
+        )
+        query = select(DagRun.dag_id, DagRun.state).join(latest, DagRun.id == latest.c.run)
+        states: dict[str, str | None] = {dag_id: state for dag_id, state in session.execute(query)}
+    return {
+        dag_id: (str(states[dag_id]) if states.get(dag_id) else None, paused.get(dag_id))
+        for dag_id in wanted
+        if dag_id in paused or dag_id in states
+    }

@@ -1,0 +1,200 @@
+"""GET/PUT /drafts/{id}, POST /drafts/{id}/validate, POST /drafts/{id}/deploy (approve & deploy).
+
+An edit makes a new draft version and never changes the one it edits; an edit that does not
+parse or validate is refused with field-level detail and stores nothing. A deploy goes through
+the package's one deploy path (validate -> render -> import check -> atomic publish), whose
+per-DAG lock and "already live" check make a double-click give one version, not two.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from airflow_ai_etl.plugins.audit import refuse
+from airflow_ai_etl.plugins.auth import DeployUser, EditUser, ReadUser, StoreDep
+from airflow_ai_etl.plugins.schemas import DeployOut, DraftEdit, DraftOut, ReportOut
+from airflow_ai_etl.plugins.views import draft_out, report_out
+from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.store import Store
+from airflow_ai_etl.store.models import DraftRow
+
+router = APIRouter(tags=["drafts"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown draft"}}
+
+
+def dags_folder() -> Path:
+    from airflow_ai_etl.deploy.local import default_dags_folder
+
+    return default_dags_folder()
+
+
+def airflow_url(dag_id: str) -> str:
+    return f"/dags/{dag_id}"
+
+
+def _draft_or_404(store: Store, draft_id: int, *, user: str, action: str | None) -> DraftRow:
+    row = store.get_draft(draft_id)
+    if row is not None:
+        return row
+    detail = f"there is no draft {draft_id}"
+    if action is None:
+        from fastapi import HTTPException
+
+        raise HTTPException(status_code=404, detail=detail)
+    refuse(store, user=user, action=action, target=f"draft:{draft_id}", status=404, detail=detail)
+
+
+@router.get("/drafts/{draft_id}", responses=_NOT_FOUND)
+def get_draft(draft_id: int, user: ReadUser, store: StoreDep) -> DraftOut:
+    """A draft: spec, rendered code, report, usage, graph, ER diagram, and the diff to the live DAG."""
+    return draft_out(store, _draft_or_404(store, draft_id, user=user, action=None), dags_folder())
+
+
+def _spec_problems(exc: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": ["body", "spec_yaml", *([path] if path else [])],
+            "path": path,
+            "msg": message,
+            "type": "spec",
+        }
+        for path, message in exc.problems
+    ]
+
+
+def _finding_problems(report: Any) -> list[dict[str, Any]]:
+    problems = []
+    for finding in report.errors:
+        path = ".".join(p for p in (finding.step_id, finding.field) if p)
+        problems.append(
+            {
+                "loc": ["body", "spec_yaml", *([path] if path else [])],
+                "path": path,
+                "msg": finding.message,
+                "type": finding.code,
+                "hint": finding.hint,
+            }
+        )
+    return problems
+
+
+@router.put(
+    "/drafts/{draft_id}",
+    status_code=201,
+    responses={**_NOT_FOUND, 422: {"description": "The YAML or the spec is invalid, per field"}},
+)
+def edit_draft(draft_id: int, body: DraftEdit, user: EditUser, store: StoreDep) -> DraftOut:
+    """Save an edited spec as a new draft version, validated against the real schemas and re-rendered."""
+    from airflow_ai_etl.render import RenderError, render_dag
+    from airflow_ai_etl.spec import SpecError
+    from airflow_ai_etl.spec.io import parse_spec as parse_spec_data
+    from airflow_ai_etl.spec.io import parse_yaml
+    from airflow_ai_etl.store.diagrams import er_diagram
+    from airflow_ai_etl.validation import context_from_airflow, validate_spec
+
+    parent = _draft_or_404(store, draft_id, user=user, action="edit")
+    target = f"draft:{draft_id}"
+    try:
+        spec = parse_spec_data(parse_yaml(body.spec_yaml, "spec_yaml", SpecError), "spec_yaml")
+    except SpecError as exc:
+        refuse(store, user=user, action="edit", target=target, status=422, detail=_spec_problems(exc))
+    context = context_from_airflow(spec)
+    report = validate_spec(spec, context)
+    if not report.ok:
+        refuse(store, user=user, action="edit", target=target, status=422, detail=_finding_problems(report))
+    try:
+        source = render_dag(spec)
+    except RenderError as exc:
+        detail = [
+            {"loc": ["body", "spec_yaml"], "path": "", "msg": f"cannot render: {exc}", "type": "render"}
+        ]
+        refuse(store, user=user, action="edit", target=target, status=422, detail=detail)
+    row = store.add_draft(
+        request_id=parent.request_id,
+        parent_id=parent.id,
+        dag_id=spec.dag_id,
+        state="ready",
+        spec=spec.model_dump(mode="json"),
+        spec_yaml=body.spec_yaml,
+        source=source,
+        report=report.model_dump(mode="json"),
+        er=er_diagram(spec, context.catalogs.values()),
+        created_by=user,
+    )
+    store.audit(
+        user=user, action="edit", target=target, detail={"new_draft_id": row.id, "version": row.version}
+    )
+    return draft_out(store, row, dags_folder())
+
+
+@router.post("/drafts/{draft_id}/validate", responses=_NOT_FOUND)
+def validate_draft(draft_id: int, user: ReadUser, store: StoreDep) -> ReportOut:
+    """Validate the draft's spec again, against the connections' schemas as they are now."""
+    from airflow_ai_etl.validation import context_from_airflow, validate_spec
+
+    row = _draft_or_404(store, draft_id, user=user, action=None)
+    if row.spec is None:
+        return ReportOut.model_validate(row.report | {"ok": False})
+    spec = PipelineSpec.model_validate(row.spec)
+    return report_out(validate_spec(spec, context_from_airflow(spec)))
+
+
+@router.post(
+    "/drafts/{draft_id}/deploy",
+    responses={**_NOT_FOUND, 409: {"description": "The draft failed, or does not validate or import now"}},
+)
+def deploy_draft(draft_id: int, user: DeployUser, store: StoreDep) -> DeployOut:
+    """Approve and deploy: idempotent (the same draft again gives the same version, changed=false)."""
+    from airflow_ai_etl.deploy import DeployError, deploy_spec
+
+    row = _draft_or_404(store, draft_id, user=user, action="deploy")
+    target = f"draft:{draft_id}"
+    if row.state != "ready" or row.spec is None:
+        detail: dict[str, Any] = {
+            "message": f"draft {draft_id} is {row.state}: {row.reason or 'no valid spec'}",
+            "report": row.report,
+        }
+        refuse(store, user=user, action="deploy", target=target, status=409, detail=detail)
+    spec = PipelineSpec.model_validate(row.spec)
+    try:
+        deployment = deploy_spec(spec, dags_folder=dags_folder())
+    except DeployError as exc:
+        detail = {
+            "message": exc.message,
+            "report": exc.report.model_dump(mode="json") if exc.report else None,
+            "import_errors": exc.import_errors,
+        }
+        refuse(store, user=user, action="deploy", target=target, status=409, detail=detail)
+    except OSError as exc:
+        detail = {"message": f"cannot write to the dags folder: {exc}"}
+        refuse(store, user=user, action="deploy", target=target, status=409, detail=detail)
+    changed = deployment.action != "unchanged"
+    if changed:
+        store.record_deployment(
+            dag_id=spec.dag_id,
+            version=deployment.version,
+            action="deploy",
+            draft_id=row.id,
+            path=str(deployment.path),
+            spec_sha256=deployment.spec_sha256,
+            deployed_by=user,
+        )
+    store.audit(
+        user=user,
+        action="deploy",
+        target=target,
+        detail={"dag_id": spec.dag_id, "version": deployment.version, "changed": changed},
+    )
+    return DeployOut(
+        dag_id=spec.dag_id,
+        version=deployment.version,
+        path=str(deployment.path),
+        changed=changed,
+        parse_requested=deployment.parse_requested,
+        message=deployment.message,
+        airflow_url=airflow_url(spec.dag_id),
+    )

@@ -1,0 +1,112 @@
+"""POST /requests, GET /requests, GET /requests/{id}: a request is stored, then generated in a worker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from airflow_ai_etl.plugins.audit import refuse
+from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep
+from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
+from airflow_ai_etl.plugins.views import request_out
+
+router = APIRouter(tags=["requests"])
+
+SYSTEM_DAG_ID = "ai_etl_generate"
+
+
+def _input_problems(body: RequestIn, store: StoreDep) -> list[dict[str, Any]]:
+    """Field-level problems that need Airflow or the store to see (the model checked the rest)."""
+    from airflow_ai_etl.catalog.connections import UnknownConnectionError, describe_connection
+
+    problems: list[dict[str, Any]] = []
+    for index, conn_id in enumerate(body.conn_ids):
+        try:
+            describe_connection(conn_id)
+        except UnknownConnectionError:
+            problems.append(
+                {
+                    "loc": ["body", "conn_ids", index],
+                    "msg": f"connection '{conn_id}' is not defined in Airflow",
+                    "type": "unknown_connection",
+                    "input": conn_id,
+                }
+            )
+    if body.parent_draft_id is not None and store.get_draft(body.parent_draft_id) is None:
+        problems.append(
+            {
+                "loc": ["body", "parent_draft_id"],
+                "msg": f"there is no draft {body.parent_draft_id}",
+                "type": "unknown_draft",
+                "input": body.parent_draft_id,
+            }
+        )
+    return problems
+
+
+@router.post(
+    "/requests",
+    status_code=202,
+    responses={422: {"description": "Bad input, per field"}, 503: {"description": "System DAG missing"}},
+)
+def create_request(body: RequestIn, user: RequestUser, store: StoreDep) -> RequestOut:
+    """Store the request and trigger the system DAG `ai_etl_generate` to generate it in a worker."""
+    from airflow_ai_etl.plugins.airflow_side import DagNotReady, trigger
+
+    problems = _input_problems(body, store)
+    if problems:
+        refuse(store, user=user, action="request", target="request", status=422, detail=problems)
+    row = store.create_request(
+        request=body.request,
+        conn_ids=body.conn_ids,
+        created_by=user,
+        schedule=body.schedule,
+        dag_id=body.dag_id,
+        offline=body.offline,
+        feedback=body.feedback,
+        parent_draft_id=body.parent_draft_id,
+    )
+    target = f"request:{row.id}"
+    try:
+        run = trigger(SYSTEM_DAG_ID, conf={"request_id": row.id}, user=user)
+    except DagNotReady:
+        error = (
+            f"the system DAG {SYSTEM_DAG_ID!r} is not known to Airflow: install it with "
+            "`ai-etl install-system-dag` and let the dag-processor parse it"
+        )
+        store.update_request(row.id, state="failed", error=error)
+        store.audit(user=user, action="request", target=target, outcome="failed", detail={"error": error})
+        raise HTTPException(status_code=503, detail=error) from None
+    store.update_request(row.id, dag_run_id=run.run_id)
+    store.audit(
+        user=user,
+        action="request",
+        target=target,
+        detail={"conn_ids": body.conn_ids, "dag_run_id": run.run_id, "parent_draft_id": body.parent_draft_id},
+    )
+    stored = store.get_request(row.id)
+    assert stored is not None
+    return request_out(stored)
+
+
+@router.get("/requests")
+def list_requests(
+    user: ReadUser, store: StoreDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[RequestOut]:
+    """Requests, newest first, without their events."""
+    return [request_out(row) for row in store.list_requests(limit)]
+
+
+@router.get("/requests/{request_id}", responses={404: {"description": "Unknown request"}})
+def get_request(
+    request_id: int,
+    user: ReadUser,
+    store: StoreDep,
+    after: Annotated[int | None, Query(ge=0, description="Only events with seq > after")] = None,
+) -> RequestOut:
+    """One request with its events (poll with `after` = the last seq seen)."""
+    row = store.get_request(request_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
+    return request_out(row, store.events(request_id, after))

@@ -1,0 +1,64 @@
+"""Who may do what: Airflow's own security dependencies, whatever auth manager is configured.
+
+Reading needs DAG read access, generating and editing DAG create/edit, deploying, rolling back and
+test runs DAG edit (`requires_access_dag`). The caller's name is kept on the request, for the audit
+log of refused attempts (a 403 here, a 422 from body validation later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
+
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
+from fastapi import Depends, HTTPException, Request
+
+from airflow_ai_etl.store import Store, default_store
+
+if TYPE_CHECKING:
+    from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
+
+USER_STATE = "ai_etl_user"
+
+
+def get_store() -> Store:
+    """The store at `[ai_etl] store_url` (default: the metadata database); one engine per process."""
+    return default_store()
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def dag_permission(method: ResourceMethod, action: str | None = None) -> Callable[..., str]:
+    """A dependency that checks DAG access for `method` and returns the user's name.
+
+    With `action`, a refusal (403) is written to the audit log under that action.
+    """
+    check = requires_access_dag(method)
+
+    def dependency(request: Request, user: GetUserDep, store: StoreDep) -> str:
+        name = user.get_name()
+        setattr(request.state, USER_STATE, name)
+        try:
+            check(request, user)
+        except HTTPException as exc:
+            if action is not None and exc.status_code == 403:
+                store.audit(
+                    user=name,
+                    action=action,
+                    target=request.url.path,
+                    outcome="refused",
+                    detail={"status": 403, "reason": f"no DAG {method} permission"},
+                )
+            raise
+        return name
+
+    return dependency
+
+
+ReadUser = Annotated[str, Depends(dag_permission("GET"))]
+RequestUser = Annotated[str, Depends(dag_permission("POST", "request"))]
+EditUser = Annotated[str, Depends(dag_permission("PUT", "edit"))]
+DeployUser = Annotated[str, Depends(dag_permission("PUT", "deploy"))]
+RollbackUser = Annotated[str, Depends(dag_permission("PUT", "rollback"))]
+RunUser = Annotated[str, Depends(dag_permission("PUT", "test_run"))]

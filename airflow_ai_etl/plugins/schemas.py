@@ -1,0 +1,197 @@
+"""Request and response models of the REST API under /ai-etl/api (they are its OpenAPI schema)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from airflow_ai_etl.spec.models import ConnId, DagId, Schedule
+from airflow_ai_etl.validation.report import Finding
+
+RequestState = Literal["queued", "running", "ready", "failed"]
+DraftState = Literal["ready", "failed"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RequestIn(_In):
+    request: Annotated[str, StringConstraints(min_length=1, max_length=20_000)] = Field(
+        description="What the pipeline should do, in plain language."
+    )
+    conn_ids: list[ConnId] = Field(min_length=1, max_length=20, description="Source and target connections.")
+    schedule: Schedule = Field(default=None, description="Schedule hint: 5-field cron or an Airflow preset.")
+    dag_id: DagId | None = None
+    offline: bool = Field(default=False, description="Plan with the offline planner, no model.")
+    feedback: Annotated[str, StringConstraints(max_length=5_000)] | None = Field(
+        default=None, description="Reviewer feedback on `parent_draft_id` (regenerate with feedback)."
+    )
+    parent_draft_id: int | None = Field(default=None, description="The draft this request revises.")
+
+
+class EventOut(BaseModel):
+    seq: int
+    agent: str
+    message: str
+    level: str
+    duration_ms: float | None
+    tokens: int | None = Field(
+        description="Input + output tokens of the step; null when no model was called."
+    )
+    at: dt.datetime
+
+
+class RequestOut(BaseModel):
+    id: int
+    request: str
+    conn_ids: list[str]
+    schedule: str | None
+    dag_id: str | None
+    offline: bool
+    feedback: str | None
+    parent_draft_id: int | None
+    state: RequestState
+    error: str | None
+    created_by: str
+    created_at: dt.datetime
+    dag_run_id: str | None
+    draft_id: int | None
+    events: list[EventOut] = Field(default_factory=list)
+
+
+class ReportOut(BaseModel):
+    ok: bool
+    findings: list[Finding]
+
+
+class AgentUsageOut(BaseModel):
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+
+
+class UsageOut(BaseModel):
+    by_agent: dict[str, AgentUsageOut]
+    total_tokens: int
+    cost_usd: float | None = Field(description="Null when any agent's price is unknown.")
+
+
+class GraphNode(BaseModel):
+    id: str
+    kind: str
+    label: str
+
+
+class GraphOut(BaseModel):
+    nodes: list[GraphNode]
+    edges: list[tuple[str, str]]
+
+
+class ErColumn(BaseModel):
+    name: str
+    type: str
+    pk: bool
+
+
+class ErTable(BaseModel):
+    conn_id: str
+    name: str
+    columns: list[ErColumn]
+
+
+class ErRelation(BaseModel):
+    conn_id: str
+    from_table: str
+    from_columns: list[str]
+    to_table: str
+    to_columns: list[str]
+
+
+class ErOut(BaseModel):
+    tables: list[ErTable]
+    relations: list[ErRelation]
+
+
+class DeployedOut(BaseModel):
+    version: int
+    draft_id: int | None
+
+
+class DraftOut(BaseModel):
+    id: int
+    request_id: int
+    parent_id: int | None
+    version: int
+    dag_id: str | None
+    state: DraftState
+    reason: str | None
+    spec: dict[str, Any] | None
+    spec_yaml: str
+    source: str
+    report: ReportOut
+    usage: UsageOut
+    graph: GraphOut
+    er: ErOut
+    deployed: DeployedOut | None
+    diff: str = Field(description="Unified diff of `source` against the live file; '' when equal or none.")
+    created_by: str
+    created_at: dt.datetime
+
+
+class DraftEdit(_In):
+    spec_yaml: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+
+
+class DeployOut(BaseModel):
+    dag_id: str
+    version: int
+    path: str
+    changed: bool
+    parse_requested: bool
+    message: str
+    airflow_url: str
+
+
+class RollbackOut(BaseModel):
+    dag_id: str
+    version: int
+    draft_id: int | None
+    path: str
+    message: str
+    airflow_url: str
+
+
+class RunOut(BaseModel):
+    dag_id: str
+    run_id: str
+    state: str | None
+
+
+class PipelineOut(BaseModel):
+    dag_id: str
+    version: int
+    draft_id: int | None
+    action: str = Field(description="How the live version went live: deploy or rollback.")
+    deployed_by: str
+    deployed_at: dt.datetime
+    state: str | None = Field(description="State of the latest DAG run; null before the first run.")
+    paused: bool | None = Field(description="Null until Airflow has parsed the DAG.")
+    airflow_url: str
+
+
+class ConnectionOut(BaseModel):
+    conn_id: str
+    conn_type: str
+
+
+class AuditOut(BaseModel):
+    at: dt.datetime
+    user: str
+    action: str
+    target: str
+    outcome: str
+    detail: dict[str, Any]

@@ -1,0 +1,63 @@
+"""Where the store lives: `[ai_etl] store_url`, else the Airflow metadata database.
+
+One engine per URL and process, with the tables created (idempotently) the first time. The store
+has its own engine rather than Airflow's session: the same code runs in the api-server and in a
+worker, and a separately configured store_url must not depend on Airflow's ORM settings.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.engine import make_url
+
+from airflow_ai_etl.store.models import StoreBase
+
+_lock = threading.Lock()
+
+
+def configured_url() -> str:
+    """`[ai_etl] store_url`, or Airflow's `[database] sql_alchemy_conn` when it is empty."""
+    from airflow.configuration import conf
+
+    url = conf.get("ai_etl", "store_url", fallback="") or ""
+    return url.strip() or conf.get_mandatory_value("database", "sql_alchemy_conn")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` with settings that suit many short transactions from several processes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the `ai_etl_` tables that are missing; safe when another process does it at once."""
+    try:
+        StoreBase.metadata.create_all(engine, checkfirst=True)
+    except (exc.ProgrammingError, exc.IntegrityError, exc.OperationalError):
+        # Two processes raced between the existence check and CREATE TABLE: the other one won.
+        StoreBase.metadata.create_all(engine, checkfirst=True)
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    create_tables(engine)
+    return engine
+
+
+def engine_for(url: str) -> Engine:
+    with _lock:
+        return _engine_for(url)

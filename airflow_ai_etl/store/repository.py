@@ -1,0 +1,261 @@
+"""Store: the one place that reads and writes the `ai_etl_` tables.
+
+Each method is one short transaction, so that the api-server and the workers can share the
+database without holding locks across calls. Rows come back detached (expire_on_commit off):
+callers read their attributes after the session closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from airflow_ai_etl.agents.events import AgentUsage, Event
+from airflow_ai_etl.store.engine import configured_url, engine_for
+from airflow_ai_etl.store.models import (
+    AuditRow,
+    DeploymentRow,
+    DraftRow,
+    EventRow,
+    RequestRow,
+    UsageRow,
+)
+
+#: Request fields a worker or the API may change after creation.
+_MUTABLE_REQUEST_FIELDS = frozenset({"state", "error", "dag_run_id", "draft_id"})
+
+
+class Store:
+    """Requests, events, drafts, usage, deployments and the audit log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(engine_for(url))
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    # -- requests and their events ---------------------------------------------------------------
+
+    def create_request(
+        self,
+        *,
+        request: str,
+        conn_ids: Sequence[str],
+        created_by: str,
+        schedule: str | None = None,
+        dag_id: str | None = None,
+        offline: bool = False,
+        feedback: str | None = None,
+        parent_draft_id: int | None = None,
+    ) -> RequestRow:
+        row = RequestRow(
+            request=request,
+            conn_ids=list(conn_ids),
+            schedule=schedule,
+            dag_id=dag_id,
+            offline=offline,
+            feedback=feedback,
+            parent_draft_id=parent_draft_id,
+            state="queued",
+            created_by=created_by,
+        )
+        with self.session() as session, session.begin():
+            session.add(row)
+        return row
+
+    def get_request(self, request_id: int) -> RequestRow | None:
+        with self.session() as session:
+            return session.get(RequestRow, request_id)
+
+    def list_requests(self, limit: int = 100) -> list[RequestRow]:
+        with self.session() as session:
+            query = select(RequestRow).order_by(RequestRow.id.desc()).limit(limit)
+            return list(session.scalars(query))
+
+    def update_request(self, request_id: int, **fields: Any) -> None:
+        unknown = set(fields) - _MUTABLE_REQUEST_FIELDS
+        if unknown:
+            raise ValueError(f"request fields {sorted(unknown)} cannot be changed")
+        with self.session() as session, session.begin():
+            session.execute(update(RequestRow).where(RequestRow.id == request_id).values(**fields))
+
+    def add_event(self, request_id: int, event: Event) -> EventRow:
+        """Append an event; `seq` numbers a request's events 1, 2, 3 ... in the order they happened."""
+        with self.session() as session, session.begin():
+            last = session.scalar(select(func.max(EventRow.seq)).where(EventRow.request_id == request_id))
+            row = EventRow(
+                request_id=request_id,
+                seq=(last or 0) + 1,
+                agent=event.agent,
+                message=event.message,
+                level=event.level,
+                duration_ms=event.duration_ms,
+                input_tokens=event.input_tokens,
+                output_tokens=event.output_tokens,
+                at=event.at,
+                data=event.data,
+            )
+            session.add(row)
+        return row
+
+    def events(self, request_id: int, after: int | None = None) -> list[EventRow]:
+        with self.session() as session:
+            query = select(EventRow).where(EventRow.request_id == request_id)
+            if after is not None:
+                query = query.where(EventRow.seq > after)
+            return list(session.scalars(query.order_by(EventRow.seq)))
+
+    # -- drafts and usage ------------------------------------------------------------------------
+
+    def add_draft(
+        self,
+        *,
+        request_id: int,
+        dag_id: str | None,
+        state: str,
+        created_by: str,
+        spec: dict[str, Any] | None = None,
+        spec_yaml: str = "",
+        source: str = "",
+        report: dict[str, Any] | None = None,
+        er: dict[str, Any] | None = None,
+        reason: str | None = None,
+        parent_id: int | None = None,
+        usage: Iterable[AgentUsage] = (),
+    ) -> DraftRow:
+        """Store a new draft version (numbered per dag_id) and the model usage that produced it."""
+        with self.session() as session, session.begin():
+            version = 1
+            if dag_id is not None:
+                last = session.scalar(select(func.max(DraftRow.version)).where(DraftRow.dag_id == dag_id))
+                version = (last or 0) + 1
+            row = DraftRow(
+                request_id=request_id,
+                parent_id=parent_id,
+                version=version,
+                dag_id=dag_id,
+                state=state,
+                reason=reason,
+                spec=spec,
+                spec_yaml=spec_yaml,
+                source=source,
+                report=report or {"findings": []},
+                er=er or {"tables": [], "relations": []},
+                created_by=created_by,
+            )
+            session.add(row)
+            session.flush()
+            for item in usage:
+                session.add(
+                    UsageRow(
+                        request_id=request_id,
+                        draft_id=row.id,
+                        agent=item.agent,
+                        requests=item.requests,
+                        input_tokens=item.input_tokens,
+                        output_tokens=item.output_tokens,
+                        cost_usd=item.cost_usd,
+                    )
+                )
+        return row
+
+    def get_draft(self, draft_id: int) -> DraftRow | None:
+        with self.session() as session:
+            return session.get(DraftRow, draft_id)
+
+    def usage(self, request_id: int) -> list[UsageRow]:
+        with self.session() as session:
+            query = select(UsageRow).where(UsageRow.request_id == request_id).order_by(UsageRow.id)
+            return list(session.scalars(query))
+
+    # -- deployments -----------------------------------------------------------------------------
+
+    def record_deployment(
+        self,
+        *,
+        dag_id: str,
+        version: int,
+        action: str,
+        draft_id: int | None,
+        path: str,
+        spec_sha256: str,
+        deployed_by: str,
+    ) -> DeploymentRow:
+        row = DeploymentRow(
+            dag_id=dag_id,
+            version=version,
+            action=action,
+            draft_id=draft_id,
+            path=path,
+            spec_sha256=spec_sha256,
+            deployed_by=deployed_by,
+        )
+        with self.session() as session, session.begin():
+            session.add(row)
+        return row
+
+    def draft_of_version(self, dag_id: str, version: int) -> int | None:
+        """The draft that was deployed as `version` of `dag_id` (a rollback returns to it)."""
+        with self.session() as session:
+            return session.scalar(
+                select(DeploymentRow.draft_id)
+                .where(
+                    DeploymentRow.dag_id == dag_id,
+                    DeploymentRow.version == version,
+                    DeploymentRow.action == "deploy",
+                )
+                .order_by(DeploymentRow.id.desc())
+                .limit(1)
+            )
+
+    def live_deployments(self) -> list[DeploymentRow]:
+        """The latest deploy or rollback of every DAG, newest first."""
+        with self.session() as session:
+            latest = select(func.max(DeploymentRow.id)).group_by(DeploymentRow.dag_id).scalar_subquery()
+            query = (
+                select(DeploymentRow).where(DeploymentRow.id.in_(latest)).order_by(DeploymentRow.id.desc())
+            )
+            return list(session.scalars(query))
+
+    def live_deployment(self, dag_id: str) -> DeploymentRow | None:
+        with self.session() as session:
+            query = (
+                select(DeploymentRow)
+                .where(DeploymentRow.dag_id == dag_id)
+                .order_by(DeploymentRow.id.desc())
+                .limit(1)
+            )
+            return session.scalar(query)
+
+    # -- audit -----------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        *,
+        user: str,
+        action: str,
+        target: str,
+        outcome: str = "ok",
+        detail: dict[str, Any] | None = None,
+    ) -> AuditRow:
+        row = AuditRow(user=user, action=action, target=target, outcome=outcome, detail=detail or {})
+        with self.session() as session, session.begin():
+            session.add(row)
+        return row
+
+    def audit_log(self, limit: int = 100) -> list[AuditRow]:
+        with self.session() as session:
+            return list(session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))
+
+
+def default_store() -> Store:
+    """The store at the configured location (one engine per process)."""
+    return Store.from_url(configured_url())

@@ -1,0 +1,103 @@
+"""The real Airflow api-server app in-process (`airflow.api_fastapi.app.create_app`) with our plugin
+mounted, SimpleAuthManager users of every role, a migrated SQLite metadata database holding the
+system DAG, and SQLite shop/warehouse connections the offline planner can plan over.
+
+Airflow reads `AIRFLOW__*` variables at every lookup, so the settings made here take effect for
+the app built here, whatever test module imported airflow first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+BIN = Path(sys.executable).parent
+PASSWORDS = {"viewer1": "viewer-pw", "user1": "user-pw", "op1": "op-pw", "admin1": "admin-pw"}
+USERS = "viewer1:viewer,user1:user,op1:op,admin1:admin"
+REQUEST = "every day at 2am copy new orders into the warehouse; order_id must be unique"
+
+
+@dataclass
+class AirflowApi:
+    client: Any  # fastapi.testclient.TestClient
+    tokens: dict[str, str]
+    home: Path
+    dags_folder: Path
+    data: Path
+
+    def headers(self, user: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
+
+    def call(self, method: str, path: str, user: str | None = "admin1", **kwargs: Any) -> Any:
+        return self.client.request(method, f"/ai-etl/api{path}", headers=self.headers(user), **kwargs)
+
+
+def _airflow(env: dict[str, str], *args: str) -> None:
+    proc = subprocess.run(
+        [str(BIN / "airflow"), *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def airflow_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowApi]:
+    home = Path(os.environ["AIRFLOW_HOME"])
+    data = tmp_path_factory.mktemp("ai-etl-api-data")
+    dags = tmp_path_factory.mktemp("ai-etl-api-dags")
+    create_shop_db = runpy.run_path(str(REPO / "examples/demo/shop_db.py"))["create_shop_db"]
+    create_shop_db(data / "shop.db")
+    sqlite3.connect(data / "warehouse.db").close()
+    passwords = data / "passwords.json"
+    passwords.write_text(json.dumps(PASSWORDS))
+    settings = {
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "ai-etl-api-tests-" + "0" * 64,
+        "AIRFLOW__AI_ETL__LLM_CONN_ID": "",
+        "AIRFLOW_CONN_SHOP": json.dumps({"conn_type": "sqlite", "host": str(data / "shop.db")}),
+        "AIRFLOW_CONN_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(data / "warehouse.db")}),
+    }
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    try:
+        env = {**os.environ}
+        _airflow(env, "db", "migrate")
+        from airflow_ai_etl.deploy.system_dag import install_system_dag
+
+        install_system_dag(dags)
+        _airflow(env, "dags", "reserialize")
+
+        from airflow.api_fastapi.app import create_app, purge_cached_app
+        from fastapi.testclient import TestClient
+
+        purge_cached_app()
+        with TestClient(create_app()) as client:
+            tokens = {}
+            for user, password in PASSWORDS.items():
+                response = client.post("/auth/token", json={"username": user, "password": password})
+                assert response.status_code in (200, 201), response.text
+                tokens[user] = response.json()["access_token"]
+            yield AirflowApi(client=client, tokens=tokens, home=home, dags_folder=dags, data=data)
+        purge_cached_app()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
