@@ -1,0 +1,223 @@
+"""The AI ETL page in a real browser inside a real Airflow: log in through Airflow's login page, open
+the page from Airflow's navigation, ask for a pipeline in plain language (offline planner), watch the
+agents' progress, review the draft's tabs, approve & deploy, find the DAG in Airflow's DAG list, and
+run it to success from the page; the warehouse then holds the shop's customers.
+
+Airflow runs as in production (api-server, scheduler with LocalExecutor, dag-processor, triggerer,
+PostgreSQL metadata, SimpleAuthManager); the browser is Debian's headless Chromium driven by
+Playwright. Screenshots of every stage land in test-artifacts/ui_browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sqlite3
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, REPO, Airflow, free_port
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ARTIFACTS / "ui_browser"
+ADMIN, PASSWORD = "admin", "ai-etl-e2e-admin-pw"
+REQUEST = "every day at 2am copy new customers into the warehouse; customer_id must be unique"
+DAG_ID = "customers_to_warehouse"  # what the offline planner names this request's DAG
+#: Browser-side waits (milliseconds): each bounded, together well inside the test's budget.
+PAGE_MS = 60_000
+GENERATE_MS = 120_000
+RUN_MS = 150_000
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test.sh does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(PAGE_MS)
+            yield page
+            # The last state, whatever happened: the first thing to look at when the test fails.
+            _shot(page, "99-last")
+        finally:
+            browser.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_request_to_deployed_dag_run_through_the_page(
+    airflow: Airflow,
+    airflow_conn: Callable[..., None],
+    browser_page: Any,
+    tmp_path: Path,
+) -> None:
+    page = browser_page
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+
+    # The demo shop (SQLite) and an empty warehouse, as Airflow connections.
+    shop, warehouse = tmp_path / "shop.db", tmp_path / "warehouse.db"
+    runpy.run_path(str(REPO / "examples/demo/shop_db.py"))["create_shop_db"](shop)
+    sqlite3.connect(warehouse).close()
+    airflow_conn("shop", conn_type="sqlite", host=str(shop))
+    airflow_conn("warehouse", conn_type="sqlite", host=str(warehouse))
+
+    # SimpleAuthManager with a known admin: the password file it would otherwise generate.
+    (airflow.session.home / "simple_auth_manager_passwords.json.generated").write_text(
+        json.dumps({ADMIN: PASSWORD})
+    )
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    airflow.extra.update(
+        {
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+            "AIRFLOW__API__BASE_URL": base_url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            "AIRFLOW__AI_ETL__LLM_CONN_ID": "",  # no model: the offline planner
+            # Task processes of Airflow 3 cannot see the metadata database's URL (the supervisor
+            # blanks it), so the worker that generates the draft reaches the store through
+            # [ai_etl] store_url: here the same PostgreSQL database as the metadata.
+            "AIRFLOW__AI_ETL__STORE_URL": airflow.session.settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
+            # The scheduler looks for new runs often: the request's run starts without delay.
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        }
+    )
+    airflow.run("ai-etl", "install-system-dag", "--dags-folder", str(airflow.dags_folder))
+    airflow.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
+    airflow.start("scheduler", "scheduler")
+    airflow.start("dag-processor", "dag-processor")
+    airflow.start("triggerer", "triggerer")
+    airflow.wait_until("the api-server", lambda: _healthy(f"{base_url}/api/v2/monitor/health"))
+    airflow.wait_until(
+        "the system DAG ai_etl_generate to be parsed",
+        lambda: airflow.metadata_query("SELECT 1 FROM dag WHERE dag_id = 'ai_etl_generate' AND NOT is_stale"),
+    )
+
+    # Log in through Airflow's own login page.
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("input[name=username]")
+    _shot(page, "01-airflow-login")
+    page.fill("input[name=username]", ADMIN)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Browse").wait_for()
+    _shot(page, "02-airflow-home")
+
+    # Open the page from Airflow's navigation (Browse -> AI ETL), rendered in Airflow's iframe.
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="AI ETL").click()
+    page.wait_for_url("**/plugin/ai-etl**")
+    frame = page.frame_locator("iframe")
+    frame.locator("#source-conn option[value=shop]").wait_for(state="attached")
+    frame.locator("#pipelines .empty").wait_for()
+    assert "No pipelines yet" in frame.locator("#pipelines").inner_text()
+    _shot(page, "03-ai-etl-page")
+
+    # A request the offline planner understands; progress events stream in while the worker runs.
+    frame.locator("#request-text").fill(REQUEST)
+    frame.locator("#source-conn").select_option("shop")
+    frame.locator("#target-conn").select_option("warehouse")
+    frame.locator("#offline").check()
+    frame.locator("#generate").click()
+    frame.locator("#progress-card").wait_for()
+    frame.locator("#events .event").first.wait_for(timeout=GENERATE_MS)
+    _shot(page, "04-progress")
+    frame.locator("#draft-card").wait_for(timeout=GENERATE_MS)
+    agents = frame.locator("#events .event .agent").all_inner_texts()
+    assert "schema_analyst" in agents and "qa_validator" in agents, agents
+    assert frame.locator("#progress-state").inner_text() == "ready"
+
+    # The draft's tabs: graph, ER diagram, spec, code, validation, diff, usage.
+    assert DAG_ID in frame.locator("#draft-title").inner_text()
+    graph_nodes = frame.locator("[data-panel=graph] svg .node")
+    assert graph_nodes.count() >= 3  # create table -> load -> check
+    assert frame.locator("[data-panel=graph] svg .edge").count() >= 2
+    _shot(page, "05-draft-graph")
+    frame.locator("[data-tab=er]").click()
+    assert frame.locator("[data-panel=er] .er-table[data-table=customers]").count() >= 1
+    _shot(page, "06-draft-er")
+    frame.locator("[data-tab=spec]").click()
+    assert f"dag_id: {DAG_ID}" in frame.locator("#spec-editor").input_value()
+    frame.locator("[data-tab=code]").click()
+    assert frame.locator("[data-panel=code] .tok-keyword").count() > 5
+    assert "TransferOperator" in frame.locator("[data-panel=code] .code").inner_text()
+    _shot(page, "07-draft-code")
+    frame.locator("[data-tab=report]").click()
+    assert "Valid" in frame.locator("[data-panel=report]").inner_text()
+    frame.locator("[data-tab=diff]").click()
+    assert "Not deployed yet" in frame.locator("[data-panel=diff]").inner_text()
+    frame.locator("[data-tab=usage]").click()
+    assert "No model was used" in frame.locator("[data-panel=usage]").inner_text()
+
+    # Approve & deploy: the button is disabled while the deploy is in flight, then shows it is live.
+    deploy = frame.locator("#deploy")
+    deploy.click()
+    frame.locator("#deploy:has-text('Deployed')").wait_for()
+    assert deploy.is_disabled()
+    assert (airflow.dags_folder / "ai_etl" / f"{DAG_ID}.py").is_file()
+    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}]").wait_for()
+    _shot(page, "08-deployed")
+
+    # The DAG appears in Airflow's own DAG list (the link opens in the top window, not the iframe).
+    dag_link = frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] a")
+    assert dag_link.get_attribute("target") == "_top"
+    assert dag_link.get_attribute("href") == f"/dags/{DAG_ID}"
+    deadline = time.monotonic() + 90
+    while True:
+        page.goto(f"{base_url}/dags")
+        listed = page.get_by_role("link", name=DAG_ID, exact=True)
+        try:
+            listed.first.wait_for(timeout=10_000)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+    _shot(page, "09-airflow-dag-list")
+
+    # Back to the page through the navigation; review the pipeline and run it from there.
+    page.get_by_role("button", name="Browse").click()
+    page.get_by_role("menuitem", name="AI ETL").click()
+    frame = page.frame_locator("iframe")
+    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] button").click()
+    frame.locator("#test-run:enabled").click()
+    frame.locator("#action-status[data-run-state]").wait_for()
+    frame.locator(
+        "#action-status[data-run-state=success], #action-status[data-run-state=failed]"
+    ).wait_for(timeout=RUN_MS)
+    _shot(page, "10-test-run")
+    assert frame.locator("#action-status").get_attribute("data-run-state") == "success"
+
+    # What the run did: the warehouse holds the shop's customers.
+    with sqlite3.connect(warehouse) as conn, sqlite3.connect(shop) as source:
+        copied = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+        expected = source.execute("SELECT count(*) FROM customers").fetchone()[0]
+    assert copied == expected > 0
+    assert page_errors == []
