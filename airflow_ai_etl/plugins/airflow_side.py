@@ -109,9 +109,8 @@ def dag_overview(dag_ids: Iterable[str]) -> dict[str, tuple[str | None, bool | N
     if not wanted:
         return {}
     with create_session() as session:
-        paused = dict(
-            session.execute(select(DagModel.dag_id, DagModel.is_paused).where(DagModel.dag_id.in_(wanted)))
-        )
+        query_paused = select(DagModel.dag_id, DagModel.is_paused).where(DagModel.dag_id.in_(wanted))
+        paused: dict[str, bool] = {dag_id: is_paused for dag_id, is_paused in session.execute(query_paused)}
         latest = (
             select(DagRun.dag_id, func.max(DagRun.id).label("run"))
             .where(DagRun.dag_id.in_(wanted))

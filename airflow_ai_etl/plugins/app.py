@@ -39,14 +39,31 @@ def _static_file(static_dir: Path, relative: str) -> Path:
     return path
 
 
+async def _caller(request: Request) -> str | None:
+    """The authenticated caller's name, resolved the way Airflow's `get_user` does; None if there is none."""
+    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
+    from airflow.api_fastapi.core_api.security import resolve_user_from_token
+
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    token = credentials if scheme.lower() == "bearer" else request.cookies.get(COOKIE_NAME_JWT_TOKEN)
+    try:
+        user = await resolve_user_from_token(token)
+    except HTTPException:
+        return None
+    return user.get_name()
+
+
 async def _audit_bad_input(request: Request, exc: Exception) -> Response:
     """A write refused for bad input (malformed JSON, a bad field) is an attempt: audit it."""
     assert isinstance(exc, RequestValidationError)
     route = request.scope.get("route")
     template = getattr(route, "path", "")
     action = _WRITE_ACTIONS.get((request.method, template))
-    user = getattr(request.state, USER_STATE, None)
-    if action is not None and user is not None:
+    user = getattr(request.state, USER_STATE, None) or await _caller(request)
+    if user is None:  # FastAPI reads a JSON body before the auth dependencies run
+        return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+    if action is not None:
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
         ]

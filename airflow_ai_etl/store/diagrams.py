@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_ai_etl.catalog.models import SchemaCatalog, Table
+from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec import PipelineSpec, QualityCheckStep, SqlStep, TransferStep
 
 
@@ -38,6 +38,34 @@ def _sql_tables(sql: str, dialect: str) -> list[str]:
         if parts:
             names.append(".".join(parts))
     return names
+
+
+def created_table(sql: str, dialect: str) -> Table | None:
+    """The table a `CREATE TABLE` makes (columns, primary key): a target not yet in any catalog."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect or None)
+    except sqlglot.errors.ParseError:
+        return None
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        return None
+    table = tree.this.this
+    if not isinstance(table, exp.Table):
+        return None
+    columns, keys = [], []
+    for definition in tree.this.expressions:
+        if isinstance(definition, exp.ColumnDef):
+            kind = definition.args.get("kind")
+            columns.append(
+                Column(name=definition.name, type=kind.sql(dialect=dialect or None) if kind else "")
+            )
+            if definition.find(exp.PrimaryKeyColumnConstraint):
+                keys.append(definition.name)
+        elif isinstance(definition, exp.PrimaryKey):
+            keys += [e.name for e in definition.expressions]
+    return Table(name=table.name, schema_name=table.db or None, columns=columns, primary_key=keys)
 
 
 def touched_tables(spec: PipelineSpec, dialects: dict[str, str]) -> list[tuple[str, str]]:
@@ -72,15 +100,23 @@ def er_diagram(spec: PipelineSpec, catalogs: Iterable[SchemaCatalog]) -> dict[st
     """`{"tables": [...], "relations": [...]}` for the tables the spec touches, from the catalogs' keys."""
     by_conn = {c.conn_id: c for c in catalogs}
     dialects = {conn_id: c.dialect for conn_id, c in by_conn.items()}
+    created = {
+        (step.conn_id, table.qualified_name.lower()): table
+        for step in spec.steps
+        if isinstance(step, SqlStep)
+        and (table := created_table(step.sql, dialects.get(step.conn_id, ""))) is not None
+    }
     tables: dict[tuple[str, str], dict[str, Any]] = {}
     resolved: list[tuple[str, Table]] = []
     for conn_id, name in touched_tables(spec, dialects):
         catalog = by_conn.get(conn_id)
         table = catalog.find_table(name) if catalog else None
+        if table is None:
+            table = created.get((conn_id, name.lower()))
         entry = _table_entry(conn_id, name, table)
         if (conn_id, entry["name"]) not in tables:
             tables[(conn_id, entry["name"])] = entry
-            if table is not None:
+            if table is not None and catalog is not None and catalog.find_table(name) is table:
                 resolved.append((conn_id, table))
     relations = []
     for conn_id, table in resolved:
