@@ -14,14 +14,15 @@ import json
 import runpy
 import sqlite3
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import ARTIFACTS, REPO, Airflow, free_port
+from tests.e2e.conftest import ARTIFACTS, REPO, Airflow, free_port, healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +37,6 @@ GENERATE_MS = 120_000
 RUN_MS = 150_000
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -56,7 +49,7 @@ def browser_page() -> Iterator[Any]:
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(PAGE_MS)
             yield page
             # The last state, whatever happened: the first thing to look at when the test fails.
@@ -65,28 +58,34 @@ def browser_page() -> Iterator[Any]:
             browser.close()
 
 
-def _shot(page: Any, name: str) -> None:
+def _shot(page: Any, name: str, focus: Any = None) -> None:
+    """Screenshot of the whole window; `focus` (a locator in the page's iframe) is scrolled into view
+    first, since the iframe scrolls on its own and a full-page shot of Airflow would not show it."""
+    if focus is not None:
+        focus.evaluate("node => node.scrollIntoView({block: 'start'})")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_request_to_deployed_dag_run_through_the_page(
-    airflow: Airflow,
-    airflow_conn: Callable[..., None],
-    browser_page: Any,
-    tmp_path: Path,
-) -> None:
-    page = browser_page
-    page_errors: list[str] = []
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
+@dataclass
+class Shop:
+    source: Path
+    warehouse: Path
 
-    # The demo shop (SQLite) and an empty warehouse, as Airflow connections.
-    shop, warehouse = tmp_path / "shop.db", tmp_path / "warehouse.db"
-    runpy.run_path(str(REPO / "examples/demo/shop_db.py"))["create_shop_db"](shop)
-    sqlite3.connect(warehouse).close()
-    airflow_conn("shop", conn_type="sqlite", host=str(shop))
-    airflow_conn("warehouse", conn_type="sqlite", host=str(warehouse))
 
+def _demo_databases(airflow_conn: Callable[..., None], folder: Path) -> Shop:
+    """The demo shop (SQLite) and an empty warehouse, as Airflow connections `shop` and `warehouse`."""
+    shop = Shop(source=folder / "shop.db", warehouse=folder / "warehouse.db")
+    runpy.run_path(str(REPO / "examples/demo/shop_db.py"))["create_shop_db"](shop.source)
+    sqlite3.connect(shop.warehouse).close()
+    airflow_conn("shop", conn_type="sqlite", host=str(shop.source))
+    airflow_conn("warehouse", conn_type="sqlite", host=str(shop.warehouse))
+    return shop
+
+
+def _start_airflow(airflow: Airflow) -> str:
+    """api-server, scheduler, dag-processor and triggerer with SimpleAuthManager and the system DAG;
+    returns the api-server's base URL once it answers and ai_etl_generate is parsed."""
     # SimpleAuthManager with a known admin: the password file it would otherwise generate.
     (airflow.session.home / "simple_auth_manager_passwords.json.generated").write_text(
         json.dumps({ADMIN: PASSWORD})
@@ -110,18 +109,22 @@ def test_request_to_deployed_dag_run_through_the_page(
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         }
     )
-    airflow.run("ai-etl", "install-system-dag", "--dags-folder", str(airflow.dags_folder))
     airflow.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
     airflow.start("scheduler", "scheduler")
     airflow.start("dag-processor", "dag-processor")
     airflow.start("triggerer", "triggerer")
-    airflow.wait_until("the api-server", lambda: _healthy(f"{base_url}/api/v2/monitor/health"))
+    # While they start: the system DAG, installed as documented (import check, parse request).
+    airflow.run("ai-etl", "install-system-dag", "--dags-folder", str(airflow.dags_folder))
+    airflow.wait_until("the api-server", lambda: healthy(f"{base_url}/api/v2/monitor/health"))
     airflow.wait_until(
         "the system DAG ai_etl_generate to be parsed",
         lambda: airflow.metadata_query("SELECT 1 FROM dag WHERE dag_id = 'ai_etl_generate' AND NOT is_stale"),
     )
+    return base_url
 
-    # Log in through Airflow's own login page.
+
+def _log_in(page: Any, base_url: str) -> None:
+    """Through Airflow's own login page (SimpleAuthManager's form)."""
     page.goto(f"{base_url}/")
     page.wait_for_selector("input[name=username]")
     _shot(page, "01-airflow-login")
@@ -131,13 +134,69 @@ def test_request_to_deployed_dag_run_through_the_page(
     page.get_by_role("button", name="Browse").wait_for()
     _shot(page, "02-airflow-home")
 
-    # Open the page from Airflow's navigation (Browse -> AI ETL), rendered in Airflow's iframe.
+
+def _open_from_navigation(page: Any) -> Any:
+    """Browse -> AI ETL in Airflow's navigation; the page renders in Airflow's iframe."""
     page.get_by_role("button", name="Browse").click()
     page.get_by_role("menuitem", name="AI ETL").click()
     page.wait_for_url("**/plugin/ai-etl**")
     frame = page.frame_locator("iframe")
-    frame.locator("#source-conn option[value=shop]").wait_for(state="attached")
-    frame.locator("#pipelines .empty").wait_for()
+    frame.locator("#pipelines .empty, #pipelines table").first.wait_for()
+    return frame
+
+
+def _review_tabs(page: Any, frame: Any) -> None:
+    """Every tab of the draft shows what it is for."""
+    assert DAG_ID in frame.locator("#draft-title").inner_text()
+    assert frame.locator("[data-panel=graph] svg .node").count() >= 3  # create table -> load -> check
+    assert frame.locator("[data-panel=graph] svg .edge").count() >= 2
+    _shot(page, "05-draft-graph", frame.locator("#draft-card"))
+    frame.locator("[data-tab=er]").click()
+    assert frame.locator("[data-panel=er] .er-table[data-table=customers]").count() == 2  # shop, warehouse
+    assert frame.locator("[data-panel=er] .flow[data-step=load_customers]").count() == 1
+    _shot(page, "06-draft-er", frame.locator("#draft-card"))
+    frame.locator("[data-tab=spec]").click()
+    assert f"dag_id: {DAG_ID}" in frame.locator("#spec-editor").input_value()
+    frame.locator("[data-tab=code]").click()
+    assert frame.locator("[data-panel=code] .tok-keyword").count() > 5
+    assert "TransferOperator" in frame.locator("[data-panel=code] .code").inner_text()
+    _shot(page, "07-draft-code", frame.locator("#draft-card"))
+    frame.locator("[data-tab=report]").click()
+    assert "Valid" in frame.locator("[data-panel=report]").inner_text()
+    frame.locator("[data-tab=diff]").click()
+    assert "Not deployed yet" in frame.locator("[data-panel=diff]").inner_text()
+    frame.locator("[data-tab=usage]").click()
+    assert "No model was used" in frame.locator("[data-panel=usage]").inner_text()
+    frame.locator("[data-tab=graph]").click()
+
+
+def _wait_for_dag_list(page: Any, base_url: str, dag_id: str, timeout: float = 90) -> None:
+    """Airflow's DAG list shows `dag_id` (reloaded until the dag-processor has parsed it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(f"{base_url}/dags")
+        try:
+            page.get_by_role("link", name=dag_id, exact=True).first.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_request_to_deployed_dag_run_through_the_page(
+    airflow: Airflow,
+    airflow_conn: Callable[..., None],
+    browser_page: Any,
+    tmp_path: Path,
+) -> None:
+    page = browser_page
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    shop = _demo_databases(airflow_conn, tmp_path)
+    base_url = _start_airflow(airflow)
+    _log_in(page, base_url)
+
+    frame = _open_from_navigation(page)
     assert "No pipelines yet" in frame.locator("#pipelines").inner_text()
     _shot(page, "03-ai-etl-page")
 
@@ -149,33 +208,12 @@ def test_request_to_deployed_dag_run_through_the_page(
     frame.locator("#generate").click()
     frame.locator("#progress-card").wait_for()
     frame.locator("#events .event").first.wait_for(timeout=GENERATE_MS)
-    _shot(page, "04-progress")
+    _shot(page, "04-progress", frame.locator("#progress-card"))
     frame.locator("#draft-card").wait_for(timeout=GENERATE_MS)
     agents = frame.locator("#events .event .agent").all_inner_texts()
     assert "schema_analyst" in agents and "qa_validator" in agents, agents
     assert frame.locator("#progress-state").inner_text() == "ready"
-
-    # The draft's tabs: graph, ER diagram, spec, code, validation, diff, usage.
-    assert DAG_ID in frame.locator("#draft-title").inner_text()
-    graph_nodes = frame.locator("[data-panel=graph] svg .node")
-    assert graph_nodes.count() >= 3  # create table -> load -> check
-    assert frame.locator("[data-panel=graph] svg .edge").count() >= 2
-    _shot(page, "05-draft-graph")
-    frame.locator("[data-tab=er]").click()
-    assert frame.locator("[data-panel=er] .er-table[data-table=customers]").count() >= 1
-    _shot(page, "06-draft-er")
-    frame.locator("[data-tab=spec]").click()
-    assert f"dag_id: {DAG_ID}" in frame.locator("#spec-editor").input_value()
-    frame.locator("[data-tab=code]").click()
-    assert frame.locator("[data-panel=code] .tok-keyword").count() > 5
-    assert "TransferOperator" in frame.locator("[data-panel=code] .code").inner_text()
-    _shot(page, "07-draft-code")
-    frame.locator("[data-tab=report]").click()
-    assert "Valid" in frame.locator("[data-panel=report]").inner_text()
-    frame.locator("[data-tab=diff]").click()
-    assert "Not deployed yet" in frame.locator("[data-panel=diff]").inner_text()
-    frame.locator("[data-tab=usage]").click()
-    assert "No model was used" in frame.locator("[data-panel=usage]").inner_text()
+    _review_tabs(page, frame)
 
     # Approve & deploy: the button is disabled while the deploy is in flight, then shows it is live.
     deploy = frame.locator("#deploy")
@@ -183,41 +221,30 @@ def test_request_to_deployed_dag_run_through_the_page(
     frame.locator("#deploy:has-text('Deployed')").wait_for()
     assert deploy.is_disabled()
     assert (airflow.dags_folder / "ai_etl" / f"{DAG_ID}.py").is_file()
-    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}]").wait_for()
-    _shot(page, "08-deployed")
+    row = frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}]")
+    row.wait_for()
+    _shot(page, "08-deployed", frame.locator("#pipelines-card"))
 
     # The DAG appears in Airflow's own DAG list (the link opens in the top window, not the iframe).
-    dag_link = frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] a")
-    assert dag_link.get_attribute("target") == "_top"
-    assert dag_link.get_attribute("href") == f"/dags/{DAG_ID}"
-    deadline = time.monotonic() + 90
-    while True:
-        page.goto(f"{base_url}/dags")
-        listed = page.get_by_role("link", name=DAG_ID, exact=True)
-        try:
-            listed.first.wait_for(timeout=10_000)
-            break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
+    assert row.locator("a").get_attribute("target") == "_top"
+    assert row.locator("a").get_attribute("href") == f"/dags/{DAG_ID}"
+    _wait_for_dag_list(page, base_url, DAG_ID)
     _shot(page, "09-airflow-dag-list")
 
     # Back to the page through the navigation; review the pipeline and run it from there.
-    page.get_by_role("button", name="Browse").click()
-    page.get_by_role("menuitem", name="AI ETL").click()
-    frame = page.frame_locator("iframe")
+    frame = _open_from_navigation(page)
     frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] button").click()
     frame.locator("#test-run:enabled").click()
     frame.locator("#action-status[data-run-state]").wait_for()
-    frame.locator(
-        "#action-status[data-run-state=success], #action-status[data-run-state=failed]"
-    ).wait_for(timeout=RUN_MS)
-    _shot(page, "10-test-run")
+    finished = "#action-status[data-run-state=success], #action-status[data-run-state=failed]"
+    frame.locator(finished).wait_for(timeout=RUN_MS)
+    _shot(page, "10-test-run", frame.locator("#draft-card"))
     assert frame.locator("#action-status").get_attribute("data-run-state") == "success"
+    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] .pill-success").wait_for()
 
     # What the run did: the warehouse holds the shop's customers.
-    with sqlite3.connect(warehouse) as conn, sqlite3.connect(shop) as source:
-        copied = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    with sqlite3.connect(shop.warehouse) as target, sqlite3.connect(shop.source) as source:
+        copied = target.execute("SELECT count(*) FROM customers").fetchone()[0]
         expected = source.execute("SELECT count(*) FROM customers").fetchone()[0]
     assert copied == expected > 0
     assert page_errors == []

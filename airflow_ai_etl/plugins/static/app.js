@@ -17,7 +17,7 @@
 
   const $ = (id) => document.getElementById(id);
 
-  // ---------------------------------------------------------------- DOM helpers (no innerHTML)
+  // ---------------------------------------------------------------- DOM helpers (text nodes only)
 
   /** An element with attributes and children; strings become text nodes, null/false are skipped. */
   function el(tag, attrs, ...children) {
@@ -412,7 +412,7 @@
       show($("action-error"), true);
     }
     renderGraph(draft.graph);
-    renderEr(draft.er);
+    renderEr(draft.er, draft.spec);
     renderSpec(draft);
     renderCode(draft.source);
     renderReport(draft.report);
@@ -479,7 +479,7 @@
       target.append(empty("No steps in this draft.", "The spec has no steps to draw."));
       return;
     }
-    const W = 200, H = 54, GX = 70, GY = 22, PAD = 16;
+    const W = 210, H = 58, GX = 64, GY = 22, PAD = 16;
     const layers = layerGraph(nodes, edges);
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const tallest = Math.max(...layers.map((l) => l.length));
@@ -532,11 +532,14 @@
         svg(
           "g",
           { class: `node kind-${kind.replace(/[^a-z_]/gi, "")}`, transform: `translate(${x} ${y})`, "data-id": id },
-          svg("title", { text: `${id} (${kind})` }),
+          svg("title", { text: `${id} (${kind})${node.label && node.label !== id ? `: ${node.label}` : ""}` }),
           svg("rect", { width: W, height: H, rx: 6 }),
           svg("rect", { class: "kind-bar", width: 5, height: H, rx: 2 }),
-          svg("text", { x: 14, y: 22, class: "node-label", text: truncate(node.label || id, 24) }),
-          svg("text", { x: 14, y: 40, class: "node-kind", text: kind.replace(/_/g, " ") }),
+          svg("text", { x: 14, y: 22, class: "node-label", text: truncate(id, 23) }),
+          svg("text", { x: 14, y: 39, class: "node-kind", text: kind.replace(/_/g, " ") }),
+          node.label && node.label !== id
+            ? svg("text", { x: 14, y: 52, class: "node-desc", text: truncate(node.label, 32) })
+            : null,
         ),
       );
     }
@@ -563,7 +566,27 @@
     return candidates.find((t) => t.conn_id === preferConn) || candidates[0] || null;
   }
 
-  function renderEr(er) {
+  /** Transfers in the spec as [source conn, source table, target conn, target table] (for flow lines). */
+  function specFlows(spec) {
+    const flows = [];
+    for (const step of (spec && spec.steps) || []) {
+      const source = step.source || {};
+      const target = step.target || {};
+      if (step.kind === "transfer" && source.conn_id && target.conn_id && target.table) {
+        flows.push({ id: step.id, from: [source.conn_id, source.table || null], to: [target.conn_id, target.table] });
+      }
+    }
+    return flows;
+  }
+
+  /** A table named in a spec ("public.customers") against the catalog's table ("customers"). */
+  function sameTable(table, conn, name) {
+    if (!name || table.conn_id !== conn) return false;
+    const bare = (n) => String(n).toLowerCase().split(".").pop().replace(/"/g, "");
+    return table.name === name || bare(table.name) === bare(name);
+  }
+
+  function renderEr(er, spec) {
     const target = clear(panel("er"));
     const tables = (er && er.tables) || [];
     const relations = (er && er.relations) || [];
@@ -572,7 +595,11 @@
       return;
     }
     const W = 250, ROW = 20, HEAD = 28, GX = 90, GY = 26, PAD = 16, MAX_COLS = 24;
-    const connOrder = [...new Set(tables.map((t) => t.conn_id))];
+    const flows = specFlows(spec);
+    // Sources left of targets: the order in which transfers read and write, then any other.
+    const connOrder = [
+      ...new Set([...flows.flatMap((f) => [f.from[0], f.to[0]]), ...tables.map((t) => t.conn_id)]),
+    ].filter((conn) => tables.some((t) => t.conn_id === conn));
     // One column of boxes per connection (sources left of targets, in request order).
     const columns = connOrder.map((conn) => tables.filter((t) => t.conn_id === conn));
     const boxes = new Map();
@@ -673,6 +700,44 @@
       if (!box.shown.length) group.append(svg("text", { x: 10, y: HEAD + ROW / 2 + 7, class: "er-more", text: "no columns known" }));
       root.append(group);
     }
+    // Data flow of each transfer: the table it reads (when it reads a table) to the table it writes.
+    for (const flow of flows) {
+      const from = tables.find((t) => sameTable(t, flow.from[0], flow.from[1]));
+      const to = tables.find((t) => sameTable(t, flow.to[0], flow.to[1]));
+      if (!from || !to || from === to) continue;
+      const a = boxes.get(tableKey(from));
+      const b = boxes.get(tableKey(to));
+      if (a.x === b.x) continue;
+      const leftToRight = a.x < b.x;
+      const x1 = leftToRight ? a.x + W : a.x;
+      const x2 = leftToRight ? b.x : b.x + W;
+      const y1 = a.y + HEAD / 2;
+      const y2 = b.y + HEAD / 2;
+      const bend = (x2 - x1) / 2;
+      lines.append(
+        svg(
+          "g",
+          { class: "flow", "data-step": flow.id },
+          svg("title", { text: `${flow.id}: ${from.conn_id}.${from.name} → ${to.conn_id}.${to.name}` }),
+          svg("path", {
+            d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`,
+            class: "flow-line",
+            "marker-end": "url(#er-arrow)",
+          }),
+        ),
+      );
+    }
+    root.prepend(
+      svg(
+        "defs",
+        {},
+        svg(
+          "marker",
+          { id: "er-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
+          svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "flow-head" }),
+        ),
+      ),
+    );
     root.append(lines); // over the boxes' edges
     target.append(
       el("div", { class: "diagram-scroll" }, root),
@@ -683,8 +748,8 @@
         el("span", { class: "dot dot-many" }),
         ") to the key it references (",
         el("span", { class: "dot dot-one" }),
-        ").",
-        relations.length ? "" : " No relations between these tables are declared in the catalogs.",
+        "); a dashed arrow is a transfer step's data flow.",
+        relations.length ? "" : " The catalogs declare no foreign keys between these tables.",
       ),
     );
   }
@@ -1009,6 +1074,7 @@
     status.dataset.runState = run.state || "";
     if (FINISHED_RUN.has(run.state)) {
       $("test-run").disabled = false;
+      loadPipelines();
       return;
     }
     if (Date.now() - started > RUN_POLL_LIMIT_MS) {
