@@ -156,7 +156,19 @@ def _review_tabs(page: Any, frame: Any) -> None:
     assert frame.locator("[data-panel=er] .flow[data-step=load_customers]").count() == 1
     _shot(page, "06-draft-er", frame.locator("#draft-card"))
     frame.locator("[data-tab=spec]").click()
-    assert f"dag_id: {DAG_ID}" in frame.locator("#spec-editor").input_value()
+    editor = frame.locator("#spec-editor")
+    spec_yaml = editor.input_value()
+    assert f"dag_id: {DAG_ID}" in spec_yaml and "mode: incremental" in spec_yaml
+    # An edit into an invalid spec is refused with the field at fault, and nothing is saved.
+    editor.fill(spec_yaml.replace("mode: incremental", "mode: sideways"))
+    frame.locator("#spec-validate").click()
+    refused = frame.locator("#spec-result .banner-error")
+    refused.wait_for()
+    assert "Invalid input" in refused.inner_text() and "mode" in refused.inner_text()
+    _shot(page, "07a-spec-refused", frame.locator("#draft-card"))
+    frame.locator("#spec-reset").click()
+    assert editor.input_value() == spec_yaml
+    assert "version 1" in frame.locator("#draft-title").inner_text()
     frame.locator("[data-tab=code]").click()
     assert frame.locator("[data-panel=code] .tok-keyword").count() > 5
     assert "TransferOperator" in frame.locator("[data-panel=code] .code").inner_text()

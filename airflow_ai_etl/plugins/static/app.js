@@ -14,6 +14,8 @@
   const RUN_POLL_LIMIT_MS = 30 * 60 * 1000;
   const FINISHED_REQUEST = new Set(["ready", "failed"]);
   const FINISHED_RUN = new Set(["success", "failed", "upstream_failed", "skipped"]);
+  // After this long without a worker (or without a new event), the page says where to look.
+  const STALL_MS = 90 * 1000;
 
   const $ = (id) => document.getElementById(id);
 
@@ -136,7 +138,11 @@
       if (item && typeof item === "object") {
         const where = item.path ?? (Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body").join(".") : item.loc);
         const what = item.message ?? item.msg ?? JSON.stringify(item);
-        return { where: where === undefined || where === null ? "" : String(where), what: String(what) };
+        return {
+          where: where === undefined || where === null ? "" : String(where),
+          what: String(what),
+          hint: item.hint ? String(item.hint) : "",
+        };
       }
       return { where: "", what: String(item) };
     });
@@ -161,8 +167,27 @@
     const detail = error.detail;
     if (typeof detail === "string") {
       parts.push(detail);
-    } else if (Array.isArray(detail) || (detail && typeof detail === "object" && ("msg" in detail || "message" in detail))) {
+    } else if (Array.isArray(detail)) {
       parts.push(fieldErrorList(fieldErrors(detail)));
+    } else if (detail && typeof detail === "object" && ("msg" in detail || "message" in detail)) {
+      // A refused deploy: {message, report?: {findings}, import_errors?}.
+      parts.push(String(detail.message ?? detail.msg));
+      const findings = ((detail.report && detail.report.findings) || []).filter((f) => f.severity === "error");
+      if (findings.length) {
+        parts.push(
+          fieldErrorList(
+            findings.map((f) => ({
+              where: [f.step_id, f.field].filter(Boolean).join("."),
+              what: f.message,
+              hint: f.hint || "",
+            })),
+          ),
+        );
+      }
+      const importErrors = detail.import_errors;
+      if (importErrors && Object.keys(importErrors).length) {
+        parts.push(el("pre", { class: "import-errors", text: typeof importErrors === "string" ? importErrors : JSON.stringify(importErrors, null, 2) }));
+      }
     } else {
       parts.push(JSON.stringify(detail));
     }
@@ -173,7 +198,16 @@
     return el(
       "ul",
       { class: "field-errors" },
-      errors.map((e) => el("li", {}, e.where ? el("code", { text: e.where }) : null, e.where ? " " : null, e.what)),
+      errors.map((e) =>
+        el(
+          "li",
+          {},
+          e.where ? el("code", { text: e.where }) : null,
+          e.where ? " " : null,
+          e.what,
+          e.hint ? el("div", { class: "hint", text: `Hint: ${e.hint}` }) : null,
+        ),
+      ),
     );
   }
 
@@ -183,6 +217,7 @@
     connections: [],
     request: null, // the RequestOut being watched
     lastSeq: null,
+    lastChange: 0,
     pollTimer: null,
     offline: false,
     draft: null,
@@ -277,6 +312,7 @@
     stopPolling();
     state.request = request;
     state.lastSeq = null;
+    state.lastChange = Date.now();
     clear($("events"));
     setBanner($("progress-error"), null);
     show($("progress-card"), true);
@@ -301,6 +337,7 @@
       const fresh = await api("GET", `requests/${encodeURIComponent(request.id)}${query}`);
       if (state.request !== request) return; // another request was opened meanwhile
       setBanner($("progress-error"), null);
+      if ((fresh.events || []).length || fresh.state !== state.request.state) state.lastChange = Date.now();
       appendEvents(fresh.events || []);
       state.request = { ...fresh, events: undefined };
       renderProgress(fresh);
@@ -340,7 +377,9 @@
   function renderProgress(request) {
     const stateNode = $("progress-state");
     stateNode.replaceWith(Object.assign(pill(request.state), { id: "progress-state" }));
-    $("progress-request").textContent = request.request || "";
+    const quote = clear($("progress-request"));
+    quote.append(request.request || "");
+    if (request.feedback) quote.append(el("span", { class: "feedback", text: `Feedback: ${request.feedback}` }));
     const note = clear($("progress-note"));
     const running = !FINISHED_REQUEST.has(request.state);
     if (running) note.append(el("span", { class: "spinner", "aria-hidden": "true" }));
@@ -356,6 +395,17 @@
           request.dag_run_id,
         ),
         " of ai_etl_generate",
+      );
+    }
+    if (running && Date.now() - (state.lastChange || Date.now()) > STALL_MS) {
+      note.append(
+        el("div", {
+          class: "stall",
+          text:
+            request.state === "queued"
+              ? "No worker has started it yet: is Airflow's scheduler running, and is the DAG ai_etl_generate unpaused? Its run in Airflow shows why it waits."
+              : "No news from the agents for a while: the run of ai_etl_generate in Airflow shows its log.",
+        }),
       );
     }
     if (request.state === "failed" && request.error) {
