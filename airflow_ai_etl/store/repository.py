@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, exc, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from airflow_ai_etl.agents.events import AgentUsage, Event
@@ -23,6 +23,8 @@ from airflow_ai_etl.store.models import (
     RequestRow,
     UsageRow,
 )
+
+_SEQ_ATTEMPTS = 20
 
 #: Request fields a worker or the API may change after creation.
 _MUTABLE_REQUEST_FIELDS = frozenset({"state", "error", "dag_run_id", "draft_id"})
@@ -88,7 +90,19 @@ class Store:
             session.execute(update(RequestRow).where(RequestRow.id == request_id).values(**fields))
 
     def add_event(self, request_id: int, event: Event) -> EventRow:
-        """Append an event; `seq` numbers a request's events 1, 2, 3 ... in the order they happened."""
+        """Append an event; `seq` numbers a request's events 1, 2, 3 ... in the order they happened.
+
+        One worker writes a request's events, but a retried task may overlap its predecessor: a
+        number taken by someone else in the meantime (the unique constraint says so) is drawn again.
+        """
+        for _attempt in range(_SEQ_ATTEMPTS - 1):
+            try:
+                return self._add_event(request_id, event)
+            except exc.IntegrityError:
+                continue
+        return self._add_event(request_id, event)
+
+    def _add_event(self, request_id: int, event: Event) -> EventRow:
         with self.session() as session, session.begin():
             last = session.scalar(select(func.max(EventRow.seq)).where(EventRow.request_id == request_id))
             row = EventRow(

@@ -1,0 +1,73 @@
+"""The plugin: cheap to import in every Airflow process, app built on demand, nav entry, registration."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi import HTTPException
+
+from airflow_ai_etl.get_provider_info import get_provider_info
+
+
+def test_importing_the_plugin_builds_nothing() -> None:
+    code = (
+        "import sys, airflow_ai_etl.plugins.plugin as p\n"
+        "heavy = [m for m in ('fastapi', 'airflow_ai_etl.store', 'airflow_ai_etl.plugins.app', 'sqlglot')"
+        " if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_app_is_built_on_first_access_and_mounted_at_ai_etl() -> None:
+    from airflow_ai_etl.plugins.plugin import AiEtlPlugin
+
+    plugin = AiEtlPlugin()
+    (app,) = plugin.fastapi_apps
+    assert app["url_prefix"] == "/ai-etl" and app["name"] == "ai_etl"
+    assert plugin.fastapi_apps[0]["app"] is app["app"]  # built once per process
+    paths = {route.path for route in app["app"].routes}  # type: ignore[attr-defined]
+    assert {"/", "/static/{path:path}", "/api/requests", "/api/drafts/{draft_id}/deploy"} <= paths
+    (view,) = plugin.external_views
+    assert (view["href"], view["destination"], view["url_route"]) == ("/ai-etl/", "nav", "ai-etl")
+
+
+def test_registered_as_entry_point_and_in_provider_info() -> None:
+    from importlib.metadata import entry_points
+
+    (entry,) = [e for e in entry_points(group="airflow.plugins") if e.name == "ai_etl"]
+    assert entry.value == "airflow_ai_etl.plugins.plugin:AiEtlPlugin"
+    info = get_provider_info()
+    assert {"name": "ai_etl", "plugin-class": "airflow_ai_etl.plugins.plugin.AiEtlPlugin"} in info["plugins"]
+    assert info["config"]["ai_etl"]["options"]["store_url"]["default"] == ""
+
+
+def test_static_files_stay_inside_their_folder(tmp_path: Path) -> None:
+    from airflow_ai_etl.plugins.app import _static_file
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static" / "app.js").write_text("1")
+    (tmp_path / "secret.txt").write_text("no")
+    assert _static_file(tmp_path / "static", "app.js") == (tmp_path / "static" / "app.js").resolve()
+    for bad in ("../secret.txt", "missing.js", ""):
+        with pytest.raises(HTTPException) as raised:
+            _static_file(tmp_path / "static", bad)
+        assert raised.value.status_code == 404
+
+
+def test_generate_operator_takes_a_request_or_a_request_id() -> None:
+    from airflow_ai_etl.operators.generate import GeneratePipelineOperator
+
+    assert GeneratePipelineOperator(task_id="g", request_id="{{ dag_run.conf['request_id'] }}").request_id
+    with pytest.raises(ValueError, match="request, request_id"):
+        GeneratePipelineOperator(task_id="g")
+    with pytest.raises(ValueError, match="request, request_id"):
+        GeneratePipelineOperator(task_id="g", request="copy", conn_ids=["a"], request_id=1)
+    with pytest.raises(ValueError, match="conn_ids"):
+        GeneratePipelineOperator(task_id="g", request="copy")
