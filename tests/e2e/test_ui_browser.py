@@ -195,6 +195,14 @@ def _wait_for_dag_list(page: Any, base_url: str, dag_id: str, timeout: float = 9
                 raise
 
 
+def _check_dark_mode(page: Any, frame: Any) -> None:
+    """Airflow follows the system's dark setting, and the page inside it follows Airflow."""
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function("() => document.documentElement.classList.contains('dark')")
+    frame.locator("html[data-theme=dark]").wait_for(state="attached", timeout=10_000)
+    _shot(page, "11-dark", frame.locator("#draft-card"))
+
+
 def test_request_to_deployed_dag_run_through_the_page(
     airflow: Airflow,
     airflow_conn: Callable[..., None],
@@ -259,4 +267,5 @@ def test_request_to_deployed_dag_run_through_the_page(
         copied = target.execute("SELECT count(*) FROM customers").fetchone()[0]
         expected = source.execute("SELECT count(*) FROM customers").fetchone()[0]
     assert copied == expected > 0
+    _check_dark_mode(page, frame)
     assert page_errors == []
