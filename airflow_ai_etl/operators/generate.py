@@ -135,9 +135,15 @@ class GeneratePipelineOperator(BaseOperator):
             max_rounds=self.max_rounds,
             dry_run=self.dry_run_sql,
         )
+        from airflow_ai_etl.store.engine import StoreNotConfigured
+
+        try:
+            store = default_store()
+        except StoreNotConfigured as exc:
+            raise AirflowFailException(str(exc)) from None
         try:
             result = run_stored_request(
-                default_store(),
+                store,
                 request_id,
                 dag_run_id=dag_run.run_id if dag_run is not None else None,
                 settings=settings,

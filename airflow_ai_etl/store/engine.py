@@ -18,12 +18,27 @@ from airflow_ai_etl.store.models import StoreBase
 _lock = threading.Lock()
 
 
+#: What Airflow's task supervisor puts into `[database] sql_alchemy_conn` inside a task process.
+_BLOCKED_URL_PREFIX = "airflow-db-not-allowed"
+
+
+class StoreNotConfigured(RuntimeError):
+    """This process has no store location (e.g. a task whose metadata DB settings Airflow hides)."""
+
+
 def configured_url() -> str:
     """`[ai_etl] store_url`, or Airflow's `[database] sql_alchemy_conn` when it is empty."""
     from airflow.configuration import conf
 
-    url = conf.get("ai_etl", "store_url", fallback="") or ""
-    return url.strip() or conf.get_mandatory_value("database", "sql_alchemy_conn")
+    url = (conf.get("ai_etl", "store_url", fallback="") or "").strip()
+    url = url or conf.get("database", "sql_alchemy_conn", fallback="") or ""
+    if not url or url.startswith(_BLOCKED_URL_PREFIX):
+        raise StoreNotConfigured(
+            "[ai_etl] store_url: this process cannot see the metadata database's URL (Airflow hides "
+            "[database] settings from tasks unless they come from the environment); set store_url, "
+            "e.g. AIRFLOW__AI_ETL__STORE_URL, where the system DAG's tasks run"
+        )
+    return url
 
 
 def make_engine(url: str) -> Engine:

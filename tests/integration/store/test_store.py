@@ -100,3 +100,18 @@ def test_concurrent_event_writers_get_distinct_sequence_numbers(store_url: str) 
         list(pool.map(write, range(12)))
     seqs = [e.seq for e in store.events(request.id)]
     assert seqs == list(range(1, 13))
+
+
+def test_a_task_process_without_the_metadata_url_is_told_to_set_store_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import airflow.configuration  # noqa: F401  (Airflow starts its ORM on first import: before the fake URL)
+
+    from airflow_ai_etl.store.engine import StoreNotConfigured, configured_url
+
+    monkeypatch.setenv("AIRFLOW__AI_ETL__STORE_URL", "")
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "airflow-db-not-allowed:///")
+    with pytest.raises(StoreNotConfigured, match="store_url"):
+        configured_url()
+    monkeypatch.setenv("AIRFLOW__AI_ETL__STORE_URL", "sqlite:////tmp/elsewhere.db")
+    assert configured_url() == "sqlite:////tmp/elsewhere.db"
