@@ -194,6 +194,10 @@
     return parts;
   }
 
+  function errorBanner(error) {
+    return el("div", { class: "banner banner-error", role: "alert" }, ...describeError(error));
+  }
+
   function fieldErrorList(errors) {
     return el(
       "ul",
@@ -841,8 +845,7 @@
         loadRequests();
       }
     } catch (error) {
-      const banner = el("div", { class: "banner banner-error", role: "alert" }, ...describeError(error));
-      result.append(banner);
+      result.append(errorBanner(error));
     } finally {
       button.disabled = false;
       button.textContent = "Re-validate";
@@ -1212,21 +1215,29 @@
 
   // ---------------------------------------------------------------- lists
 
-  async function loadPipelines() {
-    const target = $("pipelines");
-    let pipelines;
+  /** Fill `target` from GET `path`: an error banner, the empty state, or what `render` makes of the rows. */
+  async function loadList(target, path, emptyState, render) {
+    let rows;
     try {
-      pipelines = (await api("GET", "pipelines")) || [];
+      rows = (await api("GET", path)) || [];
     } catch (error) {
-      clear(target).append(el("div", { class: "banner banner-error", role: "alert" }, ...describeError(error)));
+      clear(target).append(errorBanner(error));
       return;
     }
-    clear(target);
-    if (!pipelines.length) {
-      target.append(empty("No pipelines yet.", "Describe one above, review the draft and approve it: it appears here and in Airflow's DAG list."));
-      return;
-    }
-    target.append(
+    clear(target).append(rows.length ? render(rows) : emptyState);
+  }
+
+  function loadPipelines() {
+    return loadList(
+      $("pipelines"),
+      "pipelines",
+      empty("No pipelines yet.", "Describe one above, review the draft and approve it: it appears here and in Airflow's DAG list."),
+      renderPipelines,
+    );
+  }
+
+  function renderPipelines(pipelines) {
+    return (
       el(
         "table",
         { class: "table pipelines" },
@@ -1260,7 +1271,7 @@
             ),
           ),
         ),
-      ),
+      )
     );
   }
 
@@ -1272,21 +1283,17 @@
     $("draft-card").scrollIntoView({ behavior: "smooth", block: "start" });
   }
 
-  async function loadRequests() {
-    const target = $("requests");
-    let requests;
-    try {
-      requests = (await api("GET", "requests")) || [];
-    } catch (error) {
-      clear(target).append(el("div", { class: "banner banner-error", role: "alert" }, ...describeError(error)));
-      return;
-    }
-    clear(target);
-    if (!requests.length) {
-      target.append(empty("No requests yet.", "Your requests and their drafts will be listed here."));
-      return;
-    }
-    target.append(
+  function loadRequests() {
+    return loadList(
+      $("requests"),
+      "requests",
+      empty("No requests yet.", "Your requests and their drafts will be listed here."),
+      renderRequests,
+    );
+  }
+
+  function renderRequests(requests) {
+    return (
       el(
         "ul",
         { class: "request-list" },
@@ -1300,7 +1307,7 @@
             el("button", { type: "button", class: "btn btn-small", text: "Open", onclick: () => watchRequest(r) }),
           ),
         ),
-      ),
+      )
     );
   }
 
