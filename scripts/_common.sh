@@ -101,3 +101,10 @@ ensure_redis() {
         --dir /var/lib/redis --logfile /var/log/redis/ci.log
     wait_for 30 "Redis at 127.0.0.1:6379" sh -c 'redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG'
 }
+
+# Debian's headless Chromium for the browser end-to-end test (Playwright drives it; never
+# `playwright install`, which downloads a browser).
+ensure_chromium() {
+    [[ -x /usr/bin/chromium ]] && return 0
+    apt_install chromium chromium-driver
+}

@@ -11,6 +11,7 @@ started=$SECONDS
 ensure_venv
 ensure_postgres
 ensure_redis
+ensure_chromium
 
 failed=()
 check() { # check NAME COMMAND...

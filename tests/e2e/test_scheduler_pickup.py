@@ -4,13 +4,12 @@ deployed while they run, and run it to success, without waiting for the dags-fol
 from __future__ import annotations
 
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import Airflow, free_port, query
+from tests.e2e.conftest import Airflow, free_port, healthy, query
 
 pytestmark = pytest.mark.e2e
 
@@ -45,14 +44,6 @@ steps:
     mode: append
     depends_on: [create_target]
 """
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def _task_report(airflow: Airflow) -> str:
@@ -91,7 +82,7 @@ def test_new_dag_is_parsed_on_request_and_run_by_the_scheduler(
     airflow.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
     airflow.start("dag-processor", "dag-processor")
     airflow.start("scheduler", "scheduler")
-    airflow.wait_until("the api-server", lambda: _healthy(f"{base_url}/execution/health"))
+    airflow.wait_until("the api-server", lambda: healthy(f"{base_url}/execution/health"))
     # The first scan of the dags folder is over once the file that was there at start is parsed;
     # the next scan is REFRESH_INTERVAL away.
     airflow.wait_until(

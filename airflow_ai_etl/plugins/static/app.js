@@ -1,0 +1,1382 @@
+// The AI ETL page: request -> live progress -> review (tabs) -> approve & deploy -> test run.
+//
+// Plain modern JavaScript, no framework and nothing loaded from the internet (the page runs inside
+// the Airflow UI, often on machines without internet access). Every piece of data is inserted with
+// textContent or setAttribute, never as HTML: request texts, specs and database comments are
+// untrusted.
+"use strict";
+
+(() => {
+  // The API lives next to the page: /ai-etl/static/app.js -> /ai-etl/api/ (works under a base path).
+  const API = new URL("../api/", document.currentScript.src);
+  const POLL_MS = 500;
+  const RUN_POLL_MS = 2000;
+  const RUN_POLL_LIMIT_MS = 30 * 60 * 1000;
+  const FINISHED_REQUEST = new Set(["ready", "failed"]);
+  const FINISHED_RUN = new Set(["success", "failed", "upstream_failed", "skipped"]);
+  // After this long without a worker (or without a new event), the page says where to look.
+  const STALL_MS = 90 * 1000;
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---------------------------------------------------------------- DOM helpers (text nodes only)
+
+  /** An element with attributes and children; strings become text nodes, null/false are skipped. */
+  function el(tag, attrs, ...children) {
+    return build(document.createElement(tag), attrs, children);
+  }
+
+  function svg(tag, attrs, ...children) {
+    return build(document.createElementNS("http://www.w3.org/2000/svg", tag), attrs, children);
+  }
+
+  function build(node, attrs, children) {
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.setAttribute("class", value);
+      else if (key === "text") node.textContent = String(value);
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clear(node) {
+    node.replaceChildren();
+    return node;
+  }
+
+  function show(node, visible = true) {
+    node.hidden = !visible;
+  }
+
+  function pill(state) {
+    const text = state || "unknown";
+    return el("span", { class: `pill pill-${text.replace(/[^a-z_]/gi, "")}`, text });
+  }
+
+  function empty(message, hint) {
+    return el("div", { class: "empty" }, el("strong", { text: message }), hint ? el("p", { text: hint }) : null);
+  }
+
+  /** A link into the Airflow UI itself: opened in the top window, not inside this iframe. */
+  function airflowLink(href, text) {
+    return el("a", { href, target: "_top", class: "airflow-link", text });
+  }
+
+  function dagHref(dagId) {
+    return `/dags/${encodeURIComponent(dagId)}`;
+  }
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
+  }
+
+  function formatMs(ms) {
+    if (ms === null || ms === undefined) return "";
+    return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+  }
+
+  function setBanner(node, error) {
+    if (!error) {
+      clear(node);
+      show(node, false);
+      return;
+    }
+    clear(node).append(...describeError(error));
+    show(node, true);
+  }
+
+  // ---------------------------------------------------------------- API
+
+  class ApiError extends Error {
+    constructor(status, detail) {
+      super(typeof detail === "string" ? detail : `HTTP ${status}`);
+      this.status = status;
+      this.detail = detail;
+    }
+  }
+
+  async function api(method, path, body) {
+    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(new URL(path, API), options);
+    } catch (error) {
+      throw new ApiError(0, `The AI ETL API cannot be reached (${error.message}).`);
+    }
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
+    }
+    if (!response.ok) {
+      const detail = data && typeof data === "object" && "detail" in data ? data.detail : data;
+      throw new ApiError(response.status, detail || response.statusText || `HTTP ${response.status}`);
+    }
+    return data;
+  }
+
+  /** FastAPI's 422 detail: [{loc: [...], msg}] or our own [{path, message}] -> "field: message". */
+  function fieldErrors(detail) {
+    const items = Array.isArray(detail) ? detail : [detail];
+    return items.map((item) => {
+      if (item && typeof item === "object") {
+        const where = item.path ?? (Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body").join(".") : item.loc);
+        const what = item.message ?? item.msg ?? JSON.stringify(item);
+        return {
+          where: where === undefined || where === null ? "" : String(where),
+          what: String(what),
+          hint: item.hint ? String(item.hint) : "",
+        };
+      }
+      return { where: "", what: String(item) };
+    });
+  }
+
+  function describeError(error) {
+    if (!(error instanceof ApiError)) return [el("strong", { text: "Something went wrong: " }), String(error)];
+    const heads = {
+      0: "No connection",
+      401: "Not logged in",
+      403: "Not allowed",
+      404: "Not found",
+      409: "Conflict",
+      422: "Invalid input",
+    };
+    const head = heads[error.status] || (error.status >= 500 ? `Server error (${error.status})` : `Error ${error.status}`);
+    const parts = [el("strong", { text: `${head}: ` })];
+    if (error.status === 401) {
+      parts.push("your Airflow session has expired. ", el("a", { href: "/", target: "_top", text: "Log in again" }), ".");
+      return parts;
+    }
+    const detail = error.detail;
+    if (typeof detail === "string") {
+      parts.push(detail);
+    } else if (Array.isArray(detail)) {
+      parts.push(fieldErrorList(fieldErrors(detail)));
+    } else if (detail && typeof detail === "object" && ("msg" in detail || "message" in detail)) {
+      // A refused deploy: {message, report?: {findings}, import_errors?}.
+      parts.push(String(detail.message ?? detail.msg));
+      const findings = ((detail.report && detail.report.findings) || []).filter((f) => f.severity === "error");
+      if (findings.length) {
+        parts.push(
+          fieldErrorList(
+            findings.map((f) => ({
+              where: [f.step_id, f.field].filter(Boolean).join("."),
+              what: f.message,
+              hint: f.hint || "",
+            })),
+          ),
+        );
+      }
+      const importErrors = detail.import_errors;
+      if (importErrors && Object.keys(importErrors).length) {
+        parts.push(el("pre", { class: "import-errors", text: typeof importErrors === "string" ? importErrors : JSON.stringify(importErrors, null, 2) }));
+      }
+    } else {
+      parts.push(JSON.stringify(detail));
+    }
+    return parts;
+  }
+
+  function errorBanner(error) {
+    return el("div", { class: "banner banner-error", role: "alert" }, ...describeError(error));
+  }
+
+  function fieldErrorList(errors) {
+    return el(
+      "ul",
+      { class: "field-errors" },
+      errors.map((e) =>
+        el(
+          "li",
+          {},
+          e.where ? el("code", { text: e.where }) : null,
+          e.where ? " " : null,
+          e.what,
+          e.hint ? el("div", { class: "hint", text: `Hint: ${e.hint}` }) : null,
+        ),
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- state
+
+  const state = {
+    connections: [],
+    request: null, // the RequestOut being watched
+    lastSeq: null,
+    lastChange: 0,
+    pollTimer: null,
+    offline: false,
+    draft: null,
+    specOriginal: "",
+    tab: "graph",
+    runTimer: null,
+  };
+
+  // ---------------------------------------------------------------- connections and the form
+
+  async function loadConnections() {
+    const source = $("source-conn");
+    const target = $("target-conn");
+    try {
+      state.connections = (await api("GET", "connections")) || [];
+    } catch (error) {
+      setBanner($("request-error"), error);
+      state.connections = [];
+    }
+    for (const [select, preferred] of [
+      [source, 0],
+      [target, 1],
+    ]) {
+      clear(select);
+      select.append(el("option", { value: "", text: "Choose a connection…" }));
+      for (const conn of state.connections) {
+        select.append(el("option", { value: conn.conn_id, text: `${conn.conn_id} (${conn.conn_type || "?"})` }));
+      }
+      const pick = state.connections[Math.min(preferred, state.connections.length - 1)];
+      if (pick) select.value = pick.conn_id;
+    }
+    const none = state.connections.length === 0;
+    show($("conn-empty"), none);
+    $("generate").disabled = none;
+  }
+
+  function formRequest() {
+    const text = $("request-text").value.trim();
+    const source = $("source-conn").value;
+    const target = $("target-conn").value;
+    const problems = [];
+    if (!text) problems.push({ where: "request", what: "describe what the pipeline should do" });
+    if (!source) problems.push({ where: "source", what: "choose the connection to read from" });
+    if (!target) problems.push({ where: "target", what: "choose the connection to write to" });
+    if (problems.length) return { problems };
+    return {
+      body: {
+        request: text,
+        conn_ids: source === target ? [source] : [source, target],
+        schedule: $("schedule").value.trim() || null,
+        dag_id: $("dag-id").value.trim() || null,
+        offline: $("offline").checked,
+        feedback: null,
+        parent_draft_id: null,
+      },
+    };
+  }
+
+  async function submitRequest(event) {
+    event.preventDefault();
+    const { body, problems } = formRequest();
+    const banner = $("request-error");
+    if (problems) {
+      clear(banner).append(el("strong", { text: "Missing: " }), fieldErrorList(problems));
+      show(banner, true);
+      return;
+    }
+    await startGeneration(body, $("generate"), banner);
+  }
+
+  async function startGeneration(body, button, banner) {
+    setBanner(banner, null);
+    button.disabled = true;
+    const label = button.textContent;
+    button.textContent = "Submitting…";
+    try {
+      const request = await api("POST", "requests", body);
+      state.offline = Boolean(body.offline);
+      watchRequest(request);
+      loadRequests();
+    } catch (error) {
+      setBanner(banner, error);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  // ---------------------------------------------------------------- progress
+
+  function watchRequest(request) {
+    stopPolling();
+    state.request = request;
+    state.lastSeq = null;
+    state.lastChange = Date.now();
+    clear($("events"));
+    setBanner($("progress-error"), null);
+    show($("progress-card"), true);
+    show($("draft-card"), false);
+    state.draft = null;
+    renderProgress(request);
+    $("progress-card").scrollIntoView({ behavior: "smooth", block: "start" });
+    poll();
+  }
+
+  function stopPolling() {
+    if (state.pollTimer) clearTimeout(state.pollTimer);
+    state.pollTimer = null;
+  }
+
+  async function poll() {
+    const request = state.request;
+    if (!request) return;
+    let delay = POLL_MS;
+    try {
+      const query = state.lastSeq === null ? "" : `?after=${encodeURIComponent(state.lastSeq)}`;
+      const fresh = await api("GET", `requests/${encodeURIComponent(request.id)}${query}`);
+      if (state.request !== request) return; // another request was opened meanwhile
+      setBanner($("progress-error"), null);
+      if ((fresh.events || []).length || fresh.state !== state.request.state) state.lastChange = Date.now();
+      appendEvents(fresh.events || []);
+      state.request = { ...fresh, events: undefined };
+      renderProgress(fresh);
+      if (FINISHED_REQUEST.has(fresh.state)) {
+        stopPolling();
+        loadRequests();
+        if (fresh.draft_id !== null && fresh.draft_id !== undefined) await openDraft(fresh.draft_id);
+        return;
+      }
+    } catch (error) {
+      if (state.request !== request) return;
+      setBanner($("progress-error"), error);
+      if (error.status === 401 || error.status === 403 || error.status === 404) return; // retrying will not help
+      delay = 3000;
+    }
+    state.pollTimer = setTimeout(poll, delay);
+  }
+
+  function appendEvents(events) {
+    const list = $("events");
+    for (const event of events) {
+      if (state.lastSeq !== null && event.seq <= state.lastSeq) continue;
+      state.lastSeq = event.seq;
+      const meta = [formatMs(event.duration_ms), event.tokens ? `${event.tokens} tokens` : ""].filter(Boolean).join(" · ");
+      list.append(
+        el(
+          "li",
+          { class: `event event-${String(event.level || "info").replace(/[^a-z]/g, "")}`, "data-seq": event.seq },
+          el("span", { class: "agent", text: event.agent }),
+          el("span", { class: "message", text: event.message }),
+          el("span", { class: "meta", text: meta }),
+        ),
+      );
+    }
+  }
+
+  function renderProgress(request) {
+    const stateNode = $("progress-state");
+    stateNode.replaceWith(Object.assign(pill(request.state), { id: "progress-state" }));
+    const quote = clear($("progress-request"));
+    quote.append(request.request || "");
+    if (request.feedback) quote.append(el("span", { class: "feedback", text: `Feedback: ${request.feedback}` }));
+    const note = clear($("progress-note"));
+    const running = !FINISHED_REQUEST.has(request.state);
+    if (running) note.append(el("span", { class: "spinner", "aria-hidden": "true" }));
+    if (request.state === "queued") note.append("Waiting for a worker to start the generation");
+    else if (request.state === "running") note.append("The agents are working");
+    else if (request.state === "ready") note.append("Draft ready for review");
+    else if (request.state === "failed") note.append("Generation failed");
+    if (request.dag_run_id) {
+      note.append(
+        " — run ",
+        airflowLink(
+          `/dags/ai_etl_generate/runs/${encodeURIComponent(request.dag_run_id)}`,
+          request.dag_run_id,
+        ),
+        " of ai_etl_generate",
+      );
+    }
+    if (running && Date.now() - (state.lastChange || Date.now()) > STALL_MS) {
+      note.append(
+        el("div", {
+          class: "stall",
+          text:
+            request.state === "queued"
+              ? "No worker has started it yet: is Airflow's scheduler running, and is the DAG ai_etl_generate unpaused? Its run in Airflow shows why it waits."
+              : "No news from the agents for a while: the run of ai_etl_generate in Airflow shows its log.",
+        }),
+      );
+    }
+    if (request.state === "failed" && request.error) {
+      clear($("progress-error")).append(el("strong", { text: "Generation failed: " }), request.error);
+      show($("progress-error"), true);
+    }
+  }
+
+  // ---------------------------------------------------------------- the draft
+
+  async function openDraft(draftId) {
+    try {
+      const draft = await api("GET", `drafts/${encodeURIComponent(draftId)}`);
+      renderDraft(draft);
+    } catch (error) {
+      show($("draft-card"), true);
+      setBanner($("action-error"), error);
+    }
+  }
+
+  function renderDraft(draft) {
+    state.draft = draft;
+    state.specOriginal = draft.spec_yaml || "";
+    show($("draft-card"), true);
+    setBanner($("action-error"), null);
+    $("draft-title").textContent = `Draft: ${draft.dag_id || "(no dag_id)"} · version ${draft.version}`;
+    $("draft-state").replaceWith(Object.assign(pill(draft.state), { id: "draft-state" }));
+    const deployed = clear($("draft-deployed"));
+    if (draft.deployed) {
+      deployed.append(
+        `Live in Airflow: version ${draft.deployed.version}`,
+        draft.deployed.draft_id === draft.id ? " (this draft) · " : " · ",
+        airflowLink(dagHref(draft.dag_id), "open DAG"),
+      );
+    } else {
+      deployed.append("Not deployed yet");
+    }
+    const ok = draft.state === "ready" && draft.report && draft.report.ok;
+    const live = Boolean(draft.deployed && draft.deployed.draft_id === draft.id && !draft.diff);
+    const deployButton = $("deploy");
+    deployButton.disabled = !ok || live;
+    deployButton.textContent = live ? "Deployed" : "Approve & deploy";
+    deployButton.title = ok ? (live ? "This draft is the live version" : "") : "Only a valid draft can be deployed";
+    $("test-run").disabled = !draft.deployed;
+    $("test-run").title = draft.deployed ? "" : "Deploy the pipeline first";
+    $("rollback").disabled = !draft.deployed;
+    $("action-status").textContent = "";
+    if (draft.state === "failed") {
+      clear($("action-error")).append(
+        el("strong", { text: "This draft failed: " }),
+        draft.reason || "see the Validation tab.",
+        " Edit the spec or regenerate with feedback.",
+      );
+      show($("action-error"), true);
+    }
+    renderGraph(draft.graph);
+    renderEr(draft.er, draft.spec);
+    renderSpec(draft);
+    renderCode(draft.source);
+    renderReport(draft.report);
+    renderDiff(draft);
+    renderUsage(draft.usage);
+    selectTab(state.tab);
+  }
+
+  function panel(name) {
+    return document.querySelector(`[data-panel="${name}"]`);
+  }
+
+  function selectTab(name) {
+    state.tab = name;
+    for (const tab of document.querySelectorAll("#tabs [role=tab]")) {
+      const selected = tab.dataset.tab === name;
+      tab.setAttribute("aria-selected", String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+    }
+    for (const node of document.querySelectorAll("[data-panel]")) show(node, node.dataset.panel === name);
+  }
+
+  // ---------------------------------------------------------------- pipeline graph (SVG)
+
+  /** Layers by longest path over depends_on: a step sits one layer right of its latest dependency. */
+  function layerGraph(nodes, edges) {
+    const ids = nodes.map((n) => n.id);
+    const preds = new Map(ids.map((id) => [id, []]));
+    for (const [from, to] of edges) if (preds.has(from) && preds.has(to)) preds.get(to).push(from);
+    const layer = new Map();
+    const visiting = new Set();
+    const depth = (id) => {
+      if (layer.has(id)) return layer.get(id);
+      if (visiting.has(id)) return 0; // a cycle (validation reports it): break it here
+      visiting.add(id);
+      const value = preds.get(id).reduce((max, p) => Math.max(max, depth(p) + 1), 0);
+      visiting.delete(id);
+      layer.set(id, value);
+      return value;
+    };
+    ids.forEach(depth);
+    const layers = [];
+    for (const id of ids) (layers[layer.get(id)] ||= []).push(id);
+    // One barycentre pass: order each layer by the mean position of its dependencies (fewer crossings).
+    const position = new Map();
+    layers.forEach((column, index) => {
+      if (index > 0) {
+        const score = (id) => {
+          const ps = preds.get(id).filter((p) => position.has(p));
+          return ps.length ? ps.reduce((s, p) => s + position.get(p), 0) / ps.length : Infinity;
+        };
+        column.sort((a, b) => score(a) - score(b));
+      }
+      column.forEach((id, i) => position.set(id, i));
+    });
+    return layers.filter(Boolean);
+  }
+
+  function renderGraph(graph) {
+    const target = clear(panel("graph"));
+    const nodes = (graph && graph.nodes) || [];
+    const edges = (graph && graph.edges) || [];
+    if (!nodes.length) {
+      target.append(empty("No steps in this draft.", "The spec has no steps to draw."));
+      return;
+    }
+    const W = 210, H = 58, GX = 64, GY = 22, PAD = 16;
+    const layers = layerGraph(nodes, edges);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const tallest = Math.max(...layers.map((l) => l.length));
+    const width = PAD * 2 + layers.length * W + (layers.length - 1) * GX;
+    const height = PAD * 2 + tallest * H + (tallest - 1) * GY;
+    const at = new Map();
+    layers.forEach((column, x) => {
+      const offset = ((tallest - column.length) * (H + GY)) / 2;
+      column.forEach((id, y) => at.set(id, { x: PAD + x * (W + GX), y: PAD + offset + y * (H + GY) }));
+    });
+    const root = svg("svg", {
+      class: "diagram graph",
+      viewBox: `0 0 ${width} ${height}`,
+      width,
+      height,
+      role: "img",
+      "aria-label": `Pipeline graph with ${nodes.length} steps`,
+    });
+    root.append(
+      svg(
+        "defs",
+        {},
+        svg(
+          "marker",
+          { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+          svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow-head" }),
+        ),
+      ),
+    );
+    for (const [from, to] of edges) {
+      const a = at.get(from);
+      const b = at.get(to);
+      if (!a || !b) continue;
+      const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
+      const bend = Math.max(30, (x2 - x1) / 2);
+      root.append(
+        svg("path", {
+          class: "edge",
+          d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`,
+          "marker-end": "url(#arrow)",
+          "data-from": from,
+          "data-to": to,
+        }),
+      );
+    }
+    for (const [id, { x, y }] of at) {
+      const node = byId.get(id);
+      const kind = String(node.kind || "step");
+      root.append(
+        svg(
+          "g",
+          { class: `node kind-${kind.replace(/[^a-z_]/gi, "")}`, transform: `translate(${x} ${y})`, "data-id": id },
+          svg("title", { text: `${id} (${kind})${node.label && node.label !== id ? `: ${node.label}` : ""}` }),
+          svg("rect", { width: W, height: H, rx: 6 }),
+          svg("rect", { class: "kind-bar", width: 5, height: H, rx: 2 }),
+          svg("text", { x: 14, y: 22, class: "node-label", text: truncate(id, 23) }),
+          svg("text", { x: 14, y: 39, class: "node-kind", text: kind.replace(/_/g, " ") }),
+          node.label && node.label !== id
+            ? svg("text", { x: 14, y: 52, class: "node-desc", text: truncate(node.label, 32) })
+            : null,
+        ),
+      );
+    }
+    target.append(el("div", { class: "diagram-scroll" }, root));
+  }
+
+  function truncate(text, length) {
+    const s = String(text);
+    return s.length > length ? `${s.slice(0, length - 1)}…` : s;
+  }
+
+  // ---------------------------------------------------------------- ER diagram (SVG)
+
+  function tableKey(table) {
+    return `${table.conn_id}\u0000${table.name}`;
+  }
+
+  /** A relation names a table by "name", "conn:name" or "conn.name": find the box it means. */
+  function findTable(tables, ref, preferConn) {
+    const name = String(ref);
+    const candidates = tables.filter(
+      (t) => t.name === name || `${t.conn_id}:${t.name}` === name || `${t.conn_id}.${t.name}` === name,
+    );
+    return candidates.find((t) => t.conn_id === preferConn) || candidates[0] || null;
+  }
+
+  /** Transfers in the spec as [source conn, source table, target conn, target table] (for flow lines). */
+  function specFlows(spec) {
+    const flows = [];
+    for (const step of (spec && spec.steps) || []) {
+      const source = step.source || {};
+      const target = step.target || {};
+      if (step.kind === "transfer" && source.conn_id && target.conn_id && target.table) {
+        flows.push({ id: step.id, from: [source.conn_id, source.table || null], to: [target.conn_id, target.table] });
+      }
+    }
+    return flows;
+  }
+
+  /** A table named in a spec ("public.customers") against the catalog's table ("customers"). */
+  function sameTable(table, conn, name) {
+    if (!name || table.conn_id !== conn) return false;
+    const bare = (n) => String(n).toLowerCase().split(".").pop().replace(/"/g, "");
+    return table.name === name || bare(table.name) === bare(name);
+  }
+
+  function renderEr(er, spec) {
+    const target = clear(panel("er"));
+    const tables = (er && er.tables) || [];
+    const relations = (er && er.relations) || [];
+    if (!tables.length) {
+      target.append(empty("No tables to draw.", "The request does not touch any table the catalogs know."));
+      return;
+    }
+    const W = 250, ROW = 20, HEAD = 28, GX = 90, GY = 26, PAD = 16, MAX_COLS = 24;
+    const flows = specFlows(spec);
+    // Sources left of targets: the order in which transfers read and write, then any other.
+    const connOrder = [
+      ...new Set([...flows.flatMap((f) => [f.from[0], f.to[0]]), ...tables.map((t) => t.conn_id)]),
+    ].filter((conn) => tables.some((t) => t.conn_id === conn));
+    // One column of boxes per connection (sources left of targets, in request order).
+    const columns = connOrder.map((conn) => tables.filter((t) => t.conn_id === conn));
+    const boxes = new Map();
+    let height = 0;
+    columns.forEach((column, cx) => {
+      let y = PAD + 18;
+      for (const table of column) {
+        const cols = table.columns || [];
+        const shown = cols.slice(0, MAX_COLS);
+        const rows = shown.length + (cols.length > MAX_COLS ? 1 : 0);
+        const h = HEAD + Math.max(rows, 1) * ROW + 6;
+        boxes.set(tableKey(table), { table, x: PAD + cx * (W + GX), y, h, shown, hidden: cols.length - shown.length });
+        y += h + GY;
+      }
+      height = Math.max(height, y);
+    });
+    const width = PAD * 2 + columns.length * W + (columns.length - 1) * GX + 40;
+    const root = svg("svg", {
+      class: "diagram er",
+      viewBox: `0 0 ${width} ${height}`,
+      width,
+      height,
+      role: "img",
+      "aria-label": `ER diagram of ${tables.length} tables`,
+    });
+    connOrder.forEach((conn, cx) =>
+      root.append(svg("text", { class: "er-conn", x: PAD + cx * (W + GX), y: PAD + 6, text: conn })),
+    );
+    const rowY = (box, column) => {
+      const index = box.shown.findIndex((c) => c.name === column);
+      return box.y + HEAD + (index < 0 ? 0 : index) * ROW + ROW / 2 + 3;
+    };
+    const lines = svg("g", { class: "relations" });
+    relations.forEach((rel, index) => {
+      const from = findTable(tables, rel.from_table, rel.conn_id);
+      const to = findTable(tables, rel.to_table, rel.conn_id || (from && from.conn_id));
+      if (!from || !to) return;
+      const a = boxes.get(tableKey(from));
+      const b = boxes.get(tableKey(to));
+      const y1 = rowY(a, (rel.from_columns || [])[0]);
+      const y2 = rowY(b, (rel.to_columns || [])[0]);
+      let d;
+      let x1, x2;
+      if (a.x === b.x) {
+        // Same column: loop out to the right of the boxes.
+        x1 = a.x + W;
+        x2 = b.x + W;
+        const out = x1 + 24 + 12 * (index % 4) + Math.abs(y2 - y1) / 30;
+        d = `M ${x1} ${y1} C ${out} ${y1}, ${out} ${y2}, ${x2} ${y2}`;
+      } else {
+        const leftToRight = a.x < b.x;
+        x1 = leftToRight ? a.x + W : a.x;
+        x2 = leftToRight ? b.x : b.x + W;
+        const bend = (x2 - x1) / 2;
+        d = `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
+      }
+      const label = `${from.name}(${(rel.from_columns || []).join(", ")}) → ${to.name}(${(rel.to_columns || []).join(", ")})`;
+      lines.append(
+        svg(
+          "g",
+          { class: "relation" },
+          svg("title", { text: label }),
+          svg("path", { d, class: "relation-line" }),
+          svg("circle", { cx: x1, cy: y1, r: 3.5, class: "relation-many" }),
+          svg("circle", { cx: x2, cy: y2, r: 3.5, class: "relation-one" }),
+        ),
+      );
+    });
+    for (const box of boxes.values()) {
+      const { table, x, y, h } = box;
+      const group = svg(
+        "g",
+        { class: "er-table", transform: `translate(${x} ${y})`, "data-table": table.name, "data-conn": table.conn_id },
+        svg("title", { text: `${table.conn_id}: ${table.name}${table.comment ? ` — ${table.comment}` : ""}` }),
+        svg("rect", { width: W, height: h, rx: 6, class: "er-box" }),
+        svg("path", { d: `M 0 6 a 6 6 0 0 1 6 -6 h ${W - 12} a 6 6 0 0 1 6 6 v ${HEAD - 6} h ${-W} z`, class: "er-head" }),
+        svg("text", { x: 10, y: 19, class: "er-name", text: truncate(table.name, 30) }),
+      );
+      box.shown.forEach((column, i) => {
+        const cy = HEAD + i * ROW + ROW / 2 + 7;
+        // Monospace budget: the type keeps up to 14 characters, the name gets the rest of the row.
+        const type = truncate(column.type || "", 14);
+        const nameChars = Math.max(6, Math.floor((W - 46 - type.length * 6.7 - 10) / 7.3));
+        group.append(
+          svg(
+            "g",
+            { class: column.pk ? "er-col pk" : "er-col" },
+            svg("title", { text: `${column.name} ${column.type || ""}${column.pk ? " (primary key)" : ""}` }),
+            svg("text", { x: 10, y: cy, class: "er-pk", text: column.pk ? "PK" : "" }),
+            svg("text", { x: 36, y: cy, class: "er-col-name", text: truncate(column.name, nameChars) }),
+            svg("text", { x: W - 10, y: cy, class: "er-col-type", "text-anchor": "end", text: type }),
+          ),
+        );
+      });
+      if (box.hidden > 0) {
+        group.append(svg("text", { x: 36, y: HEAD + box.shown.length * ROW + ROW / 2 + 7, class: "er-more", text: `+ ${box.hidden} more columns` }));
+      }
+      if (!box.shown.length) group.append(svg("text", { x: 10, y: HEAD + ROW / 2 + 7, class: "er-more", text: "no columns known" }));
+      root.append(group);
+    }
+    // Data flow of each transfer: the table it reads (when it reads a table) to the table it writes.
+    for (const flow of flows) {
+      const from = tables.find((t) => sameTable(t, flow.from[0], flow.from[1]));
+      const to = tables.find((t) => sameTable(t, flow.to[0], flow.to[1]));
+      if (!from || !to || from === to) continue;
+      const a = boxes.get(tableKey(from));
+      const b = boxes.get(tableKey(to));
+      if (a.x === b.x) continue;
+      const leftToRight = a.x < b.x;
+      const x1 = leftToRight ? a.x + W : a.x;
+      const x2 = leftToRight ? b.x : b.x + W;
+      const y1 = a.y + HEAD / 2;
+      const y2 = b.y + HEAD / 2;
+      const bend = (x2 - x1) / 2;
+      lines.append(
+        svg(
+          "g",
+          { class: "flow", "data-step": flow.id },
+          svg("title", { text: `${flow.id}: ${from.conn_id}.${from.name} → ${to.conn_id}.${to.name}` }),
+          svg("path", {
+            d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`,
+            class: "flow-line",
+            "marker-end": "url(#er-arrow)",
+          }),
+        ),
+      );
+    }
+    root.prepend(
+      svg(
+        "defs",
+        {},
+        svg(
+          "marker",
+          { id: "er-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
+          svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "flow-head" }),
+        ),
+      ),
+    );
+    root.append(lines); // over the boxes' edges
+    target.append(
+      el("div", { class: "diagram-scroll" }, root),
+      el(
+        "p",
+        { class: "muted legend" },
+        "PK marks primary-key columns; a line joins a foreign key (",
+        el("span", { class: "dot dot-many" }),
+        ") to the key it references (",
+        el("span", { class: "dot dot-one" }),
+        "); a dashed arrow is a transfer step's data flow.",
+        relations.length ? "" : " The catalogs declare no foreign keys between these tables.",
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- spec editor
+
+  function renderSpec(draft) {
+    const editor = $("spec-editor");
+    editor.value = draft.spec_yaml || "";
+    clear($("spec-result"));
+    updateSpecDirty();
+  }
+
+  function updateSpecDirty() {
+    const dirty = $("spec-editor").value !== state.specOriginal;
+    $("spec-dirty").textContent = dirty ? "Edited: re-validating saves a new draft version." : "";
+    $("spec-reset").disabled = !dirty;
+  }
+
+  async function revalidateSpec() {
+    const draft = state.draft;
+    if (!draft) return;
+    const result = clear($("spec-result"));
+    const button = $("spec-validate");
+    button.disabled = true;
+    button.textContent = "Validating…";
+    const text = $("spec-editor").value;
+    try {
+      if (text === state.specOriginal) {
+        const report = await api("POST", `drafts/${encodeURIComponent(draft.id)}/validate`);
+        state.draft.report = report;
+        renderReport(report);
+        result.append(reportSummary(report, "Validated against the current schemas"));
+      } else {
+        const fresh = await api("PUT", `drafts/${encodeURIComponent(draft.id)}`, { spec_yaml: text });
+        state.tab = "spec";
+        renderDraft(fresh);
+        $("spec-result").append(reportSummary(fresh.report, `Saved as version ${fresh.version}`));
+        loadRequests();
+      }
+    } catch (error) {
+      result.append(errorBanner(error));
+    } finally {
+      button.disabled = false;
+      button.textContent = "Re-validate";
+    }
+  }
+
+  function reportSummary(report, prefix) {
+    const findings = (report && report.findings) || [];
+    const errors = findings.filter((f) => f.severity === "error").length;
+    const ok = report && report.ok;
+    return el(
+      "div",
+      { class: `banner ${ok ? "banner-ok" : "banner-error"}` },
+      el("strong", { text: `${prefix}: ` }),
+      ok ? `valid${findings.length ? ` (${findings.length} note${findings.length > 1 ? "s" : ""})` : ""}.` : `${errors} error${errors === 1 ? "" : "s"} — see the Validation tab.`,
+    );
+  }
+
+  // ---------------------------------------------------------------- code (highlighted Python)
+
+  const PY_KEYWORDS = new Set(
+    ("False None True and as assert async await break class continue def del elif else except finally for " +
+      "from global if import in is lambda nonlocal not or pass raise return try while with yield match case").split(" "),
+  );
+  const PY_BUILTINS = new Set("dict list set tuple str int float bool len range print open super isinstance".split(" "));
+
+  /** Split Python source into [kind, text] tokens: comment, string, keyword, builtin, number, def, decorator. */
+  function tokenizePython(source) {
+    const tokens = [];
+    const re = new RegExp(
+      [
+        String.raw`(?<comment>#[^\n]*)`,
+        String.raw`(?<string>(?:[rRbBuUfF]{0,2})(?:"""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|"(?:\\.|[^"\\\n])*(?:"|$)|'(?:\\.|[^'\\\n])*(?:'|$)))`,
+        String.raw`(?<decorator>^[ \t]*@[\w.]+)`,
+        String.raw`(?<number>\b(?:0[xob][\da-f_]+|\d[\d_]*(?:\.\d*)?(?:e[+-]?\d+)?)\b)`,
+        String.raw`(?<word>[A-Za-z_]\w*)`,
+      ].join("|"),
+      "gmi",
+    );
+    let last = 0;
+    let previousWord = "";
+    for (const match of source.matchAll(re)) {
+      if (match.index > last) tokens.push(["plain", source.slice(last, match.index)]);
+      const text = match[0];
+      const g = match.groups;
+      let kind = "plain";
+      if (g.comment !== undefined) kind = "comment";
+      else if (g.string !== undefined) kind = "string";
+      else if (g.decorator !== undefined) kind = "decorator";
+      else if (g.number !== undefined) kind = "number";
+      else if (g.word !== undefined) {
+        if (PY_KEYWORDS.has(text)) kind = "keyword";
+        else if (previousWord === "def" || previousWord === "class") kind = "def";
+        else if (PY_BUILTINS.has(text)) kind = "builtin";
+        previousWord = text;
+      }
+      tokens.push([kind, text]);
+      last = match.index + text.length;
+    }
+    if (last < source.length) tokens.push(["plain", source.slice(last)]);
+    return tokens;
+  }
+
+  function renderCode(source) {
+    const target = clear(panel("code"));
+    if (!source) {
+      target.append(empty("No DAG file was rendered.", "A draft that fails validation is not rendered."));
+      return;
+    }
+    const code = el("code", { class: "language-python" });
+    for (const [kind, text] of tokenizePython(source)) {
+      code.append(kind === "plain" ? document.createTextNode(text) : el("span", { class: `tok-${kind}`, text }));
+    }
+    const lines = source.split("\n").length;
+    const gutter = el("pre", { class: "gutter", "aria-hidden": "true", text: Array.from({ length: lines }, (_, i) => i + 1).join("\n") });
+    target.append(
+      el(
+        "div",
+        { class: "code-toolbar" },
+        el("span", { class: "muted", text: `${lines} lines · read-only · the file that will be deployed` }),
+        el("button", { type: "button", class: "btn btn-small", onclick: () => copyText(source), text: "Copy" }),
+      ),
+      el("div", { class: "code-view" }, gutter, el("pre", { class: "code" }, code)),
+    );
+  }
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      $("action-status").textContent = "Copied to the clipboard.";
+    } catch {
+      $("action-status").textContent = "The browser refused clipboard access.";
+    }
+  }
+
+  // ---------------------------------------------------------------- validation report
+
+  function renderReport(report) {
+    const target = clear(panel("report"));
+    const findings = (report && report.findings) || [];
+    const count = $("findings-count");
+    count.textContent = findings.length ? String(findings.length) : "";
+    count.className = `count${findings.some((f) => f.severity === "error") ? " count-error" : ""}`;
+    if (!report) {
+      target.append(empty("No validation report."));
+      return;
+    }
+    target.append(
+      el(
+        "div",
+        { class: `banner ${report.ok ? "banner-ok" : "banner-error"}` },
+        report.ok
+          ? el("strong", { text: "Valid: the spec matches the real schemas of its connections." })
+          : el("strong", { text: "Not valid: fix the errors below (edit the spec, or regenerate with feedback)." }),
+      ),
+    );
+    if (!findings.length) {
+      target.append(empty("No findings."));
+      return;
+    }
+    target.append(
+      el(
+        "table",
+        { class: "table findings" },
+        el("thead", {}, el("tr", {}, ["Severity", "Step", "Code", "Message", "Where"].map((h) => el("th", { text: h })))),
+        el(
+          "tbody",
+          {},
+          findings.map((f) =>
+            el(
+              "tr",
+              {},
+              el("td", {}, pill(f.severity)),
+              el("td", {}, f.step_id ? el("code", { text: f.step_id }) : "—"),
+              el("td", {}, el("code", { text: f.code || "" })),
+              el("td", {}, f.message || "", f.hint ? el("div", { class: "hint", text: `Hint: ${f.hint}` }) : null),
+              el("td", {}, f.field || f.path ? el("code", { text: f.field || f.path }) : ""),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // ---------------------------------------------------------------- diff
+
+  function renderDiff(draft) {
+    const target = clear(panel("diff"));
+    if (!draft.deployed) {
+      target.append(empty("Not deployed yet.", "There is no live version to compare with: deploying adds this DAG to Airflow."));
+      return;
+    }
+    if (!draft.diff) {
+      target.append(empty("No changes.", `This draft renders exactly the live file (version ${draft.deployed.version}).`));
+      return;
+    }
+    const pre = el("pre", { class: "diff" });
+    let added = 0, removed = 0;
+    for (const line of draft.diff.replace(/\n$/, "").split("\n")) {
+      let kind = "ctx";
+      if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
+      else if (line.startsWith("@@")) kind = "hunk";
+      else if (line.startsWith("+")) (kind = "add"), added++;
+      else if (line.startsWith("-")) (kind = "del"), removed++;
+      pre.append(el("span", { class: `diff-line diff-${kind}`, text: `${line}\n` }));
+    }
+    target.append(
+      el("p", { class: "muted" }, `Against the live version ${draft.deployed.version}: `, el("span", { class: "diff-add-count", text: `+${added}` }), " ", el("span", { class: "diff-del-count", text: `−${removed}` })),
+      pre,
+    );
+  }
+
+  // ---------------------------------------------------------------- usage
+
+  function renderUsage(usage) {
+    const target = clear(panel("usage"));
+    const byAgent = (usage && usage.by_agent) || {};
+    const rows = Array.isArray(byAgent) ? byAgent.map((u) => [u.agent, u]) : Object.entries(byAgent);
+    const total = (usage && usage.total_tokens) || 0;
+    const cost = usage ? usage.cost_usd : null;
+    target.append(
+      el(
+        "div",
+        { class: "stats" },
+        stat("Total tokens", total.toLocaleString()),
+        stat("Cost", cost === null || cost === undefined ? (total ? "price unknown" : "$0.00") : `$${Number(cost).toFixed(4)}`),
+        stat("Agents", String(rows.length)),
+      ),
+    );
+    if (!rows.length || !total) {
+      target.append(empty("No model was used.", "This draft came from the offline planner: no LLM calls, no cost."));
+      if (!rows.length) return;
+    }
+    const numeric = ["requests", "input_tokens", "output_tokens", "total_tokens", "cost_usd"];
+    const keys = numeric.filter((k) => rows.some(([, u]) => u && typeof u === "object" && k in u));
+    target.append(
+      el(
+        "table",
+        { class: "table usage" },
+        el("thead", {}, el("tr", {}, el("th", { text: "Agent" }), keys.map((k) => el("th", { class: "num", text: k.replace(/_/g, " ") })))),
+        el(
+          "tbody",
+          {},
+          rows.map(([agent, u]) =>
+            el(
+              "tr",
+              {},
+              el("td", {}, el("code", { text: agent })),
+              typeof u === "object" && u !== null
+                ? keys.map((k) => el("td", { class: "num", text: u[k] === null || u[k] === undefined ? "—" : k === "cost_usd" ? `$${Number(u[k]).toFixed(4)}` : Number(u[k]).toLocaleString() }))
+                : el("td", { class: "num", text: String(u) }),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function stat(label, value) {
+    return el("div", { class: "stat" }, el("span", { class: "stat-label", text: label }), el("span", { class: "stat-value", text: value }));
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  async function deploy() {
+    const draft = state.draft;
+    if (!draft) return;
+    const button = $("deploy");
+    button.disabled = true; // a double click must not send two deploys
+    button.textContent = "Deploying…";
+    setBanner($("action-error"), null);
+    const status = clear($("action-status"));
+    try {
+      const result = await api("POST", `drafts/${encodeURIComponent(draft.id)}/deploy`);
+      status.append(
+        result.changed ? `Deployed version ${result.version} of ` : `Already live as version ${result.version}: `,
+        airflowLink(result.airflow_url && result.airflow_url.startsWith("/") ? result.airflow_url : dagHref(result.dag_id), result.dag_id),
+        ".",
+      );
+      const fresh = await api("GET", `drafts/${encodeURIComponent(draft.id)}`);
+      const message = [...status.childNodes];
+      renderDraft(fresh);
+      $("action-status").append(...message);
+      loadPipelines();
+    } catch (error) {
+      setBanner($("action-error"), error);
+      button.disabled = false;
+      button.textContent = "Approve & deploy";
+    }
+  }
+
+  async function testRun() {
+    const draft = state.draft;
+    if (!draft) return;
+    const button = $("test-run");
+    button.disabled = true;
+    setBanner($("action-error"), null);
+    const status = clear($("action-status"));
+    status.append("Starting a test run…");
+    try {
+      const run = await api("POST", `pipelines/${encodeURIComponent(draft.dag_id)}/runs`);
+      watchRun(run, Date.now());
+    } catch (error) {
+      clear(status);
+      setBanner($("action-error"), error);
+      button.disabled = false;
+    }
+  }
+
+  function watchRun(run, started) {
+    if (state.runTimer) clearTimeout(state.runTimer);
+    const status = clear($("action-status"));
+    status.append(
+      "Test run ",
+      airflowLink(`/dags/${encodeURIComponent(run.dag_id)}/runs/${encodeURIComponent(run.run_id)}`, run.run_id),
+      ": ",
+      Object.assign(pill(run.state), { id: "run-state" }),
+    );
+    status.dataset.runState = run.state || "";
+    if (FINISHED_RUN.has(run.state)) {
+      $("test-run").disabled = false;
+      loadPipelines();
+      return;
+    }
+    if (Date.now() - started > RUN_POLL_LIMIT_MS) {
+      status.append(" (stopped watching: still not finished; follow it in Airflow)");
+      $("test-run").disabled = false;
+      return;
+    }
+    state.runTimer = setTimeout(async () => {
+      try {
+        const fresh = await api("GET", `pipelines/${encodeURIComponent(run.dag_id)}/runs/${encodeURIComponent(run.run_id)}`);
+        watchRun(fresh, started);
+      } catch (error) {
+        setBanner($("action-error"), error);
+        $("test-run").disabled = false;
+      }
+    }, RUN_POLL_MS);
+  }
+
+  let rollbackArmed = null;
+
+  async function rollback() {
+    const draft = state.draft;
+    if (!draft) return;
+    const button = $("rollback");
+    if (!rollbackArmed) {
+      // Two clicks: the first one only asks (no modal dialogs inside the Airflow iframe).
+      button.textContent = "Click again to roll back";
+      rollbackArmed = setTimeout(() => {
+        rollbackArmed = null;
+        button.textContent = "Roll back";
+      }, 4000);
+      return;
+    }
+    clearTimeout(rollbackArmed);
+    rollbackArmed = null;
+    button.disabled = true;
+    button.textContent = "Rolling back…";
+    setBanner($("action-error"), null);
+    try {
+      const result = await api("POST", `pipelines/${encodeURIComponent(draft.dag_id)}/rollback`);
+      const fresh = await api("GET", `drafts/${encodeURIComponent(draft.id)}`);
+      renderDraft(fresh);
+      $("action-status").textContent = `Rolled back: version ${result.version} of ${result.dag_id} is live again.`;
+      loadPipelines();
+    } catch (error) {
+      setBanner($("action-error"), error);
+      button.disabled = false;
+    } finally {
+      button.textContent = "Roll back";
+    }
+  }
+
+  async function regenerate() {
+    const draft = state.draft;
+    const request = state.request;
+    const feedback = $("feedback").value.trim();
+    const banner = $("action-error");
+    if (!draft) return;
+    if (!feedback) {
+      clear(banner).append(el("strong", { text: "Missing: " }), "say what should change in the feedback box.");
+      show(banner, true);
+      return;
+    }
+    const original = request || (await api("GET", `requests/${encodeURIComponent(draft.request_id)}`).catch(() => null));
+    if (!original) {
+      clear(banner).append("The original request of this draft could not be loaded.");
+      show(banner, true);
+      return;
+    }
+    await startGeneration(
+      {
+        request: original.request,
+        conn_ids: original.conn_ids,
+        schedule: original.schedule ?? null,
+        dag_id: draft.dag_id || null,
+        offline: original.offline ?? state.offline,
+        feedback,
+        parent_draft_id: draft.id,
+      },
+      $("regenerate-btn"),
+      banner,
+    );
+    $("feedback").value = "";
+  }
+
+  // ---------------------------------------------------------------- lists
+
+  /** Fill `target` from GET `path`: an error banner, the empty state, or what `render` makes of the rows. */
+  async function loadList(target, path, emptyState, render) {
+    let rows;
+    try {
+      rows = (await api("GET", path)) || [];
+    } catch (error) {
+      clear(target).append(errorBanner(error));
+      return;
+    }
+    clear(target).append(rows.length ? render(rows) : emptyState);
+  }
+
+  function loadPipelines() {
+    return loadList(
+      $("pipelines"),
+      "pipelines",
+      empty("No pipelines yet.", "Describe one above, review the draft and approve it: it appears here and in Airflow's DAG list."),
+      renderPipelines,
+    );
+  }
+
+  function renderPipelines(pipelines) {
+    return (
+      el(
+        "table",
+        { class: "table pipelines" },
+        el("thead", {}, el("tr", {}, ["DAG", "Version", "Last run", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
+        el(
+          "tbody",
+          {},
+          pipelines.map((p) =>
+            el(
+              "tr",
+              { "data-dag-id": p.dag_id },
+              el("td", {}, airflowLink(p.airflow_url && p.airflow_url.startsWith("/") ? p.airflow_url : dagHref(p.dag_id), p.dag_id)),
+              el("td", { text: `v${p.version}${p.action === "rollback" ? " (rolled back)" : ""}` }),
+              el(
+                "td",
+                {},
+                p.state ? pill(p.state) : el("span", { class: "muted", text: "no runs yet" }),
+                p.paused ? " " : null,
+                p.paused ? pill("paused") : null,
+                p.paused === null ? el("span", { class: "muted", text: " · waiting for Airflow to parse it" }) : null,
+              ),
+              el("td", { text: p.deployed_by || "—" }),
+              el("td", { text: formatTime(p.deployed_at) }),
+              el(
+                "td",
+                { class: "num" },
+                p.draft_id === null || p.draft_id === undefined
+                  ? null
+                  : el("button", { type: "button", class: "btn btn-small", text: "Review", onclick: () => openFromList(p.draft_id) }),
+              ),
+            ),
+          ),
+        ),
+      )
+    );
+  }
+
+  async function openFromList(draftId) {
+    stopPolling();
+    state.request = null;
+    show($("progress-card"), false);
+    await openDraft(draftId);
+    $("draft-card").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
+  function loadRequests() {
+    return loadList(
+      $("requests"),
+      "requests",
+      empty("No requests yet.", "Your requests and their drafts will be listed here."),
+      renderRequests,
+    );
+  }
+
+  function renderRequests(requests) {
+    return (
+      el(
+        "ul",
+        { class: "request-list" },
+        requests.slice(0, 20).map((r) =>
+          el(
+            "li",
+            {},
+            pill(r.state),
+            el("span", { class: "request-text", text: r.request }),
+            el("span", { class: "muted", text: `${r.created_by || ""} · ${formatTime(r.created_at)}` }),
+            el("button", { type: "button", class: "btn btn-small", text: "Open", onclick: () => watchRequest(r) }),
+          ),
+        ),
+      )
+    );
+  }
+
+  // ---------------------------------------------------------------- colour mode
+
+  /** Follow Airflow's own light/dark toggle (a class on the parent's <html>), else the OS setting. */
+  function followColourMode() {
+    const root = document.documentElement;
+    const media = window.matchMedia("(prefers-color-scheme: dark)");
+    let parentRoot = null;
+    try {
+      if (window.parent !== window) parentRoot = window.parent.document.documentElement;
+    } catch {
+      parentRoot = null; // another origin: only the OS setting is known
+    }
+    const apply = () => {
+      const cls = parentRoot ? parentRoot.classList : null;
+      const airflow = cls && cls.contains("dark") ? "dark" : cls && cls.contains("light") ? "light" : null;
+      root.dataset.theme = airflow || (media.matches ? "dark" : "light");
+    };
+    apply();
+    media.addEventListener("change", apply);
+    if (parentRoot) new MutationObserver(apply).observe(parentRoot, { attributes: true, attributeFilter: ["class"] });
+  }
+
+  // ---------------------------------------------------------------- start
+
+  function start() {
+    followColourMode();
+    $("request-form").addEventListener("submit", submitRequest);
+    $("deploy").addEventListener("click", deploy);
+    $("test-run").addEventListener("click", testRun);
+    $("rollback").addEventListener("click", rollback);
+    $("regenerate-btn").addEventListener("click", regenerate);
+    $("spec-validate").addEventListener("click", revalidateSpec);
+    $("spec-editor").addEventListener("input", updateSpecDirty);
+    $("spec-reset").addEventListener("click", () => {
+      $("spec-editor").value = state.specOriginal;
+      updateSpecDirty();
+      clear($("spec-result"));
+    });
+    $("pipelines-refresh").addEventListener("click", loadPipelines);
+    const tabs = [...document.querySelectorAll("#tabs [role=tab]")];
+    tabs.forEach((tab, i) => {
+      tab.addEventListener("click", () => selectTab(tab.dataset.tab));
+      tab.addEventListener("keydown", (event) => {
+        const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        const next = tabs[(i + step + tabs.length) % tabs.length];
+        selectTab(next.dataset.tab);
+        next.focus();
+      });
+    });
+    selectTab(state.tab);
+    loadConnections();
+    loadPipelines();
+    loadRequests();
+  }
+
+  window.addEventListener("error", (event) => {
+    const banner = $("global-error");
+    clear(banner).append(el("strong", { text: "The page hit an error: " }), String(event.message || event.error));
+    show(banner, true);
+  });
+  window.addEventListener("unhandledrejection", (event) => {
+    const banner = $("global-error");
+    clear(banner).append(...describeError(event.reason));
+    show(banner, true);
+  });
+
+  start();
+})();
