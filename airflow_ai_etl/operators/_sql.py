@@ -64,15 +64,20 @@ def require_upsert(target: DbApiHook, field: str) -> None:
         )
 
 
-def upsert_statement(
-    table: str, columns: Sequence[str], key: Sequence[str], placeholder: str, escape_format: str
-) -> str:
-    """INSERT ... ON CONFLICT (key) DO UPDATE: PostgreSQL and SQLite (3.24+) syntax."""
+def upsert_clause(columns: Sequence[str], key: Sequence[str], escape_format: str) -> str:
+    """`ON CONFLICT (key) DO UPDATE SET ...` (or DO NOTHING when every column is a key column)."""
     updates = [
         f"{quote_identifier(c, escape_format)} = EXCLUDED.{quote_identifier(c, escape_format)}"
         for c in columns
         if c not in key
     ]
     action = "DO UPDATE SET " + ", ".join(updates) if updates else "DO NOTHING"
+    return f"ON CONFLICT ({column_list(key, escape_format)}) {action}"
+
+
+def upsert_statement(
+    table: str, columns: Sequence[str], key: Sequence[str], placeholder: str, escape_format: str
+) -> str:
+    """INSERT ... ON CONFLICT (key) DO UPDATE: PostgreSQL and SQLite (3.24+) syntax."""
     insert = insert_statement(table, columns, placeholder, escape_format)
-    return f"{insert} ON CONFLICT ({column_list(key, escape_format)}) {action}"
+    return f"{insert} {upsert_clause(columns, key, escape_format)}"

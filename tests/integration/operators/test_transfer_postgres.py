@@ -124,7 +124,8 @@ def test_a_source_query_failing_leaves_the_target_unchanged(dbs: tuple[str, str]
     run(dst, "INSERT INTO analytics.orders VALUES (5000, 'kept', 1, now())")
     with pytest.raises(Exception, match="division by zero"):
         transfer(
-            source_sql='SELECT id, code, "order" / (id - 700), updated_at FROM shop.orders', mode="replace"
+            source_sql='SELECT id, code, "order" / (id - 700) AS "order", updated_at FROM shop.orders',
+            mode="replace",
         )
     assert run(dst, "SELECT id FROM analytics.orders") == [(5000,)]
 

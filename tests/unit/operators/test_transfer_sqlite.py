@@ -44,7 +44,12 @@ def dbs(sqlite_db: Callable[..., Path]) -> tuple[Path, Path]:
 
 def test_append_copies_all_rows_in_batches(dbs: tuple[Path, Path], query: Query) -> None:
     src, dst = dbs
-    assert transfer(mode="append") == {"rows": 25, "mode": "append", "target_table": "orders"}
+    assert transfer(mode="append") == {
+        "rows": 25,
+        "mode": "append",
+        "target_table": "orders",
+        "path": "dbapi-executemany",
+    }
     assert query(dst, "SELECT * FROM orders ORDER BY id") == query(src, "SELECT * FROM orders ORDER BY id")
 
 

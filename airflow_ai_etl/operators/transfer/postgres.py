@@ -1,0 +1,214 @@
+"""PostgreSQL -> PostgreSQL: the source's `COPY ... TO STDOUT` streamed into the target's `COPY FROM`.
+
+psycopg 3 hands the source's COPY data over block by block (a few KB each) and the target's copy
+object queues them for a writer thread, so memory stays flat and both servers work at once. The
+binary format is used when every source column has exactly the target column's type (binary
+input is type-specific); otherwise the text format, which the target parses into its own types.
+
+Everything the target receives is in one transaction: `append` copies into the target itself;
+`replace` and `upsert` copy into a temporary staging table and merge it in at the end (readers
+see the old rows until the commit, never an empty or half-loaded table); `incremental` deletes
+the interval it reloads, copies, and stores the new watermark, all before the one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table
+from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob
+from airflow_ai_etl.operators.transfer.sources import source_types
+from airflow_ai_etl.operators.transfer.state import later, open_state
+from airflow_ai_etl.operators.transfer.typemap import create_table_sql
+
+if TYPE_CHECKING:
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+STAGE = "ai_etl_stage"
+ESC = '"{}"'  # PostgreSQL quotes identifiers with double quotes
+#: Types whose binary representation is the same (all use textsend/textrecv).
+_TEXT_OIDS = frozenset({25, 1042, 1043})
+
+
+def supported(hook: DbApiHook) -> bool:
+    """The hook's connections are psycopg 3 ones (the postgres provider picks psycopg 2 otherwise)."""
+    try:
+        from airflow.providers.postgres.hooks import postgres
+    except ImportError:
+        return False
+    return bool(getattr(postgres, "USE_PSYCOPG3", False)) and isinstance(hook, postgres.PostgresHook)
+
+
+def _binary_compatible(source_oid: int, target_oid: int) -> bool:
+    return source_oid == target_oid or (source_oid in _TEXT_OIDS and target_oid in _TEXT_OIDS)
+
+
+def _diagnosed(error: Exception) -> str:
+    """The server's message plus its CONTEXT line (e.g. 'COPY orders, line 900, column code: ...')."""
+    diag = getattr(error, "diag", None)
+    context = getattr(diag, "context", None) if diag is not None else None
+    message = str(error).strip()
+    return f"{message} ({context.strip()})" if context and context.strip() not in message else message
+
+
+def target_columns(cursor: Any, table: str) -> dict[str, int] | None:
+    """Column name -> type OID of the target table, or None when it does not exist."""
+    cursor.execute("SELECT to_regclass(%s)::oid", (quote_table(table),))
+    (oid,) = cursor.fetchone()
+    if oid is None:
+        return None
+    cursor.execute(
+        "SELECT attname, atttypid FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
+        "AND NOT attisdropped ORDER BY attnum",
+        (oid,),
+    )
+    return {str(name): int(type_oid) for name, type_oid in cursor.fetchall()}
+
+
+def _blocks(job: TransferJob, copy: Any) -> Iterator[Any]:
+    """The source COPY's data blocks; a failure there (the query's own error) is named as the source's."""
+    try:
+        yield from copy
+    except Exception as error:
+        raise TransferError(f"{job.task_id}: the source query failed: {_diagnosed(error)}") from error
+
+
+def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dict[str, Any]:
+    source_conn: Any = source.get_conn()
+    target_conn: Any = target.get_conn()
+    try:
+        cursor = target_conn.cursor()
+        table = quote_table(job.target_table)
+        if job.create_target and target_columns(cursor, job.target_table) is None:
+            base, _ = job.source_query(ESC, "%s", None)
+            types = source_types(job, source, source_conn, base, ())
+            cursor.execute(create_table_sql("postgresql", job.target_table, types, list(job.key)))
+            log.info("Created %s from the source's column types", job.target_table)
+        if job.incremental:
+            # one attempt of a transfer at a time: the next one waits here, then reads the new state
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (job.transfer_id,))
+        state, stored, since = open_state(cursor, job, "%s", ESC, lambda: _max(cursor, job, table))
+        query, parameters = job.source_query(ESC, "%s", since)
+        source_cursor = source_conn.cursor()
+        described = _describe(job, source_cursor, query, parameters)
+        columns = [name for name, _ in described]
+        existing = _target_columns_for(job, cursor, columns)
+        binary = all(_binary_compatible(oid, existing[name]) for name, oid in described)
+        fmt = "binary" if binary else "text"
+        staged = job.mode == "replace" or job.upserts
+        into = table
+        if staged:
+            into = quote_identifier(STAGE)
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{into}")
+            cursor.execute(f"CREATE TEMP TABLE {into} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+        elif job.incremental:
+            cursor.execute(*job.interval_delete(ESC, "%s", since))
+        if fmt == "text":  # both ends must spell values the same way
+            for conn in (source_conn, target_conn):
+                conn.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+                conn.execute("SET LOCAL IntervalStyle = 'postgres'")
+                conn.execute("SET LOCAL extra_float_digits = 3")
+        log.info("COPY in %s format from the source: %s", fmt, query)
+        rows = _stream(
+            job,
+            source_cursor,
+            cursor,
+            copy_out=f"COPY (\n{query}\n) TO STDOUT (FORMAT {fmt})",
+            parameters=parameters,
+            copy_in=f"COPY {into} ({column_list(columns, ESC)}) FROM STDIN (FORMAT {fmt})",
+        )
+        high = later(since, _max(cursor, job, into)) if job.incremental else None
+        if staged:
+            _merge(job, cursor, into, columns)
+        if state is not None:
+            state.write(job.transfer_id, job.run_id, since, high, stored)
+        target_conn.commit()
+    except BaseException:
+        target_conn.rollback()
+        raise
+    finally:
+        source_conn.close()
+        target_conn.close()
+    result: dict[str, Any] = {"rows": rows, "path": f"postgres-copy-{fmt}"}
+    if job.incremental:
+        result["watermark"] = str(high) if high is not None else None
+    return result
+
+
+def _describe(
+    job: TransferJob, source_cursor: Any, query: str, parameters: tuple[Any, ...]
+) -> list[tuple[str, int]]:
+    """The source query's columns and their type OIDs, without reading a row."""
+    from psycopg import Error as PsycopgError
+
+    try:
+        source_cursor.execute(f"SELECT * FROM (\n{query}\n) AS ai_etl_probe LIMIT 0", parameters or None)
+    except PsycopgError as error:
+        raise TransferError(f"{job.task_id}: the source query failed: {_diagnosed(error)}") from error
+    described = [(str(d.name), int(d.type_code)) for d in source_cursor.description]
+    job.check_columns([name for name, _ in described])
+    return described
+
+
+def _target_columns_for(job: TransferJob, cursor: Any, columns: list[str]) -> dict[str, int]:
+    existing = target_columns(cursor, job.target_table)
+    if existing is None:
+        raise TransferError(
+            f"{job.task_id}: target table {job.target_table} does not exist "
+            "(create it, or set create_target=True)"
+        )
+    missing = [c for c in columns if c not in existing]
+    if missing:
+        raise TransferError(
+            f"{job.task_id}: source column(s) {', '.join(missing)} are not in {job.target_table} "
+            f"(its columns: {', '.join(existing)})"
+        )
+    return existing
+
+
+def _merge(job: TransferJob, cursor: Any, stage: str, columns: list[str]) -> None:
+    from psycopg import Error as PsycopgError
+
+    for statement in job.merge_statements(stage, columns, ESC):
+        try:
+            cursor.execute(statement)
+        except PsycopgError as error:
+            raise TransferError(
+                f"{job.task_id}: merging into {job.target_table} failed: {_diagnosed(error)}"
+            ) from error
+
+
+def _stream(
+    job: TransferJob,
+    source_cursor: Any,
+    target_cursor: Any,
+    *,
+    copy_out: str,
+    parameters: tuple[Any, ...],
+    copy_in: str,
+) -> int:
+    """Pipe the source COPY into the target COPY; the rows the target received."""
+    from psycopg import Error as PsycopgError
+    from psycopg.copy import QueuedLibpqWriter
+
+    try:
+        with (
+            source_cursor.copy(copy_out, parameters or None) as reader,
+            target_cursor.copy(copy_in, writer=QueuedLibpqWriter(target_cursor)) as writer,
+        ):
+            for block in _blocks(job, reader):
+                writer.write(block)
+    except TransferError:
+        raise
+    except PsycopgError as error:
+        raise TransferError(
+            f"{job.task_id}: loading {job.target_table} failed: {_diagnosed(error)}"
+        ) from error
+    return int(target_cursor.rowcount)
+
+
+def _max(cursor: Any, job: TransferJob, table: str) -> Any:
+    column = quote_identifier(str(job.watermark))
+    cursor.execute(f"SELECT MAX({column}) FROM {table}")
+    return cursor.fetchone()[0]
