@@ -87,7 +87,7 @@ class _Target:
             parameters={"d": self.database, "t": self.name},
         ).result_rows
         engine, sorting = (str(rows[0][0]), str(rows[0][1])) if rows else ("", "")
-        order = [part.strip().strip("`") for part in sorting.split(",") if part.strip()]
+        order = [part.strip(" ()`") for part in sorting.split(",") if part.strip(" ()")]
         if engine not in _REPLACING or set(order) != set(self.job.key):
             raise TransferError(
                 f"{self.job.task_id}: target_table {self.job.target_table}: upserts into ClickHouse need a "
