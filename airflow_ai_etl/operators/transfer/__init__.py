@@ -156,17 +156,17 @@ class TransferOperator(BaseOperator):
         )
         result: dict[str, Any] | None = None
         if path == "postgres":
-            from airflow_ai_etl.operators.transfer import postgres
+            from airflow_ai_etl.operators.transfer.postgres import run as copy_rows
 
-            result = postgres.run(job, source, target, self.log)
+            result = copy_rows(job, source, target, self.log)
         elif path == "clickhouse":
-            from airflow_ai_etl.operators.transfer import clickhouse
+            from airflow_ai_etl.operators.transfer.clickhouse import run as insert_arrow
 
-            result = clickhouse.run(job, source, target, self.log)
+            result = insert_arrow(job, source, target, self.log)
         if result is None:
-            from airflow_ai_etl.operators.transfer import dbapi
+            from airflow_ai_etl.operators.transfer.dbapi import run as execute_many
 
-            result = dbapi.run(job, source, target, self.log)
+            result = execute_many(job, source, target, self.log)
         self.log.info(
             "Wrote %d rows to %s (mode %s, path %s)",
             result["rows"],

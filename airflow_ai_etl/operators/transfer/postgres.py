@@ -1,8 +1,10 @@
 """PostgreSQL -> PostgreSQL: the source's `COPY ... TO STDOUT` streamed into the target's `COPY FROM`.
 
-psycopg 3 hands the source's COPY data over block by block (a few KB each) and the target's copy
-object queues them for a writer thread, so memory stays flat and both servers work at once. The
-binary format is used when every source column has exactly the target column's type (binary
+The copy runs on the two connections' libpq handles (psycopg 3's `pgconn`): the source sends one
+CopyData message per row, which are gathered into 1 MB chunks for the target, so the Python work
+per row is one call and one append, and memory stays at about one chunk whatever the row count
+(psycopg's own copy objects spend several times longer per row). The binary format is used when
+every source column has exactly the target column's type (binary
 input is type-specific); otherwise the text format, which the target parses into its own types.
 
 Everything the target receives is in one transaction: `append` copies into the target itself;
@@ -13,7 +15,6 @@ the interval it reloads, copies, and stores the new watermark, all before the on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table
@@ -66,14 +67,6 @@ def target_columns(cursor: Any, table: str) -> dict[str, int] | None:
     return {str(name): int(type_oid) for name, type_oid in cursor.fetchall()}
 
 
-def _blocks(job: TransferJob, copy: Any) -> Iterator[Any]:
-    """The source COPY's data blocks; a failure there (the query's own error) is named as the source's."""
-    try:
-        yield from copy
-    except Exception as error:
-        raise TransferError(f"{job.task_id}: the source query failed: {_diagnosed(error)}") from error
-
-
 def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dict[str, Any]:
     source_conn: Any = source.get_conn()
     target_conn: Any = target.get_conn()
@@ -112,8 +105,8 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
         log.info("COPY in %s format from the source: %s", fmt, query)
         rows = _stream(
             job,
-            source_cursor,
-            cursor,
+            source_conn,
+            target_conn,
             copy_out=f"COPY (\n{query}\n) TO STDOUT (FORMAT {fmt})",
             parameters=parameters,
             copy_in=f"COPY {into} ({column_list(columns, ESC)}) FROM STDIN (FORMAT {fmt})",
@@ -179,33 +172,97 @@ def _merge(job: TransferJob, cursor: Any, stage: str, columns: list[str]) -> Non
             ) from error
 
 
+CHUNK = 1 << 20  #: bytes gathered from the source before they are sent to the target
+
+
+def _failure(result: Any, encoding: str) -> str:
+    """A libpq error result as text: the message and, when there is one, the CONTEXT (row, column)."""
+    from psycopg import pq
+
+    message = (result.error_message or b"").decode(encoding, "replace").strip()
+    context = result.error_field(pq.DiagnosticField.CONTEXT)
+    text = context.decode(encoding, "replace").strip() if context else ""
+    return f"{message} ({text})" if text and text not in message else message
+
+
+def _start(
+    job: TransferJob, pgconn: Any, statement: bytes, expected: Any, *, side: str, encoding: str
+) -> None:
+    pgconn.send_query(statement)
+    result = pgconn.get_result()
+    if result is None or result.status != expected:
+        message = _failure(result, encoding) if result is not None else "no result"
+        while pgconn.get_result() is not None:
+            pass
+        raise TransferError(f"{job.task_id}: {side} failed: {message}")
+
+
 def _stream(
     job: TransferJob,
-    source_cursor: Any,
-    target_cursor: Any,
+    source_conn: Any,
+    target_conn: Any,
     *,
     copy_out: str,
     parameters: tuple[Any, ...],
     copy_in: str,
 ) -> int:
-    """Pipe the source COPY into the target COPY; the rows the target received."""
-    from psycopg import Error as PsycopgError
-    from psycopg.copy import QueuedLibpqWriter
+    """Pipe the source COPY into the target COPY inside the target's open transaction; rows received."""
+    from psycopg import ClientCursor, pq
 
+    if target_conn.info.transaction_status != pq.TransactionStatus.INTRANS:
+        raise RuntimeError("the target COPY must run inside the attempt's transaction")
+    if parameters:  # COPY takes no bind parameters: the watermark is quoted client-side
+        copy_out = ClientCursor(source_conn).mogrify(copy_out, parameters)
+    source_encoding, target_encoding = source_conn.info.encoding, target_conn.info.encoding
+    source, target = source_conn.pgconn, target_conn.pgconn
+    _start(
+        job,
+        source,
+        copy_out.encode(source_encoding),
+        pq.ExecStatus.COPY_OUT,
+        side="the source query",
+        encoding=source_encoding,
+    )
+    _start(
+        job,
+        target,
+        copy_in.encode(target_encoding),
+        pq.ExecStatus.COPY_IN,
+        side=f"loading {job.target_table}",
+        encoding=target_encoding,
+    )
     try:
-        with (
-            source_cursor.copy(copy_out, parameters or None) as reader,
-            target_cursor.copy(copy_in, writer=QueuedLibpqWriter(target_cursor)) as writer,
-        ):
-            for block in _blocks(job, reader):
-                writer.write(block)
-    except TransferError:
+        chunk = bytearray()
+        get, put = source.get_copy_data, target.put_copy_data
+        while True:
+            size, data = get(0)
+            if size < 0:
+                break
+            chunk += data
+            if len(chunk) >= CHUNK:
+                put(chunk)
+                chunk.clear()
+        result = source.get_result()
+        while source.get_result() is not None:
+            pass
+        if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+            message = _failure(result, source_encoding) if result is not None else "connection lost"
+            raise TransferError(f"{job.task_id}: the source query failed: {message}")
+        if chunk:
+            put(chunk)
+    except BaseException:
+        target.put_copy_end(b"the source failed")  # leaves the target transaction failed, to roll back
+        while target.get_result() is not None:
+            pass
         raise
-    except PsycopgError as error:
-        raise TransferError(
-            f"{job.task_id}: loading {job.target_table} failed: {_diagnosed(error)}"
-        ) from error
-    return int(target_cursor.rowcount)
+    target.put_copy_end()
+    result = target.get_result()
+    while target.get_result() is not None:
+        pass
+    if result is None or result.status != pq.ExecStatus.COMMAND_OK:
+        message = _failure(result, target_encoding) if result is not None else "connection lost"
+        raise TransferError(f"{job.task_id}: loading {job.target_table} failed: {message}")
+    return int(result.command_tuples or 0)
 
 
 def _max(cursor: Any, job: TransferJob, table: str) -> Any:
