@@ -233,19 +233,14 @@ def create_table_sql(
     for name, ctype in columns:
         rendered = render(dialect, ctype, name)
         if dialect == "clickhouse":
-            parts.append(
-                f"{quote_identifier(name, escape)} {rendered if name in key else f'Nullable({rendered})'}"
-            )
-        else:
-            parts.append(f"{quote_identifier(name, escape)} {rendered}{' NOT NULL' if name in key else ''}")
+            rendered = rendered if name in key else f"Nullable({rendered})"
+        elif name in key:
+            rendered += " NOT NULL"
+        parts.append(f"{quote_identifier(name, escape)} {rendered}")
     keys = ", ".join(quote_identifier(k, escape) for k in key)
-    head = f"CREATE TABLE IF NOT EXISTS {quote_table(table, escape)} ("
+    head = f"CREATE TABLE IF NOT EXISTS {quote_table(table, escape)} ({', '.join(parts)}"
     if dialect != "clickhouse":
-        primary = f", PRIMARY KEY ({keys})" if key else ""
-        return f"{head}{', '.join(parts)}{primary})"
+        return f"{head}, PRIMARY KEY ({keys}))" if key else f"{head})"
     engine = "ReplacingMergeTree" if replacing else "MergeTree"
-    return (
-        f"{head}{', '.join(parts)}) ENGINE = {engine} ORDER BY ({keys})"
-        if key
-        else (f"{head}{', '.join(parts)}) ENGINE = {engine} ORDER BY tuple()")
-    )
+    order = "tuple()" if not key else keys if len(key) == 1 else f"({keys})"
+    return f"{head}) ENGINE = {engine} ORDER BY {order}"
