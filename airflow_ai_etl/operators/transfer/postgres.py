@@ -176,13 +176,21 @@ CHUNK = 1 << 20  #: bytes gathered from the source before they are sent to the t
 
 
 def _failure(result: Any, encoding: str) -> str:
-    """A libpq error result as text: the message and, when there is one, the CONTEXT (row, column)."""
+    """A libpq error result as one line: the message and its CONTEXT ('COPY t, line 900, column c').
+
+    A COPY's line N is the Nth row of the source query, so the context names the row at fault.
+    """
     from psycopg import pq
 
-    message = (result.error_message or b"").decode(encoding, "replace").strip()
-    context = result.error_field(pq.DiagnosticField.CONTEXT)
-    text = context.decode(encoding, "replace").strip() if context else ""
-    return f"{message} ({text})" if text and text not in message else message
+    def field(code: Any) -> str:
+        value = result.error_field(code)
+        return " ".join(value.decode(encoding, "replace").split()) if value else ""
+
+    message = field(pq.DiagnosticField.MESSAGE_PRIMARY)
+    if not message:
+        return " ".join((result.error_message or b"").decode(encoding, "replace").split())
+    context = field(pq.DiagnosticField.CONTEXT)
+    return f"{message} ({context})" if context else message
 
 
 def _start(
