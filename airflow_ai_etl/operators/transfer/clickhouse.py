@@ -186,10 +186,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
             client.command(f"DROP TABLE IF EXISTS {side.stage}")
         finally:
             client.close()
-    result: dict[str, Any] = {"rows": rows, "path": path}
-    if job.incremental:
-        result["watermark"] = str(high) if high is not None else None
-    return result
+    return job.outcome(rows, path, high)
 
 
 def _create(job: TransferJob, source: DbApiHook, side: _Target, log: Log) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.operators._sql import insert_statement, quote_identifier, quote_table, upsert_statement
-from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob
+from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob, one_transaction
 from airflow_ai_etl.operators.transfer.sources import run_source, source_types, streaming_cursor
 from airflow_ai_etl.operators.transfer.state import later, open_state
 from airflow_ai_etl.operators.transfer.typemap import create_table_sql
@@ -38,7 +38,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
     escape, placeholder = target.escape_word_format, target.placeholder
     source_conn = source.get_conn()
     target_conn = target.get_conn()
-    try:
+    with one_transaction(source_conn, target_conn):
         cursor = target_conn.cursor()
         if job.create_target:
             base, params = job.source_query(source.escape_word_format, source.placeholder, None)
@@ -75,17 +75,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
         source_cursor.close()
         if state is not None:
             state.write(job.transfer_id, job.run_id, since, high, stored)
-        target_conn.commit()
-    except BaseException:
-        target_conn.rollback()
-        raise
-    finally:
-        source_conn.close()
-        target_conn.close()
-    result: dict[str, Any] = {"rows": rows, "path": PATH}
-    if job.incremental:
-        result["watermark"] = str(high) if high is not None else None
-    return result
+    return job.outcome(rows, PATH, high)
 
 
 def _write(

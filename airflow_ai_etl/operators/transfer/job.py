@@ -8,7 +8,8 @@ are among the source columns, and the statements that merge a staging table into
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,6 +71,13 @@ class TransferJob:
         wrapped = f"SELECT * FROM (\n{query}\n) AS ai_etl_source WHERE {column} {operator} {placeholder}"
         return wrapped, (since,)
 
+    def outcome(self, rows: int, path: str, high: Any) -> dict[str, Any]:
+        """What a path returns: rows written, the path's name, and the watermark reached."""
+        result: dict[str, Any] = {"rows": rows, "path": path}
+        if self.incremental:
+            result["watermark"] = str(high) if high is not None else None
+        return result
+
     def check_columns(self, columns: Sequence[str]) -> None:
         wanted = [*self.key, *([self.watermark] if self.watermark else [])]
         missing = [c for c in wanted if c not in columns]
@@ -105,3 +113,21 @@ class TransferJob:
         if self.mode == "replace":
             return [f"DELETE FROM {target}", insert]
         return [insert]
+
+
+@contextmanager
+def one_transaction(source_conn: Any, target_conn: Any) -> Iterator[None]:
+    """The attempt's single target transaction: committed at the end, rolled back on any failure.
+
+    BaseException included: a task killed by a signal (SIGTERM from Airflow) must not commit.
+    Both connections are closed either way.
+    """
+    try:
+        yield
+        target_conn.commit()
+    except BaseException:
+        target_conn.rollback()
+        raise
+    finally:
+        source_conn.close()
+        target_conn.close()

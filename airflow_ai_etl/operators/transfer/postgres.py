@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table
-from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob
+from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob, one_transaction
 from airflow_ai_etl.operators.transfer.sources import source_types
 from airflow_ai_etl.operators.transfer.state import later, open_state
 from airflow_ai_etl.operators.transfer.typemap import create_table_sql
@@ -70,7 +70,7 @@ def target_columns(cursor: Any, table: str) -> dict[str, int] | None:
 def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dict[str, Any]:
     source_conn: Any = source.get_conn()
     target_conn: Any = target.get_conn()
-    try:
+    with one_transaction(source_conn, target_conn):
         cursor = target_conn.cursor()
         table = quote_table(job.target_table)
         if job.create_target and target_columns(cursor, job.target_table) is None:
@@ -116,17 +116,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
             _merge(job, cursor, into, columns)
         if state is not None:
             state.write(job.transfer_id, job.run_id, since, high, stored)
-        target_conn.commit()
-    except BaseException:
-        target_conn.rollback()
-        raise
-    finally:
-        source_conn.close()
-        target_conn.close()
-    result: dict[str, Any] = {"rows": rows, "path": f"postgres-copy-{fmt}"}
-    if job.incremental:
-        result["watermark"] = str(high) if high is not None else None
-    return result
+    return job.outcome(rows, f"postgres-copy-{fmt}", high)
 
 
 def _describe(
@@ -250,12 +240,7 @@ def _stream(
             if len(chunk) >= CHUNK:
                 put(chunk)
                 chunk.clear()
-        result = source.get_result()
-        while source.get_result() is not None:
-            pass
-        if result is None or result.status != pq.ExecStatus.COMMAND_OK:
-            message = _failure(result, source_encoding) if result is not None else "connection lost"
-            raise TransferError(f"{job.task_id}: the source query failed: {message}")
+        _finished(job, source, side="the source query", encoding=source_encoding)
         if chunk:
             put(chunk)
     except BaseException:
@@ -264,13 +249,21 @@ def _stream(
             pass
         raise
     target.put_copy_end()
-    result = target.get_result()
-    while target.get_result() is not None:
+    result = _finished(job, target, side=f"loading {job.target_table}", encoding=target_encoding)
+    return int(result.command_tuples or 0)
+
+
+def _finished(job: TransferJob, pgconn: Any, *, side: str, encoding: str) -> Any:
+    """The final result of a COPY (all results drained); a failure is raised, naming the side."""
+    from psycopg import pq
+
+    result = pgconn.get_result()
+    while pgconn.get_result() is not None:
         pass
     if result is None or result.status != pq.ExecStatus.COMMAND_OK:
-        message = _failure(result, target_encoding) if result is not None else "connection lost"
-        raise TransferError(f"{job.task_id}: loading {job.target_table} failed: {message}")
-    return int(result.command_tuples or 0)
+        message = _failure(result, encoding) if result is not None else "connection lost"
+        raise TransferError(f"{job.task_id}: {side} failed: {message}")
+    return result
 
 
 def _max(cursor: Any, job: TransferJob, table: str) -> Any:

@@ -8,12 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 
 from airflow_ai_etl.hooks.clickhouse import ClickHouseHook
 from airflow_ai_etl.operators import TransferOperator
 from airflow_ai_etl.operators.transfer import TransferError
+from tests.support.pg import run as pg
 
 pytestmark = pytest.mark.integration
 
@@ -25,16 +25,6 @@ SELECT i, 'c' || i, i * 1.25, timestamptz '2026-01-01 00:00:00+00' + i * interva
 FROM generate_series(1, {ROWS}) AS i;
 """
 COLUMNS = "id Int32, code Nullable(String), amount Nullable(Decimal(10, 2)), updated_at DateTime64(6, 'UTC')"
-
-
-def pg(uri: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(uri)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def ch(sql: str) -> list[tuple[Any, ...]]:

@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psycopg2
 import pytest
 
 from airflow_ai_etl.operators import TransferOperator
 from airflow_ai_etl.operators.transfer.state import decode
+from tests.support.pg import run, source_and_target
 
 pytestmark = pytest.mark.integration
 
@@ -57,24 +57,9 @@ print(TransferOperator(**settings).execute(context), flush=True)
 """
 
 
-def run(uri: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(uri)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def dbs(pg_database: Callable[[], str], airflow_conn: Callable[..., None]) -> tuple[str, str]:
-    src, dst = pg_database(), pg_database()
-    run(src, SOURCE)
-    run(dst, TARGET)
-    airflow_conn("src", src)
-    airflow_conn("dst", dst)
-    return src, dst
+    return source_and_target(pg_database, airflow_conn, SOURCE, TARGET)
 
 
 def settings(mode: str, key: list[str]) -> dict[str, Any]:

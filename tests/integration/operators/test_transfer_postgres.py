@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import psycopg2
 import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_ai_etl.operators import RowCountChangeOperator, TransferOperator
 from airflow_ai_etl.operators.transfer import TransferError
+from tests.support.pg import run, source_and_target
 
 pytestmark = pytest.mark.integration
 
@@ -31,24 +31,9 @@ CREATE TABLE analytics.orders (
 """
 
 
-def run(uri: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(uri)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def dbs(pg_database: Callable[[], str], airflow_conn: Callable[..., None]) -> tuple[str, str]:
-    src, dst = pg_database(), pg_database()
-    run(src, SOURCE)
-    run(dst, TARGET)
-    airflow_conn("src", src)
-    airflow_conn("dst", dst)
-    return src, dst
+    return source_and_target(pg_database, airflow_conn, SOURCE, TARGET)
 
 
 def transfer(context: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
