@@ -165,7 +165,9 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
         client.command(f"CREATE TABLE {side.stage} AS {side.table}")
         rows, high, path = 0, since, ""
         batches, path = _batches(job, source, since, columns, log)
-        for batch in batches:
+        for number, batch in enumerate(batches):
+            if number == 0:
+                job.check_columns(list(batch.schema.names))
             conformed = _conform(job, batch, columns, rows)
             if conformed.num_rows == 0:
                 continue
