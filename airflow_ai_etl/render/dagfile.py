@@ -280,6 +280,7 @@ def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
         key=step.key or None,
         watermark=step.watermark,
         batch_size=step.batch_size,
+        create_target=step.create_target or None,
         doc_md=doc_md,
     )
 

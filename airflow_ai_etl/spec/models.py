@@ -183,6 +183,9 @@ class TransferStep(StepBase):
         default=None, description="Monotonic column (e.g. updated_at) for incremental mode."
     )
     batch_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    create_target: bool = Field(
+        default=False, description="Create the target table from the source's column types when missing."
+    )
 
     @model_validator(mode="after")
     def _mode_fields(self) -> TransferStep:

@@ -165,7 +165,7 @@ def _key_findings(step: TransferStep, output: list[Column] | None, target: Table
 def check_transfer(step: TransferStep, source: Side, target: Side) -> TransferCheck:
     findings, reads, output = source_findings(step, source)
     target_table = _find(target.catalog, step.target.table)
-    if target.catalog is not None and target_table is None:
+    if target.catalog is not None and target_table is None and not step.create_target:
         findings.append(_unknown_table(step, step.target.table, step.target.conn_id, "target.table"))
     field = "source.sql" if step.source.sql is not None else "source.table"
     if output is not None and target_table is not None and has_columns(target_table):

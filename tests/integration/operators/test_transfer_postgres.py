@@ -6,12 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import psycopg2
 import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_ai_etl.operators import RowCountChangeOperator, TransferOperator
+from airflow_ai_etl.operators.transfer import TransferError
+from tests.support.pg import run, source_and_target
 
 pytestmark = pytest.mark.integration
 
@@ -30,27 +31,12 @@ CREATE TABLE analytics.orders (
 """
 
 
-def run(uri: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = psycopg2.connect(uri)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(sql)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def dbs(pg_database: Callable[[], str], airflow_conn: Callable[..., None]) -> tuple[str, str]:
-    src, dst = pg_database(), pg_database()
-    run(src, SOURCE)
-    run(dst, TARGET)
-    airflow_conn("src", src)
-    airflow_conn("dst", dst)
-    return src, dst
+    return source_and_target(pg_database, airflow_conn, SOURCE, TARGET)
 
 
-def transfer(**kwargs: Any) -> dict[str, Any]:
+def transfer(context: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "task_id": "copy",
         "source_conn_id": "src",
@@ -60,7 +46,8 @@ def transfer(**kwargs: Any) -> dict[str, Any]:
     }
     if "source_table" not in kwargs:
         settings["source_sql"] = 'SELECT id, code, "order", updated_at FROM shop.orders'
-    result: dict[str, Any] = TransferOperator(**(settings | kwargs)).execute({})  # type: ignore[arg-type]
+    operator = TransferOperator(**(settings | kwargs))
+    result: dict[str, Any] = operator.execute(context or {})  # type: ignore[arg-type]
     return result
 
 
@@ -124,7 +111,8 @@ def test_a_source_query_failing_leaves_the_target_unchanged(dbs: tuple[str, str]
     run(dst, "INSERT INTO analytics.orders VALUES (5000, 'kept', 1, now())")
     with pytest.raises(Exception, match="division by zero"):
         transfer(
-            source_sql='SELECT id, code, "order" / (id - 700), updated_at FROM shop.orders', mode="replace"
+            source_sql='SELECT id, code, "order" / (id - 700) AS "order", updated_at FROM shop.orders',
+            mode="replace",
         )
     assert run(dst, "SELECT id FROM analytics.orders") == [(5000,)]
 
@@ -144,6 +132,77 @@ def test_postgres_to_sqlite(dbs: tuple[str, str], airflow_conn: Callable[..., No
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT COUNT(*), MAX(id) FROM orders").fetchall() == [(1000, 1000)]
     conn.close()
+
+
+def test_matching_types_copy_in_binary_and_differing_ones_in_text(dbs: tuple[str, str]) -> None:
+    _, dst = dbs
+    run(
+        dst,
+        'CREATE TABLE analytics.same (id integer PRIMARY KEY, code text, "order" numeric(10, 2), '
+        "updated_at timestamptz)",
+    )
+    assert transfer(target_table="analytics.same")["path"] == "postgres-copy-binary"
+    # analytics.orders has varchar(5) for text: still binary-compatible; bigint for integer is not
+    run(
+        dst, 'CREATE TABLE analytics.wide (id bigint, code varchar(20), "order" float8, updated_at timestamp)'
+    )
+    assert transfer(target_table="analytics.wide")["path"] == "postgres-copy-text"
+    assert run(dst, 'SELECT COUNT(*), SUM(id), SUM("order") FROM analytics.wide') == [
+        (1000, 500500, 750750.0)
+    ]
+
+
+def test_a_copy_error_names_the_row_and_column_and_a_fixed_rerun_succeeds(dbs: tuple[str, str]) -> None:
+    src, dst = dbs
+    run(src, "UPDATE shop.orders SET code = 'much too long' WHERE id = 900")
+    sql = 'SELECT id, code, "order", updated_at FROM shop.orders ORDER BY id'
+    with pytest.raises(
+        TransferError,
+        match=r"failed: value too long for type character varying\(5\) \(COPY orders, line 900, column code",
+    ):
+        transfer(source_sql=sql)
+    assert run(dst, "SELECT COUNT(*) FROM analytics.orders") == [(0,)]
+    run(src, "UPDATE shop.orders SET code = 'c900' WHERE id = 900")
+    assert transfer(source_sql=sql)["rows"] == 1000
+
+
+def test_create_target_from_postgres_types(dbs: tuple[str, str]) -> None:
+    src, dst = dbs
+    for _ in range(2):
+        result = transfer(target_table="analytics.made", mode="upsert", key=["id"], create_target=True)
+    assert result["path"] == "postgres-copy-binary"
+    assert run(
+        dst,
+        "SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+        "WHERE table_name = 'made' ORDER BY ordinal_position",
+    ) == [
+        ("id", "integer", 32, 0),
+        ("code", "text", None, None),
+        ("order", "numeric", 10, 2),
+        ("updated_at", "timestamp with time zone", None, None),
+    ]
+    assert run(dst, ALL.format("analytics.made")) == run(src, ALL.format("shop.orders"))
+
+
+def test_a_missing_target_is_named(dbs: tuple[str, str]) -> None:
+    with pytest.raises(TransferError, match=r"target table analytics.nope does not exist .*create_target"):
+        transfer(target_table="analytics.nope")
+
+
+def test_incremental_rerun_of_a_run_reloads_its_interval(dbs: tuple[str, str]) -> None:
+    src, dst = dbs
+    settings = {"mode": "incremental", "watermark": "updated_at", "state_key": "orders"}
+    assert transfer(**settings, context={"run_id": "r1"})["rows"] == 1000
+    run(src, "INSERT INTO shop.orders VALUES (1001, 'c1001', 1, timestamptz '2026-01-02 00:00:00+00')")
+    assert transfer(**settings, context={"run_id": "r2"})["rows"] == 1
+    assert transfer(**settings, context={"run_id": "r2"})["rows"] == 1
+    assert transfer(**settings, context={"run_id": "r1"})["rows"] == 1001
+    assert run(dst, "SELECT COUNT(*), COUNT(DISTINCT id) FROM analytics.orders") == [(1001, 1001)]
+    assert run(dst, "SELECT run_id FROM analytics.ai_etl_transfer_state ORDER BY run_id") == [
+        ("",),
+        ("r1",),
+        ("r2",),
+    ]
 
 
 class MemoryHistory:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_ai_etl.operators import TransferOperator
+from airflow_ai_etl.operators.transfer import TransferError
 
 Query = Callable[[Path, str], list[tuple[Any, ...]]]
 
@@ -23,7 +24,7 @@ TARGET = (
 TARGET_NO_KEY = "CREATE TABLE orders (id INTEGER, amount INTEGER, updated_at TEXT);"
 
 
-def transfer(**kwargs: Any) -> dict[str, Any]:
+def transfer(context: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "task_id": "copy",
         "source_conn_id": "src",
@@ -33,7 +34,8 @@ def transfer(**kwargs: Any) -> dict[str, Any]:
     }
     if "source_table" not in kwargs:
         settings["source_sql"] = "SELECT id, amount, updated_at FROM orders"
-    result: dict[str, Any] = TransferOperator(**(settings | kwargs)).execute({})  # type: ignore[arg-type]
+    operator = TransferOperator(**(settings | kwargs))
+    result: dict[str, Any] = operator.execute(context or {})  # type: ignore[arg-type]
     return result
 
 
@@ -44,7 +46,12 @@ def dbs(sqlite_db: Callable[..., Path]) -> tuple[Path, Path]:
 
 def test_append_copies_all_rows_in_batches(dbs: tuple[Path, Path], query: Query) -> None:
     src, dst = dbs
-    assert transfer(mode="append") == {"rows": 25, "mode": "append", "target_table": "orders"}
+    assert transfer(mode="append") == {
+        "rows": 25,
+        "mode": "append",
+        "target_table": "orders",
+        "path": "dbapi-executemany",
+    }
     assert query(dst, "SELECT * FROM orders ORDER BY id") == query(src, "SELECT * FROM orders ORDER BY id")
 
 
@@ -168,6 +175,8 @@ def test_a_connection_without_a_sql_hook_is_named(
         ({"batch_size": 0}, "'batch_size' must be at least 1"),
         ({"source_table": "orders"}, "exactly one of 'source_sql' or 'source_table'"),
         ({"source_sql": None}, "exactly one of 'source_sql' or 'source_table'"),
+        ({"state_key": "x"}, "'state_key' is only used with mode 'incremental'"),
+        ({"create_target": "yes"}, "'create_target' must be true or false"),
     ],
 )
 def test_bad_configuration_is_refused_at_construction(kwargs: dict[str, Any], message: str) -> None:
@@ -193,6 +202,99 @@ def test_sql_and_tables_are_templated_but_never_read_as_files() -> None:
     )
     op.render_template_fields({"params": {"n": "a"}})  # type: ignore[arg-type]
     assert (op.source_sql, op.target_table) == ("SELECT 1 AS a_x FROM x.sql", "t_a")
+
+
+INCREMENTAL = {"mode": "incremental", "watermark": "updated_at"}
+MORE = "INSERT INTO orders VALUES (26, 260, '2026-01-01 00:00:26'), (27, 270, '2026-01-01 00:00:27')"
+
+
+def test_incremental_stores_its_watermark_beside_the_target(
+    sqlite_db: Callable[..., Path], query: Query
+) -> None:
+    sqlite_db("src", SOURCE)
+    dst = sqlite_db("dst", TARGET_NO_KEY)
+    assert transfer(**INCREMENTAL, state_key="orders_sync")["watermark"] == "2026-01-01 00:00:25"
+    assert query(dst, "SELECT transfer_id, run_id, watermark FROM ai_etl_transfer_state") == [
+        ("orders_sync", "", '{"str": "2026-01-01 00:00:25"}')
+    ]
+
+
+def test_incremental_rerun_of_a_run_replaces_its_interval(
+    sqlite_db: Callable[..., Path], query: Query
+) -> None:
+    src = sqlite_db("src", SOURCE)
+    dst = sqlite_db("dst", TARGET_NO_KEY)
+    assert transfer({"run_id": "r1"}, **INCREMENTAL)["rows"] == 25
+    _execute(src, MORE)
+    assert transfer({"run_id": "r2"}, **INCREMENTAL)["rows"] == 2
+    assert transfer({"run_id": "r2"}, **INCREMENTAL)["rows"] == 2  # cleared and run again
+    assert transfer({"run_id": "r1"}, **INCREMENTAL)["rows"] == 27  # r1 started from an empty target
+    assert transfer({"run_id": "r3"}, **INCREMENTAL)["rows"] == 0
+    assert query(dst, "SELECT COUNT(*), COUNT(DISTINCT id) FROM orders") == [(27, 27)]
+    assert query(dst, "SELECT * FROM orders ORDER BY id") == query(src, "SELECT * FROM orders ORDER BY id")
+
+
+def test_a_failed_incremental_attempt_keeps_the_watermark_and_the_rerun_loads_once(
+    dbs: tuple[Path, Path], query: Query
+) -> None:
+    src, dst = dbs
+    transfer(**INCREMENTAL)
+    _execute(src, MORE.replace("270", "100000"))  # row 27 breaks the target's CHECK
+    with pytest.raises(Exception, match=r"source rows 1-2 .* CHECK constraint failed"):
+        transfer(**INCREMENTAL)
+    assert query(dst, "SELECT COUNT(*) FROM orders") == [(25,)]
+    assert query(dst, "SELECT watermark FROM ai_etl_transfer_state") == [('{"str": "2026-01-01 00:00:25"}',)]
+    _execute(src, "UPDATE orders SET amount = 270 WHERE id = 27")
+    assert transfer(**INCREMENTAL)["rows"] == 2
+    assert query(dst, "SELECT * FROM orders ORDER BY id") == query(src, "SELECT * FROM orders ORDER BY id")
+
+
+def test_a_failing_source_query_is_named_and_a_fixed_rerun_succeeds(
+    dbs: tuple[Path, Path], query: Query
+) -> None:
+    _, dst = dbs
+    _execute(dst, "INSERT INTO orders VALUES (700, 7, 'kept')")
+    with pytest.raises(TransferError, match="copy: the source query failed: no such column: amout"):
+        transfer(source_sql="SELECT id, amout, updated_at FROM orders", mode="replace")
+    assert query(dst, "SELECT id FROM orders") == [(700,)]
+    assert transfer(mode="replace")["rows"] == 25
+
+
+def test_create_target_from_the_source_types(sqlite_db: Callable[..., Path], query: Query) -> None:
+    sqlite_db("src", SOURCE)
+    dst = sqlite_db("dst")
+    for _ in range(2):
+        transfer(source_table="orders", target_table="copy", mode="upsert", key=["id"], create_target=True)
+    assert query(dst, "SELECT COUNT(*), COUNT(DISTINCT id) FROM copy") == [(25, 25)]
+    assert query(dst, "SELECT name, type, pk FROM pragma_table_info('copy')") == [
+        ("id", "INTEGER", 1),
+        ("amount", "INTEGER", 0),
+        ("updated_at", "TEXT", 0),
+    ]
+
+
+def test_create_target_refuses_a_column_without_a_type(sqlite_db: Callable[..., Path]) -> None:
+    sqlite_db("src", SOURCE)
+    sqlite_db("dst")
+    with pytest.raises(ValueError, match="column 'doubled': SQLite declares no type"):
+        transfer(
+            source_sql="SELECT id, amount * 2 AS doubled FROM orders", target_table="x", create_target=True
+        )
+
+
+def test_connections_and_the_state_key_are_templated() -> None:
+    op = TransferOperator(
+        task_id="copy",
+        source_conn_id="src_{{ params.env }}",
+        target_conn_id="dwh_{{ params.env }}",
+        target_table="orders",
+        source_table="orders",
+        mode="incremental",
+        watermark="updated_at",
+        state_key="orders_{{ params.env }}",
+    )
+    op.render_template_fields({"params": {"env": "prod"}})  # type: ignore[arg-type]
+    assert (op.source_conn_id, op.target_conn_id, op.state_key) == ("src_prod", "dwh_prod", "orders_prod")
 
 
 def _execute(path: Path, sql: str) -> None:

@@ -156,7 +156,7 @@ def test_transfer_from_a_table_and_defaults(spec_data: dict[str, Any], load_dags
     del spec_data["on_failure"], spec_data["description"], spec_data["request"]
     spec_data["schedule"] = None
     source = render(spec_data)
-    assert "SmtpNotifier" not in source and "watermark" not in source
+    assert "SmtpNotifier" not in source and "watermark" not in source and "create_target" not in source
     dag = load_dags(source)["orders_to_dwh"]
     assert dag.description is None and dag.doc_md is None and dag.schedule is None
     load = dag.get_task("load_orders")
@@ -167,6 +167,13 @@ def test_transfer_from_a_table_and_defaults(spec_data: dict[str, Any], load_dags
         500,
     )
     assert "public.orders" in load.doc_md
+
+
+def test_transfer_that_creates_its_target(spec_data: dict[str, Any], load_dags: Callable[..., Any]) -> None:
+    spec_data["steps"][0]["create_target"] = True
+    source = render(spec_data)
+    assert "create_target=True" in source
+    assert load_dags(source)["orders_to_dwh"].get_task("load_orders").create_target is True
 
 
 def test_duplicate_row_count_names_are_made_unique(

@@ -54,6 +54,13 @@ def test_unknown_source_and_target_tables(make_spec: MakeSpec, context: Validati
     assert "order_lines" in messages and "analytics.order_lines" in messages
 
 
+def test_a_missing_target_is_fine_when_the_transfer_creates_it(
+    make_spec: MakeSpec, context: ValidationContext
+) -> None:
+    step = transfer({"table": "public.orders"}, target="analytics.order_copy", create_target=True)
+    assert findings(make_spec(step), context) == []
+
+
 def test_column_missing_in_target(make_spec: MakeSpec, context: ValidationContext) -> None:
     spec = make_spec(transfer({"sql": "SELECT id, amount AS total FROM orders"}))
     (finding,) = findings(spec, context)
