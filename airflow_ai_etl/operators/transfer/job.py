@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table, conflict_clause
+from airflow_ai_etl.operators._sql import column_list, conflict_clause, quote_identifier, quote_table
 
 
 class Log(Protocol):
