@@ -13,25 +13,10 @@ import pytest
 
 from airflow_ai_etl.agents.events import Event
 from airflow_ai_etl.agents.orchestrator import generate
+from tests.integration.agents.llm.test_generate_operator import SPEC, SQL
 from tests.support import scripted_llm as llm
 
 pytestmark = pytest.mark.integration
-
-SQL = "SELECT order_id, customer_id, amount, updated_at FROM public.orders"
-SPEC = {
-    "dag_id": "orders_copy",
-    "start_date": "2026-01-01",
-    "schedule": "0 2 * * *",
-    "steps": [
-        {
-            "id": "load_orders",
-            "kind": "transfer",
-            "source": {"conn_id": "shop_pg", "sql": SQL},
-            "target": {"conn_id": "shop_pg", "table": "analytics.orders_copy"},
-            "mode": "replace",
-        }
-    ],
-}
 
 
 def _closed_port() -> int:

@@ -64,10 +64,12 @@ def spec_answer(sql: str = GOOD_SQL, **step: Any) -> dict[str, Any]:
     }
 
 
-def run(catalog, context, planner, sql_expert=None, events=None, **kwargs):
+def run(catalog, context, planner, sql_expert=None, events=None, *, analyst=None, **kwargs):
     llms = {"planner": LLM.from_model("planner", planner.model, CallLimits(output_retries=1))}
     if sql_expert is not None:
         llms["sql_expert"] = LLM.from_model("sql_expert", sql_expert.model)
+    if analyst is not None:
+        llms["schema_analyst"] = LLM.from_model("schema_analyst", analyst.model)
     return generate(
         REQUEST,
         [catalog],
@@ -112,20 +114,7 @@ def test_the_schema_analysts_model_usage_is_recorded_like_any_agents(scripted, c
     analyst = scripted({"response": ["shop_pg:public.orders", "shop_pg:analytics.orders_copy"]})
     planner, sql_expert = scripted(spec_answer()), scripted({"sql": GOOD_SQL})
     events: list[Event] = []
-    result = generate(
-        REQUEST,
-        [catalog],
-        today=dt.date(2026, 1, 1),
-        agent_llms={
-            "schema_analyst": LLM.from_model("schema_analyst", analyst.model),
-            "planner": LLM.from_model("planner", planner.model),
-            "sql_expert": LLM.from_model("sql_expert", sql_expert.model),
-        },
-        tools=[],
-        context=context,
-        dry_run=False,
-        on_event=events.append,
-    )
+    result = run(catalog, context, planner, sql_expert, events, analyst=analyst)
 
     assert result.ok, result.reason
     assert len(analyst.requests) == 1
@@ -187,19 +176,7 @@ def test_a_model_that_obeys_an_injected_comment_gets_no_pipeline(scripted, catal
 
     sql_expert = scripted(*[sql_answer] * 8)
     events: list[Event] = []
-    result = generate(
-        REQUEST,
-        [hostile],
-        today=dt.date(2026, 1, 1),
-        agent_llms={
-            "planner": LLM.from_model("planner", planner.model),
-            "sql_expert": LLM.from_model("sql_expert", sql_expert.model),
-        },
-        tools=[],
-        context=context,
-        dry_run=False,
-        on_event=events.append,
-    )
+    result = run(hostile, context, planner, sql_expert, events)
 
     assert not result.ok and result.source is None
     assert "sql.destructive" in result.report.codes()
