@@ -72,6 +72,10 @@ def environment(home: Path, metadata: str | None, port: int, workers: int) -> di
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__API_AUTH__JWT_SECRET": "api-latency-benchmark-" + "0" * 64,
         "AIRFLOW__API__WORKERS": str(workers),
+        # 50 concurrent callers: Airflow's default pool (5 + 10 overflow) would make the reference
+        # endpoint wait for connections rather than measure it.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_POOL_SIZE": "25",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "30",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__AI_ETL__LLM_CONN_ID": "",
         "AIRFLOW_CONN_SHOP": json.dumps({"conn_type": "sqlite", "host": str(data / "shop.db")}),

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from airflow_ai_etl.plugins.audit import refuse
-from airflow_ai_etl.plugins.auth import DeployUser, EditUser, ReadUser, StoreDep
+from airflow_ai_etl.plugins.auth import DeployUser, EditUser, ReadUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import DeployOut, DraftEdit, DraftOut, ReportOut
 from airflow_ai_etl.plugins.views import draft_out, report_out
 from airflow_ai_etl.spec import PipelineSpec
@@ -87,7 +87,7 @@ def _finding_problems(report: Any) -> list[dict[str, Any]]:
     status_code=201,
     responses={**_NOT_FOUND, 422: {"description": "The YAML or the spec is invalid, per field"}},
 )
-def edit_draft(draft_id: int, body: DraftEdit, user: EditUser, store: StoreDep) -> DraftOut:
+def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser, store: StoreDep) -> DraftOut:
     """Save an edited spec as a new draft version, validated against the real schemas and re-rendered."""
     from airflow_ai_etl.render import RenderError, render_dag
     from airflow_ai_etl.spec import SpecError
@@ -102,6 +102,7 @@ def edit_draft(draft_id: int, body: DraftEdit, user: EditUser, store: StoreDep) 
         spec = parse_spec_data(parse_yaml(body.spec_yaml, "spec_yaml", SpecError), "spec_yaml")
     except SpecError as exc:
         refuse(store, user=user, action="edit", target=target, status=422, detail=_spec_problems(exc))
+    require_dag_access(request, store, method="PUT", dag_id=spec.dag_id, action="edit", target=target)
     context = context_from_airflow(spec)
     report = validate_spec(spec, context)
     if not report.ok:
@@ -147,7 +148,7 @@ def validate_draft(draft_id: int, user: ReadUser, store: StoreDep) -> ReportOut:
     "/drafts/{draft_id}/deploy",
     responses={**_NOT_FOUND, 409: {"description": "The draft failed, or does not validate or import now"}},
 )
-def deploy_draft(draft_id: int, user: DeployUser, store: StoreDep) -> DeployOut:
+def deploy_draft(draft_id: int, request: Request, user: DeployUser, store: StoreDep) -> DeployOut:
     """Approve and deploy: idempotent (the same draft again gives the same version, changed=false)."""
     from airflow_ai_etl.deploy import DeployError, deploy_spec
 
@@ -160,6 +161,7 @@ def deploy_draft(draft_id: int, user: DeployUser, store: StoreDep) -> DeployOut:
         }
         refuse(store, user=user, action="deploy", target=target, status=409, detail=detail)
     spec = PipelineSpec.model_validate(row.spec)
+    require_dag_access(request, store, method="PUT", dag_id=spec.dag_id, action="deploy", target=target)
     try:
         deployment = deploy_spec(spec, dags_folder=dags_folder())
     except DeployError as exc:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from airflow_ai_etl.plugins.audit import refuse
-from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep
+from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
 from airflow_ai_etl.plugins.views import request_out
 
@@ -50,10 +50,14 @@ def _input_problems(body: RequestIn, store: StoreDep) -> list[dict[str, Any]]:
     status_code=202,
     responses={422: {"description": "Bad input, per field"}, 503: {"description": "System DAG missing"}},
 )
-def create_request(body: RequestIn, user: RequestUser, store: StoreDep) -> RequestOut:
+def create_request(body: RequestIn, request: Request, user: RequestUser, store: StoreDep) -> RequestOut:
     """Store the request and trigger the system DAG `ai_etl_generate` to generate it in a worker."""
     from airflow_ai_etl.plugins.airflow_side import DagNotReady, trigger
 
+    if body.dag_id is not None:
+        require_dag_access(
+            request, store, method="POST", dag_id=body.dag_id, action="request", target="request"
+        )
     problems = _input_problems(body, store)
     if problems:
         refuse(store, user=user, action="request", target="request", status=422, detail=problems)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
 
 USER_STATE = "ai_etl_user"
+_USER_OBJECT_STATE = "ai_etl_user_object"
 
 
 def get_store() -> Store:
@@ -39,6 +40,7 @@ def dag_permission(method: ResourceMethod, action: str | None = None) -> Callabl
     def dependency(request: Request, user: GetUserDep, store: StoreDep) -> str:
         name = user.get_name()
         setattr(request.state, USER_STATE, name)
+        setattr(request.state, _USER_OBJECT_STATE, user)
         try:
             check(request, user)
         except HTTPException as exc:
@@ -62,3 +64,26 @@ EditUser = Annotated[str, Depends(dag_permission("PUT", "edit"))]
 DeployUser = Annotated[str, Depends(dag_permission("PUT", "deploy"))]
 RollbackUser = Annotated[str, Depends(dag_permission("PUT", "rollback"))]
 RunUser = Annotated[str, Depends(dag_permission("PUT", "test_run"))]
+
+
+def require_dag_access(
+    request: Request, store: Store, *, method: ResourceMethod, dag_id: str, action: str, target: str
+) -> None:
+    """Check `method` access to one named DAG (a draft's dag_id is in no path); refusals are audited.
+
+    Routes check DAG access in general first; auth managers with per-DAG rights (FAB, Keycloak)
+    then decide on the DAG the draft would write.
+    """
+    user = getattr(request.state, _USER_OBJECT_STATE)
+    try:
+        requires_access_dag(method, param_dag_id=dag_id)(request, user)
+    except HTTPException as exc:
+        if exc.status_code == 403:
+            store.audit(
+                user=user.get_name(),
+                action=action,
+                target=target,
+                outcome="refused",
+                detail={"status": 403, "reason": f"no {method} permission on DAG {dag_id!r}"},
+            )
+        raise
