@@ -544,25 +544,7 @@
       const offset = ((tallest - column.length) * (H + GY)) / 2;
       column.forEach((id, y) => at.set(id, { x: PAD + x * (W + GX), y: PAD + offset + y * (H + GY) }));
     });
-    const root = svg("svg", {
-      class: "diagram graph",
-      viewBox: `0 0 ${width} ${height}`,
-      width,
-      height,
-      role: "img",
-      "aria-label": `Pipeline graph with ${nodes.length} steps`,
-    });
-    root.append(
-      svg(
-        "defs",
-        {},
-        svg(
-          "marker",
-          { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
-          svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrow-head" }),
-        ),
-      ),
-    );
+    const root = diagramRoot("graph", width, height, `Pipeline graph with ${nodes.length} steps`, "arrow", "arrow-head");
     for (const [from, to] of edges) {
       const a = at.get(from);
       const b = at.get(to);
@@ -598,6 +580,23 @@
       );
     }
     target.append(el("div", { class: "diagram-scroll" }, root));
+  }
+
+  /** An SVG canvas of the given size with one arrow-head marker (`url(#markerId)`) for its lines. */
+  function diagramRoot(kind, width, height, label, markerId, headClass) {
+    return svg(
+      "svg",
+      { class: `diagram ${kind}`, viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": label },
+      svg(
+        "defs",
+        {},
+        svg(
+          "marker",
+          { id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
+          svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: headClass }),
+        ),
+      ),
+    );
   }
 
   function truncate(text, length) {
@@ -671,14 +670,7 @@
       height = Math.max(height, y);
     });
     const width = PAD * 2 + columns.length * W + (columns.length - 1) * GX + 40;
-    const root = svg("svg", {
-      class: "diagram er",
-      viewBox: `0 0 ${width} ${height}`,
-      width,
-      height,
-      role: "img",
-      "aria-label": `ER diagram of ${tables.length} tables`,
-    });
+    const root = diagramRoot("er", width, height, `ER diagram of ${tables.length} tables`, "er-arrow", "flow-head");
     connOrder.forEach((conn, cx) =>
       root.append(svg("text", { class: "er-conn", x: PAD + cx * (W + GX), y: PAD + 6, text: conn })),
     );
@@ -781,17 +773,6 @@
         ),
       );
     }
-    root.prepend(
-      svg(
-        "defs",
-        {},
-        svg(
-          "marker",
-          { id: "er-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
-          svg("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "flow-head" }),
-        ),
-      ),
-    );
     root.append(lines); // over the boxes' edges
     target.append(
       el("div", { class: "diagram-scroll" }, root),
