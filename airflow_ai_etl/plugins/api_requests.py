@@ -10,6 +10,7 @@ from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
 from airflow_ai_etl.plugins.views import request_out
+from airflow_ai_etl.store.models import RequestRow
 
 router = APIRouter(tags=["requests"])
 
@@ -113,4 +114,24 @@ def get_request(
     row = store.get_request(request_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
+    if row.state in ("queued", "running") and row.dag_run_id:
+        row = _fail_if_run_failed(store, row)
     return request_out(row, store.events(request_id, after))
+
+
+def _fail_if_run_failed(store: StoreDep, row: RequestRow) -> RequestRow:
+    """A generation run that failed before it could write to the store leaves the request open
+    forever; Airflow knows the run's state, so the request follows it."""
+    from airflow_ai_etl.plugins.airflow_side import run_state
+
+    run = run_state(SYSTEM_DAG_ID, row.dag_run_id)
+    if run is None or run.state != "failed":
+        return row
+    error = (
+        f"the generation run {row.dag_run_id!r} of {SYSTEM_DAG_ID!r} failed in Airflow before it "
+        "stored a draft; its task log says why"
+    )
+    store.update_request(row.id, state="failed", error=error)
+    failed = store.get_request(row.id)
+    assert failed is not None
+    return failed

@@ -234,3 +234,25 @@ def test_openapi_documents_the_routes(airflow_api: AirflowApi) -> None:
     docs = airflow_api.client.get("/ai-etl/api/docs", headers=airflow_api.headers("viewer1"))
     assert docs.status_code == 200 and "/ai-etl/api/openapi.json" in docs.text
     json.dumps(schema)
+
+
+def test_a_request_whose_generation_run_failed_is_failed(airflow_api: AirflowApi) -> None:
+    """A worker that dies before it reaches the store must not leave the page waiting forever."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState
+    from sqlalchemy import update
+
+    body = {"request": REQUEST, "conn_ids": ["shop", "warehouse"], "offline": True}
+    created = airflow_api.call("POST", "/requests", "op1", json=body).json()
+    still_open = airflow_api.call("GET", f"/requests/{created['id']}").json()
+    assert still_open["state"] == "queued" and still_open["error"] is None
+    with create_session() as session:
+        session.execute(
+            update(DagRun)
+            .where(DagRun.dag_id == "ai_etl_generate", DagRun.run_id == created["dag_run_id"])
+            .values(state=DagRunState.FAILED)
+        )
+    failed = airflow_api.call("GET", f"/requests/{created['id']}").json()
+    assert failed["state"] == "failed"
+    assert created["dag_run_id"] in failed["error"] and "task log" in failed["error"]
