@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
+ADBC_BATCH_BYTES = 4 << 20
 _REPLACING = ("ReplacingMergeTree", "ReplicatedReplacingMergeTree", "SharedReplacingMergeTree")
 #: libpq parameters of a PostgreSQL connection's extra that ADBC's URI carries along.
 _PG_URI_EXTRAS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name")
@@ -241,6 +242,8 @@ def _adbc_batches(job: TransferJob, source: DbApiHook, query: str) -> Iterator[p
     import adbc_driver_postgresql.dbapi as adbc
 
     with adbc.connect(_pg_uri(source)) as conn, conn.cursor() as cursor:
+        # batches of about 4 MB: memory stays flat, and each insert is still large for ClickHouse
+        cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(ADBC_BATCH_BYTES)})
         try:
             cursor.execute(query)
             reader = cursor.fetch_record_batch()

@@ -107,3 +107,16 @@ def test_a_rerun_starts_from_its_own_run_and_a_new_run_from_the_high_watermark()
     assert Stored(high_found=True, high=10, run_found=True, run_since=3).since(lambda: 99) == 3
     assert Stored(high_found=True, high=10).since(lambda: 99) == 10
     assert Stored().since(lambda: 99) == 99  # no state yet: the target's own maximum
+
+
+def test_importing_the_operator_loads_no_driver_or_arrow() -> None:
+    """DAG files import the operator at every parse: drivers and pyarrow load only when a task runs."""
+    import subprocess
+    import sys
+
+    heavy = ("pyarrow", "psycopg", "clickhouse_connect", "adbc_driver_postgresql")
+    code = f"import sys, airflow_ai_etl.operators.transfer\nprint([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
