@@ -10,6 +10,7 @@ from airflow_ai_etl.catalog.dbapi import read_sqlalchemy_catalog, require_sql_ho
 from airflow_ai_etl.catalog.errors import CatalogError
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.catalog.postgres import read_postgres_catalog
+from airflow_ai_etl.catalog.spark import read_spark_catalog
 from airflow_ai_etl.catalog.sqlite import read_sqlite_catalog
 
 __all__ = ["CatalogError", "introspect", "introspect_hook"]
@@ -47,6 +48,8 @@ def introspect(conn_id: str, *, schemas: Sequence[str] | None = None) -> SchemaC
     """The catalog of an Airflow connection (UnknownConnectionError when it is not defined)."""
     connection = airflow_connection(conn_id)
     conn_type = connection.conn_type or ""
+    if conn_type == "spark":  # SparkSubmitHook is no SQL hook: the catalog comes from a Spark job
+        return read_spark_catalog(conn_id, schemas=schemas)
     try:
         hook = connection.get_hook()  # type: ignore[no-untyped-call]
     except Exception as err:  # an unknown type or a provider that is not installed

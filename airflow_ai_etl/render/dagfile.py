@@ -24,6 +24,7 @@ from airflow_ai_etl.spec.models import (
     QualityCheckStep,
     RowCountChangeCheck,
     RowCountCheck,
+    SparkSqlStep,
     SqlStep,
     TransferStep,
 )
@@ -48,6 +49,7 @@ _IMPORTS: dict[str, str] = {
     "SmtpNotifier": "airflow.providers.smtp.notifications.smtp",
     "TransferOperator": "airflow_ai_etl.operators.transfer",
     "RowCountChangeOperator": "airflow_ai_etl.operators.quality",
+    "SparkSqlTransformOperator": "airflow_ai_etl.operators.spark",
 }
 
 #: Names a variable must not take: keywords, and soft keywords of any Python version we run on.
@@ -151,6 +153,8 @@ def _summary(step: AnyStep) -> str:
             f"Copies rows of {source} on `{step.source.conn_id}` into `{step.target.table}` "
             f"on `{step.target.conn_id}` (mode: {step.mode.value})."
         )
+    if isinstance(step, SparkSqlStep):
+        return _spark_summary(step)
     assert isinstance(step, QualityCheckStep)
     return f"Checks table `{step.table}` on connection `{step.conn_id}`."
 
@@ -219,7 +223,33 @@ def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tu
     ]
 
 
+def _spark_summary(step: SparkSqlStep) -> str:
+    if step.target_table is None:
+        return f"Runs one Spark SQL statement on connection `{step.conn_id}`."
+    return (
+        f"Writes a Spark SQL query's rows to `{step.target_table}` on `{step.conn_id}` "
+        f"(mode: {step.mode.value})."
+    )
+
+
+def _spark_call(step: SparkSqlStep, src: _Source, doc_md: str) -> Call:
+    targeted = step.target_table is not None
+    return src.call(
+        "SparkSqlTransformOperator",
+        split=True,
+        task_id=step.id,
+        conn_id=step.conn_id,
+        sql=Sql(step.sql),
+        target_table=step.target_table,
+        mode=step.mode.value if targeted else None,
+        partition_by=step.partition_by or None,
+        doc_md=doc_md,
+    )
+
+
 def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
+    if isinstance(step, SparkSqlStep):
+        return _spark_call(step, src, doc_md)
     if isinstance(step, SqlStep):
         return src.call(
             "SQLExecuteQueryOperator",

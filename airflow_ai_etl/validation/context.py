@@ -18,6 +18,7 @@ from airflow_ai_etl.spec.models import (
     AnyStep,
     PipelineSpec,
     QualityCheckStep,
+    SparkSqlStep,
     SqlStep,
     TransferStep,
 )
@@ -49,7 +50,7 @@ def step_connections(step: AnyStep) -> list[tuple[str, str]]:
     """(field, conn id) of every connection a supported step uses; reserved kinds use none yet."""
     if step.kind in RESERVED_KINDS:
         return []
-    if isinstance(step, SqlStep | QualityCheckStep):
+    if isinstance(step, SqlStep | QualityCheckStep | SparkSqlStep):
         return [("conn_id", step.conn_id)]
     if isinstance(step, TransferStep):
         return [("source.conn_id", step.source.conn_id), ("target.conn_id", step.target.conn_id)]

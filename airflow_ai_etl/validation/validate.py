@@ -1,7 +1,7 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
 Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
-graph.py and schema.py):
+spark.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
@@ -20,12 +20,20 @@ from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
-from airflow_ai_etl.spec.models import RESERVED_KINDS, PipelineSpec, QualityCheckStep, SqlStep, TransferStep
+from airflow_ai_etl.spec.models import (
+    RESERVED_KINDS,
+    PipelineSpec,
+    QualityCheckStep,
+    SparkSqlStep,
+    SqlStep,
+    TransferStep,
+)
 from airflow_ai_etl.validation.context import ValidationContext, step_connections
 from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.spark import check_spark_sql
 from airflow_ai_etl.validation.sql import analyze_sql
 from airflow_ai_etl.validation.transfer import Side, check_transfer
 
@@ -144,6 +152,13 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         elif isinstance(step, QualityCheckStep):
             report.extend(check_quality(step, context.dialect(step.conn_id), catalog(step.conn_id)))
             accesses.append(TableAccess(step.id, step.conn_id, step.table, writes=False))
+        elif isinstance(step, SparkSqlStep):
+            spark = check_spark_sql(step, catalog(step.conn_id))
+            report.extend(spark.findings)
+            if spark.created is not None:
+                created[step.conn_id].append(spark.created)
+            accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in spark.reads]
+            accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in spark.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report

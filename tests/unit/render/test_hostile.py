@@ -43,6 +43,7 @@ CONSTRUCTORS = {
     "SQLTableCheckOperator",
     "TransferOperator",
     "RowCountChangeOperator",
+    "SparkSqlTransformOperator",
 }
 
 
@@ -96,6 +97,17 @@ def hostile_spec(payload: str) -> PipelineSpec:
                         {"check": "row_count_change", "max_drop_pct": 10},
                     ],
                 },
+                {
+                    "id": "spark_rows",
+                    "kind": "spark_sql",
+                    "description": payload,
+                    "conn_id": "spark",
+                    "sql": f"SELECT {sql_text(payload)} AS v, day FROM s",
+                    "target_table": "db.t",
+                    "mode": "overwrite_partitions",
+                    "partition_by": ["day"],
+                    "depends_on": ["check_rows"],
+                },
             ],
             "on_failure": {"notify": "email", "to": [email]},
         }
@@ -134,6 +146,7 @@ def assert_only_constructor_calls(source: str) -> None:
         "airflow.providers.smtp.notifications.smtp",
         "airflow_ai_etl.operators.transfer",
         "airflow_ai_etl.operators.quality",
+        "airflow_ai_etl.operators.spark",
     }
 
 
@@ -175,6 +188,9 @@ def test_hostile_text_is_only_ever_data(
     steps = {step.id: step for step in spec.steps}
     assert dag.get_task("run_sql").sql == steps["run_sql"].sql  # type: ignore[union-attr]
     assert dag.get_task("copy_rows").source_sql == steps["copy_rows"].source.sql  # type: ignore[union-attr]
+    spark_task = dag.get_task("spark_rows")
+    assert spark_task.sql == steps["spark_rows"].sql  # type: ignore[union-attr]
+    assert (spark_task.target_table, spark_task.partition_by) == ("db.t", ["day"])  # type: ignore[attr-defined]
     condition = steps["check_rows"].checks[1].condition  # type: ignore[union-attr]
     statement = dag.get_task("check_rows.table").checks["not_hostile"]["check_statement"]
     assert condition in statement

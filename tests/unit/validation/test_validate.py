@@ -62,11 +62,9 @@ def test_reserved_kinds_are_not_yet_supported(make_spec: MakeSpec, context: Vali
         "format": "csv",
         "target": {"conn_id": "dwh_pg", "table": "analytics.orders"},
     }
-    spark = {"id": "spark", "kind": "spark_sql", "conn_id": "spark_default", "sql": "SELECT 1"}
-    report = validate_spec(make_spec(file_load, spark, quality()), context)
+    report = validate_spec(make_spec(file_load, quality()), context)
     assert [(f.code, f.step_id, f.field) for f in report.findings] == [
         ("step.kind_reserved", "load_file", "kind"),
-        ("step.kind_reserved", "spark", "kind"),
     ]
     assert "not yet supported" in report.findings[0].message
 
