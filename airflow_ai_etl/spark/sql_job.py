@@ -89,10 +89,29 @@ def _recover(spark: Any, database: str, table: str) -> None:
             _rename(spark, database, retired, table)
     _drop(spark, database, retired)
     _drop(spark, database, staging)
+    _delete_orphan_location(spark, database, staging)
+
+
+def _delete_orphan_location(spark: Any, database: str, table: str) -> None:
+    """Remove the files a killed CREATE TABLE AS left at a table's default location.
+
+    Spark writes a new table's files before it records the table in the metastore, so a kill in
+    between leaves a directory that no DROP TABLE reaches and that makes the next CREATE fail
+    (LOCATION_ALREADY_EXISTS). Only called for our own staging name, which no spec may use.
+    """
+    rows = spark.sql(f"DESCRIBE DATABASE `{database}`").collect()
+    location = next((row[1] for row in rows if str(row[0]).lower() == "location"), None)
+    if not location:
+        return
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(f"{str(location).rstrip('/')}/{table.lower()}")
+    filesystem = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if filesystem.exists(path):
+        filesystem.delete(path, True)
 
 
 def _target_columns(spark: Any, database: str, table: str) -> tuple[list[str], list[str]]:
-    columns = spark.catalog.listColumns(table, database)
+    columns = spark.catalog.listColumns(f"`{database}`.`{table}`")
     return [c.name for c in columns], [c.name for c in columns if c.isPartition]
 
 
@@ -186,7 +205,7 @@ def _catalog(spark: Any, job: dict[str, Any]) -> dict[str, Any]:
         for table in sorted(spark.catalog.listTables(database), key=lambda t: t.name):
             if table.isTemporary:
                 continue
-            columns = spark.catalog.listColumns(table.name, database)
+            columns = spark.catalog.listColumns(f"`{database}`.`{table.name}`")
             tables.append(
                 {
                     "database": database,

@@ -156,6 +156,22 @@ def _new_target(step: SparkSqlStep, output: list[Column] | None, catalog: Schema
     )
 
 
+def _with_partitions(created: Table | None, root: exp.Expr | None) -> Table | None:
+    """A CREATE TABLE's partition columns: `PARTITIONED BY (day)` names columns, while Hive's
+    `PARTITIONED BY (day STRING)` also defines them (after the others, as Spark orders them)."""
+    prop = root.find(exp.PartitionedByProperty) if isinstance(root, exp.Create) else None
+    if created is None or prop is None or not isinstance(prop.this, exp.Schema):
+        return created
+    names: list[str] = []
+    columns = list(created.columns)
+    for part in prop.this.expressions:
+        names.append(part.name)
+        if isinstance(part, exp.ColumnDef) and created.column(part.name) is None:
+            kind = part.kind.sql(DIALECT) if isinstance(part.kind, exp.DataType) else ""
+            columns.append(Column(name=part.name, type=kind))
+    return created.model_copy(update={"columns": columns, "partition_columns": names})
+
+
 def check_spark_sql(step: SparkSqlStep, catalog: SchemaCatalog | None) -> SparkCheck:
     """Findings for a spark_sql step, the tables it reads and writes, and a table it creates."""
     role: Role = "read" if step.target_table is not None else "write"
@@ -168,7 +184,7 @@ def check_spark_sql(step: SparkSqlStep, catalog: SchemaCatalog | None) -> SparkC
     if root is not None:
         findings += [_finding(step, code, message, "sql") for code, message in _escapes(root)]
     if step.target_table is None:
-        return SparkCheck(findings, analysis.reads, analysis.writes, analysis.created)
+        return SparkCheck(findings, analysis.reads, analysis.writes, _with_partitions(analysis.created, root))
     target = catalog.find_table(step.target_table) if catalog is not None else None
     if not any(f.severity is Severity.ERROR for f in findings):
         findings += _target_findings(step, analysis.output, target, analysis.reads)

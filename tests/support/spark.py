@@ -57,12 +57,12 @@ class LocalSpark:
         data = dataset.to_table().to_pylist()
         return sorted(tuple(row.values()) for row in data)
 
-    def spark_rows(self, sql: str) -> list[list[Any]]:
-        """The rows of a query as Spark answers it through the metastore (one spark-submit)."""
+    def spark_rows(self, *queries: str) -> list[list[list[Any]]]:
+        """Each query's rows (sorted) as Spark answers them through the metastore, in one spark-submit."""
         command = [str(BIN / "spark-submit"), "--master", "local[2]"]
         for key, value in self.conf.items():
             command += ["--conf", f"{key}={value}"]
-        command += ["--conf", f"spark.pyspark.python={sys.executable}", str(ROWS_JOB), sql]
+        command += ["--conf", f"spark.pyspark.python={sys.executable}", str(ROWS_JOB), *queries]
         env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         result = subprocess.run(
             command,
@@ -75,4 +75,4 @@ class LocalSpark:
         )
         lines = [line for line in result.stdout.splitlines() if line.startswith("ROWS ")]
         assert result.returncode == 0 and lines, result.stdout[-3000:] + result.stderr[-3000:]
-        return sorted(json.loads(lines[-1][5:]))
+        return [sorted(rows) for rows in json.loads(lines[-1][5:])]

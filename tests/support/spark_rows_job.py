@@ -1,4 +1,5 @@
-"""Test helper run by spark-submit: print a query's rows as one JSON line `ROWS [...]`."""
+"""Test helper run by spark-submit: print each query's rows (one query per argument) as one JSON
+line `ROWS [[rows of the first query], ...]`."""
 
 import json
 import sys
@@ -6,6 +7,6 @@ import sys
 from pyspark.sql import SparkSession
 
 spark = SparkSession.builder.appName("ai_etl_test_rows").enableHiveSupport().getOrCreate()
-rows = [list(row) for row in spark.sql(sys.argv[1]).collect()]
+results = [[list(row) for row in spark.sql(sql).collect()] for sql in sys.argv[1:]]
 spark.stop()
-print("ROWS " + json.dumps(rows, default=str), flush=True)
+print("ROWS " + json.dumps(results, default=str), flush=True)

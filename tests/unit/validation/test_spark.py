@@ -173,3 +173,26 @@ def test_an_unknown_spark_connection_is_reported(context: ValidationContext) -> 
         }
     )
     assert validate_spec(spec, context).codes() == ["spec.unknown_connection"]
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TABLE IF NOT EXISTS sales (id BIGINT, amount DECIMAL(10, 2), day STRING) "
+        "USING parquet PARTITIONED BY (day)",
+        "CREATE TABLE IF NOT EXISTS sales (id BIGINT, amount DECIMAL(10, 2)) PARTITIONED BY (day STRING) "
+        "STORED AS PARQUET",
+    ],
+)
+def test_a_created_tables_partitions_are_known_to_later_steps(
+    context: ValidationContext, create: str
+) -> None:
+    load = {
+        "sql": "SELECT order_id AS id, amount, day FROM shop.orders",
+        "target_table": "sales",
+        "mode": "overwrite_partitions",
+    }
+    assert _findings(context, {"sql": create}, {**load, "partition_by": ["day"]}) == []
+    assert _findings(context, {"sql": create}, {**load, "partition_by": ["id"]}) == [
+        ("spark.partition_mismatch", "s1", "partition_by")
+    ]
