@@ -56,6 +56,7 @@ steps:
 """
 
 
+@pytest.mark.timeout(900)  # five Spark jobs (validation's catalog read, three steps, the read-back)
 def test_deployed_spark_sql_spec_writes_the_hive_tables(
     airflow: Airflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
