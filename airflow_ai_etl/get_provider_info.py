@@ -39,11 +39,13 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_ai_etl.operators.generate",
                     "airflow_ai_etl.operators.kafka",
                     "airflow_ai_etl.operators.files",
+                    "airflow_ai_etl.operators.spark",
                 ],
             }
         ],
         "hooks": [
             {"integration-name": "ClickHouse", "python-modules": ["airflow_ai_etl.hooks.clickhouse"]},
+            {"integration-name": "Apache Spark", "python-modules": ["airflow_ai_etl.hooks.spark"]},
         ],
         "connection-types": [
             {

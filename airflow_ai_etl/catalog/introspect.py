@@ -14,6 +14,7 @@ from airflow_ai_etl.catalog.errors import CatalogError
 from airflow_ai_etl.catalog.files import EXTRA_KEY, FILE_CONN_TYPES, introspect_files
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.catalog.postgres import read_postgres_catalog
+from airflow_ai_etl.catalog.spark import read_spark_catalog
 from airflow_ai_etl.catalog.sqlite import read_sqlite_catalog
 
 __all__ = ["CatalogError", "introspect", "introspect_hook"]
@@ -66,6 +67,8 @@ def introspect(conn_id: str, *, schemas: Sequence[str] | None = None) -> SchemaC
         return introspect_files(conn_id, conn_type, connection.extra_dejson)
     if conn_type == "kafka":  # topics, not tables: no SQL hook to ask
         return _introspect_kafka(conn_id)
+    if conn_type == "spark":  # SparkSubmitHook is no SQL hook: the catalog comes from a Spark job
+        return read_spark_catalog(conn_id, schemas=schemas)
     try:
         hook = connection.get_hook()  # type: ignore[no-untyped-call]
     except Exception as err:  # an unknown type or a provider that is not installed

@@ -57,6 +57,9 @@ class Table(CatalogModel):
     foreign_keys: list[ForeignKey] = Field(default_factory=list)
     row_count: int | None = Field(default=None, description="Approximate; from statistics where possible.")
     comment: str | None = None
+    partition_columns: list[str] = Field(
+        default_factory=list, description="Columns the table is partitioned by (Hive/Spark), in order."
+    )
 
     @property
     def qualified_name(self) -> str:

@@ -115,20 +115,20 @@ def get_request(
     if row is None:
         raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
     if row.state in ("queued", "running") and row.dag_run_id:
-        row = _fail_if_run_failed(store, row)
+        row = _fail_if_run_failed(store, row, row.dag_run_id)
     return request_out(row, store.events(request_id, after))
 
 
-def _fail_if_run_failed(store: StoreDep, row: RequestRow) -> RequestRow:
+def _fail_if_run_failed(store: StoreDep, row: RequestRow, dag_run_id: str) -> RequestRow:
     """A generation run that failed before it could write to the store leaves the request open
     forever; Airflow knows the run's state, so the request follows it."""
     from airflow_ai_etl.plugins.airflow_side import run_state
 
-    run = run_state(SYSTEM_DAG_ID, row.dag_run_id)
+    run = run_state(SYSTEM_DAG_ID, dag_run_id)
     if run is None or run.state != "failed":
         return row
     error = (
-        f"the generation run {row.dag_run_id!r} of {SYSTEM_DAG_ID!r} failed in Airflow before it "
+        f"the generation run {dag_run_id!r} of {SYSTEM_DAG_ID!r} failed in Airflow before it "
         "stored a draft; its task log says why"
     )
     store.update_request(row.id, state="failed", error=error)

@@ -16,7 +16,6 @@ from airflow_ai_etl.render.errors import RenderError
 from airflow_ai_etl.render.layout import INDENT, LINE_LENGTH, Call, Code, Sql, lay_out, width
 from airflow_ai_etl.spec.io import spec_hash
 from airflow_ai_etl.spec.models import (
-    RESERVED_KINDS,
     AnyStep,
     ColumnCheck,
     CsvOptions,
@@ -29,6 +28,7 @@ from airflow_ai_etl.spec.models import (
     QualityCheckStep,
     RowCountChangeCheck,
     RowCountCheck,
+    SparkSqlStep,
     SqlStep,
     TransferStep,
 )
@@ -57,6 +57,7 @@ _IMPORTS: dict[str, str] = {
     "SqlToFileOperator": "airflow_ai_etl.operators.files",
     "FreshnessOperator": "airflow_ai_etl.operators.quality",
     "KafkaToSqlOperator": "airflow_ai_etl.operators.kafka",
+    "SparkSqlTransformOperator": "airflow_ai_etl.operators.spark",
 }
 
 #: Names a variable must not take: keywords, and soft keywords of any Python version we run on.
@@ -174,6 +175,8 @@ def _summary(step: AnyStep) -> str:
             f"Loads messages of Kafka topic `{step.topic}` on `{step.kafka_conn_id}` into "
             f"`{step.target.table}` on `{step.target.conn_id}` ({step.format}), exactly once."
         )
+    if isinstance(step, SparkSqlStep):
+        return _spark_summary(step)
     assert isinstance(step, QualityCheckStep)
     return f"Checks table `{step.table}` on connection `{step.conn_id}`."
 
@@ -252,7 +255,33 @@ def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tu
     ]
 
 
+def _spark_summary(step: SparkSqlStep) -> str:
+    if step.target_table is None:
+        return f"Runs one Spark SQL statement on connection `{step.conn_id}`."
+    return (
+        f"Writes a Spark SQL query's rows to `{step.target_table}` on `{step.conn_id}` "
+        f"(mode: {step.mode.value})."
+    )
+
+
+def _spark_call(step: SparkSqlStep, src: _Source, doc_md: str) -> Call:
+    targeted = step.target_table is not None
+    return src.call(
+        "SparkSqlTransformOperator",
+        split=True,
+        task_id=step.id,
+        conn_id=step.conn_id,
+        sql=Sql(step.sql),
+        target_table=step.target_table,
+        mode=step.mode.value if targeted else None,
+        partition_by=step.partition_by or None,
+        doc_md=doc_md,
+    )
+
+
 def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
+    if isinstance(step, SparkSqlStep):
+        return _spark_call(step, src, doc_md)
     if isinstance(step, SqlStep):
         return src.call(
             "SQLExecuteQueryOperator",
@@ -353,10 +382,6 @@ def _kafka_call(step: KafkaIngestStep, src: _Source, doc_md: str) -> Call:
 
 
 def _step_lines(step: AnyStep, variable: str, src: _Source) -> list[str]:
-    if step.kind in RESERVED_KINDS:
-        raise RenderError(
-            f"step {step.id!r}: kind {step.kind!r} is reserved in spec v1 and cannot be rendered yet"
-        )
     doc_md = step.description or _summary(step)
     if not isinstance(step, QualityCheckStep):
         return lay_out(_task_call(step, src, doc_md), INDENT, f"{variable} = ")

@@ -11,7 +11,6 @@ from airflow_ai_etl.spec.io import (
     spec_to_data,
 )
 from airflow_ai_etl.spec.models import (
-    RESERVED_KINDS,
     ColumnCheck,
     DestructiveGrant,
     DestructiveOperation,
@@ -31,7 +30,6 @@ from airflow_ai_etl.spec.models import (
 )
 
 __all__ = [
-    "RESERVED_KINDS",
     "ColumnCheck",
     "DestructiveGrant",
     "DestructiveOperation",

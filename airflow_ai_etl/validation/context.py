@@ -14,13 +14,13 @@ from airflow_ai_etl.catalog.connections import ConnectionInfo, UnknownConnection
 from airflow_ai_etl.catalog.introspect import CatalogError, introspect
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec.models import (
-    RESERVED_KINDS,
     AnyStep,
     FileExportStep,
     FileLoadStep,
     KafkaIngestStep,
     PipelineSpec,
     QualityCheckStep,
+    SparkSqlStep,
     SqlStep,
     TransferStep,
 )
@@ -49,10 +49,8 @@ class ValidationContext:
 
 
 def step_connections(step: AnyStep) -> list[tuple[str, str]]:
-    """(field, conn id) of every connection a supported step uses; reserved kinds use none yet."""
-    if step.kind in RESERVED_KINDS:
-        return []
-    if isinstance(step, SqlStep | QualityCheckStep):
+    """(field, conn id) of every connection a step uses."""
+    if isinstance(step, SqlStep | QualityCheckStep | SparkSqlStep):
         return [("conn_id", step.conn_id)]
     if isinstance(step, TransferStep):
         return [("source.conn_id", step.source.conn_id), ("target.conn_id", step.target.conn_id)]

@@ -1,11 +1,10 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
 Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
-files.py, kafka.py, graph.py and schema.py):
+files.py, kafka.py, spark.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
-- `step.kind_reserved` (error) - a step kind that is in the schema but not supported yet.
 - `schema.unknown` (warning) - a connection whose catalog is not known; its schema checks are skipped.
 
 Steps are checked in list order, so a table created by a `sql` step is known to the steps after
@@ -21,7 +20,6 @@ from typing import Any
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
 from airflow_ai_etl.spec.models import (
-    RESERVED_KINDS,
     FileExportStep,
     FileLoadStep,
     KafkaIngestStep,
@@ -125,9 +123,6 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         return with_tables(base, created[conn_id]) if base is not None else None
 
     for step in spec.steps:
-        if step.kind in RESERVED_KINDS:
-            report.extend([_reserved(step.id, step.kind)])
-            continue
         if any(conn_id not in context.connections for _, conn_id in step_connections(step)):
             continue  # reported as spec.unknown_connection; there is nothing to check against
         if isinstance(step, SqlStep):
@@ -174,14 +169,3 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report
-
-
-def _reserved(step_id: str, kind: str) -> Finding:
-    return Finding(
-        severity=Severity.ERROR,
-        code="step.kind_reserved",
-        message=f"step kind {kind!r} is not yet supported",
-        step_id=step_id,
-        field="kind",
-        hint="use sql, transfer, quality_check, file_load or file_export steps",
-    )

@@ -114,10 +114,10 @@ def test_render_prints_or_writes_but_never_into_the_dags_folder(tmp_path: Path) 
     assert run("render", str(spec), "-o", str(out)).returncode == 0
     assert out.read_text() == proc.stdout
 
-    reserved_step = {"id": "spark", "kind": "spark_sql", "conn_id": "spark", "sql": "SELECT 1"}
-    proc = run("render", str(write_spec(tmp_path / "reserved.yaml", steps=[reserved_step])))
+    orphan = {"id": "orphan", "kind": "sql", "conn_id": "dwh", "sql": "SELECT 1", "depends_on": ["nowhere"]}
+    proc = run("render", str(write_spec(tmp_path / "orphan.yaml", steps=[orphan])))
     assert proc.returncode == 1
-    assert "'spark_sql' is reserved" in proc.stderr
+    assert "'orphan' depends on 'nowhere'" in proc.stderr
 
     in_dags = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / "orders_daily.py"
     proc = run("render", str(spec), "-o", str(in_dags))

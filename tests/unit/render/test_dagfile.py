@@ -218,10 +218,6 @@ def test_step_ids_that_are_python_words_get_a_suffixed_variable(
     ("step", "message"),
     [
         (
-            {"id": "spark", "kind": "spark_sql", "conn_id": "spark", "sql": "SELECT 1"},
-            "'spark': kind 'spark_sql' is reserved",
-        ),
-        (
             {"id": "orphan", "kind": "sql", "conn_id": "dwh", "sql": "SELECT 1", "depends_on": ["nowhere"]},
             "'orphan' depends on 'nowhere'",
         ),

@@ -47,6 +47,7 @@ CONSTRUCTORS = {
     "SqlToFileOperator",
     "FreshnessOperator",
     "KafkaToSqlOperator",
+    "SparkSqlTransformOperator",
 }
 
 
@@ -144,6 +145,17 @@ def hostile_spec(payload: str) -> PipelineSpec:
                     "target": {"conn_id": "dwh", "table": "t"},
                     "dead_letter_table": "t_dead",
                 },
+                {
+                    "id": "spark_rows",
+                    "kind": "spark_sql",
+                    "description": payload,
+                    "conn_id": "spark",
+                    "sql": f"SELECT {sql_text(payload)} AS v, day FROM s",
+                    "target_table": "db.t",
+                    "mode": "overwrite_partitions",
+                    "partition_by": ["day"],
+                    "depends_on": ["check_rows"],
+                },
             ],
             "on_failure": {"notify": "email", "to": [email]},
         }
@@ -184,6 +196,7 @@ def assert_only_constructor_calls(source: str) -> None:
         "airflow_ai_etl.operators.quality",
         "airflow_ai_etl.operators.files",
         "airflow_ai_etl.operators.kafka",
+        "airflow_ai_etl.operators.spark",
     }
 
 
@@ -225,6 +238,9 @@ def test_hostile_text_is_only_ever_data(
     steps = {step.id: step for step in spec.steps}
     assert dag.get_task("run_sql").sql == steps["run_sql"].sql  # type: ignore[union-attr]
     assert dag.get_task("copy_rows").source_sql == steps["copy_rows"].source.sql  # type: ignore[union-attr]
+    spark_task = dag.get_task("spark_rows")
+    assert spark_task.sql == steps["spark_rows"].sql  # type: ignore[union-attr]
+    assert (spark_task.target_table, spark_task.partition_by) == ("db.t", ["day"])  # type: ignore[attr-defined]
     condition = steps["check_rows"].checks[1].condition  # type: ignore[union-attr]
     statement = dag.get_task("check_rows.table").checks["not_hostile"]["check_statement"]
     assert condition in statement

@@ -51,18 +51,6 @@ def test_defined_connections_pass(make_spec: MakeSpec, context: ValidationContex
     assert validate_spec(spec, context).findings == []
 
 
-# --- reserved kinds -------------------------------------------------------------------------------
-
-
-def test_reserved_kinds_are_not_yet_supported(make_spec: MakeSpec, context: ValidationContext) -> None:
-    spark = {"id": "spark", "kind": "spark_sql", "conn_id": "spark_default", "sql": "SELECT 1"}
-    report = validate_spec(make_spec(spark, quality()), context)
-    assert [(f.code, f.step_id, f.field) for f in report.findings] == [
-        ("step.kind_reserved", "spark", "kind"),
-    ]
-    assert "not yet supported" in report.findings[0].message
-
-
 # --- sql steps ------------------------------------------------------------------------------------
 
 
