@@ -40,6 +40,7 @@ def _decimal_rows(spark: LocalSpark, table: str) -> list[tuple[object, ...]]:
     ]
 
 
+@pytest.mark.timeout(900)  # three Spark jobs: ~1 min on a quiet machine, far more on a loaded one
 def test_overwrite_creates_the_table_reruns_to_the_same_rows_and_partitions_replace_alone(
     local_spark: LocalSpark,
 ) -> None:
