@@ -25,6 +25,7 @@ from airflow_ai_etl.spec.models import (
     KafkaIngestStep,
     PipelineSpec,
     QualityCheckStep,
+    SparkSqlStep,
     SqlStep,
     TransferStep,
 )
@@ -35,6 +36,7 @@ from airflow_ai_etl.validation.kafka import check_kafka_ingest
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.spark import check_spark_sql
 from airflow_ai_etl.validation.sql import analyze_sql
 from airflow_ai_etl.validation.transfer import Side, check_transfer
 
@@ -166,6 +168,13 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
                 check_kafka_ingest(step, kafka_catalog, catalog(target_conn), context.dialect(target_conn))
             )
             accesses.append(TableAccess(step.id, target_conn, step.target.table, writes=True))
+        elif isinstance(step, SparkSqlStep):
+            spark = check_spark_sql(step, catalog(step.conn_id))
+            report.extend(spark.findings)
+            if spark.created is not None:
+                created[step.conn_id].append(spark.created)
+            accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in spark.reads]
+            accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in spark.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report

@@ -50,7 +50,9 @@ def _airflow(env: dict[str, str], *args: str) -> None:
     assert proc.returncode == 0, f"airflow {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
 
-@pytest.fixture(scope="session")
+# Module scope: the settings below live in os.environ while it is up, and must not leak into the
+# tests of other folders that run after these.
+@pytest.fixture(scope="module")
 def airflow_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowApi]:
     home = Path(os.environ["AIRFLOW_HOME"])
     data = tmp_path_factory.mktemp("ai-etl-api-data")
