@@ -34,8 +34,8 @@ def configured_url() -> str:
     url = url or conf.get("database", "sql_alchemy_conn", fallback="") or ""
     if not url or url.startswith(_BLOCKED_URL_PREFIX):
         raise StoreNotConfigured(
-            "[ai_etl] store_url: this process cannot see the metadata database's URL (Airflow hides "
-            "[database] settings from tasks unless they come from the environment); set store_url, "
+            "[ai_etl] store_url: this process cannot see the metadata database's URL (Airflow 3 "
+            "blocks task processes from the metadata database); set store_url, "
             "e.g. AIRFLOW__AI_ETL__STORE_URL, where the system DAG's tasks run"
         )
     return url
