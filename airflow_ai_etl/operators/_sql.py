@@ -39,6 +39,13 @@ def quote_table(table: str, escape_format: str = '"{}"') -> str:
     return ".".join(quote_identifier(part, escape_format) for part in table.split("."))
 
 
+def source_select(sql: str | None, table: str | None, escape_format: str) -> str:
+    """The SELECT a source step reads: its own SQL without a trailing ';', or all of its table."""
+    if table is not None:
+        return f"SELECT * FROM {quote_table(table, escape_format)}"
+    return str(sql).strip().rstrip(";").rstrip()
+
+
 def column_list(columns: Sequence[str], escape_format: str) -> str:
     return ", ".join(quote_identifier(c, escape_format) for c in columns)
 

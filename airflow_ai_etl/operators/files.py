@@ -29,6 +29,7 @@ from airflow_ai_etl.operators._sql import (
     quote_identifier,
     quote_table,
     require_upsert,
+    source_select,
     upsert_statement,
 )
 
@@ -448,9 +449,8 @@ class SqlToFileOperator(BaseOperator):
         self.batch_size = batch_size
 
     def _query(self, source: DbApiHook) -> str:
-        if self.source_table is not None:
-            return f"SELECT * FROM {quote_table(str(self.source_table), source.escape_word_format)}"
-        return str(self.sql).strip().rstrip(";").rstrip()
+        table = None if self.source_table is None else str(self.source_table)
+        return source_select(self.sql, table, source.escape_word_format)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_ai_etl.files.locations import export_location, publishing

@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from airflow_ai_etl.operators._sql import column_list, conflict_clause, quote_identifier, quote_table
+from airflow_ai_etl.operators._sql import (
+    column_list,
+    conflict_clause,
+    quote_identifier,
+    quote_table,
+    source_select,
+)
 
 
 class Log(Protocol):
@@ -50,9 +56,7 @@ class TransferJob:
         return self.mode == "incremental"
 
     def base_query(self, escape: str) -> str:
-        if self.source_table is not None:
-            return f"SELECT * FROM {quote_table(self.source_table, escape)}"
-        return str(self.source_sql).strip().rstrip(";").rstrip()
+        return source_select(self.source_sql, self.source_table, escape)
 
     def source_query(self, escape: str, placeholder: str, since: Any) -> tuple[str, tuple[Any, ...]]:
         """The source SELECT and its parameters; an incremental read wraps it as a filtered subquery.
