@@ -85,8 +85,10 @@ def environment(home: Path, metadata: str | None, port: int, workers: int) -> di
 
 SEED = """
 import json, sys
+from airflow_ai_etl.agents.orchestrator import generate
+from airflow_ai_etl.catalog.introspect import introspect
 from airflow_ai_etl.store import default_store
-from airflow_ai_etl.store.generation import run_stored_request
+from airflow_ai_etl.store.generation import RunOutput, published_result, record_run
 store = default_store()
 for i in range(20):
     dag_id = f"pipeline_{i:02d}"
@@ -94,8 +96,13 @@ for i in range(20):
                             path=f"/dags/ai_etl/{dag_id}.py", spec_sha256="0" * 64, deployed_by="bench")
 row = store.create_request(request=sys.argv[1], conn_ids=["shop", "warehouse"], created_by="bench",
                            offline=True)
-result = run_stored_request(store, row.id)
+# What the system DAG's task would publish, recorded the way the api-server records it.
+catalogs = [introspect(conn_id) for conn_id in row.conn_ids]
+result = generate(row.request, catalogs, offline=True)
 assert result.ok, result.reason
+events = [event.model_dump(mode="json") for event in result.events]
+output = RunOutput(events=events, result=published_result(result, catalogs), ended="task success")
+record_run(store, row, output)
 print(json.dumps({"request_id": row.id, "draft_id": store.get_request(row.id).draft_id,
                   "events": len(store.events(row.id))}))
 """

@@ -77,6 +77,7 @@ class _Run:
     dry_run: bool
     on_event: EventCallback | None
     offline: bool = False
+    schedule: str | None = None
     events: list[Event] = field(default_factory=list)
     meter: UsageMeter = field(default_factory=UsageMeter)
     subset: list[SchemaCatalog] = field(default_factory=list)
@@ -313,9 +314,24 @@ class _Run:
     def error_codes(self) -> str:
         return ", ".join(dict.fromkeys(f.code for f in self.report.errors))
 
+    def apply_schedule(self) -> None:
+        """The caller's schedule wins over the planner's reading of the words (a person chose it)."""
+        from airflow_ai_etl.spec import SpecError, parse_spec, spec_to_data
+
+        assert self.spec is not None
+        if not self.schedule or self.spec.schedule == self.schedule:
+            return
+        try:
+            self.spec = parse_spec({**spec_to_data(self.spec), "schedule": self.schedule}, "schedule")
+        except SpecError as exc:
+            self.emit(ORCHESTRATOR, f"schedule {self.schedule!r} not applied: {exc}", level="warning")
+            return
+        self.emit(ORCHESTRATOR, f"schedule set to {self.schedule!r} as asked")
+
     def render(self) -> GenerationResult:
         from airflow_ai_etl.render import RenderError, render_dag
 
+        self.apply_schedule()
         assert self.spec is not None
         started = time.perf_counter()
         try:
@@ -442,6 +458,7 @@ def generate(
     dry_run: bool = True,
     on_event: EventCallback | None = None,
     offline: bool = False,
+    schedule: str | None = None,
 ) -> GenerationResult:
     """Turn a plain-language request into a validated spec and its DAG source.
 
@@ -450,7 +467,8 @@ def generate(
     LLM_AGENTS; a ready `LLM` is used as given). `tools` are the SQL expert's tools (default:
     the grounding tools over these catalogs). `context` is what validation checks against
     (default: Airflow's connections with these catalogs). `max_rounds` bounds the repair rounds.
-    `offline` uses the deterministic offline planner whatever models are configured.
+    `offline` uses the deterministic offline planner whatever models are configured. `schedule`
+    (cron or preset) replaces the planner's schedule of a valid spec.
     """
     return _Run(
         request=request,
@@ -465,4 +483,5 @@ def generate(
         dry_run=dry_run,
         on_event=on_event,
         offline=offline,
+        schedule=schedule,
     ).run()

@@ -6,7 +6,7 @@ the agents pull in pydantic-ai and the database hooks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -17,30 +17,38 @@ if TYPE_CHECKING:
     from airflow_ai_etl.agents.events import Event
     from airflow_ai_etl.catalog.models import SchemaCatalog
 
+#: XCom key under which the task publishes its events while it runs (the whole list so far).
+EVENTS_XCOM_KEY = "events"
+
 
 class GeneratePipelineOperator(BaseOperator):
     """Turn a plain-language request over the named connections into a validated pipeline.
 
-    The return value (the task's XCom) is the GenerationResult as JSON: `ok`, the spec, the
-    validation report, the rendered DAG source, every agent's events and the usage. A generation
-    that ends without a valid pipeline is a normal outcome (`ok` false, with the reason), not a
-    task failure; a connection that does not exist or cannot be read is, and is not retried.
+    While it runs, the task publishes the agents' events as they happen under the XCom key
+    `events`. Its return value (the `return_value` XCom) is the GenerationResult as JSON without
+    the events: `ok`, the spec, the validation report, the rendered DAG source, the usage, plus
+    `er`, the ER diagram of the tables the spec touches. A generation that ends without a valid
+    pipeline is a normal outcome (`ok` false, with the reason), not a task failure; a connection
+    that does not exist or cannot be read is, and is not retried.
 
-    With `request_id` instead of `request`/`conn_ids` it generates a request stored by the UI or
-    REST API (the system DAG `ai_etl_generate` does this): the events go into the store as they
-    happen, and the draft is stored for review.
+    The task never touches a database of ours: Airflow 3 keeps task processes away from the
+    metadata database, so the api-server copies a system-DAG run's XComs into the ai_etl store.
 
     :param request: What the pipeline should do, in plain language.
     :param conn_ids: The connections whose schemas the pipeline may use.
-    :param request_id: Id of a request in the ai_etl store (instead of `request` and `conn_ids`).
     :param pipeline_dag_id: dag_id of the generated pipeline (default: the planner chooses).
+    :param schedule: Cron expression or preset for the pipeline, over the planner's choice.
+    :param offline: Plan with the deterministic offline planner, whatever models are configured.
+    :param from_params: Take request, conn_ids, dag_id, schedule and offline from the DAG run's
+        params instead (what the system DAG `ai_etl_generate` does, so a run can be triggered
+        from Airflow's trigger form, the UI page or the REST API).
     :param llm_conn_id: A `pydanticai` connection for every agent (default: `[ai_etl] llm_conn_id`).
     :param model: A model id such as 'openai:gpt-5' (default: `[ai_etl] model`, else the connection's).
     :param max_rounds: Bound on validation-repair rounds (default: the reflector's).
     :param dry_run_sql: Try every read query on its database (read-only, rolled back) during QA.
     """
 
-    template_fields: Sequence[str] = ("request", "conn_ids", "pipeline_dag_id", "request_id")
+    template_fields: Sequence[str] = ("request", "conn_ids", "pipeline_dag_id", "schedule")
     ui_color = "#e8f0fe"
 
     def __init__(
@@ -48,8 +56,10 @@ class GeneratePipelineOperator(BaseOperator):
         *,
         request: str | None = None,
         conn_ids: Sequence[str] = (),
-        request_id: int | str | None = None,
         pipeline_dag_id: str | None = None,
+        schedule: str | None = None,
+        offline: bool = False,
+        from_params: bool = False,
         llm_conn_id: str | None = None,
         model: str | None = None,
         max_rounds: int | None = None,
@@ -57,36 +67,53 @@ class GeneratePipelineOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if (request is None) == (request_id is None):
-            raise ValueError(
-                "request, request_id: give exactly one (a request text, or a stored request's id)"
-            )
+        if (request is None) != from_params:
+            raise ValueError("request, from_params: give a request text, or from_params=True (not both)")
         if request is not None and not conn_ids:
             raise ValueError("conn_ids: name at least one connection the pipeline may use")
         self.request = request
         self.conn_ids = list(conn_ids)
-        self.request_id = request_id
         self.pipeline_dag_id = pipeline_dag_id
+        self.schedule = schedule
+        self.offline = offline
+        self.from_params = from_params
         self.llm_conn_id = llm_conn_id
         self.model = model
         self.max_rounds = max_rounds
         self.dry_run_sql = dry_run_sql  # not `dry_run`: BaseOperator has a method of that name
 
-    def _catalogs(self) -> list[SchemaCatalog]:
+    def _take_params(self, context: Context) -> None:
+        """Fill the order from the run's params; a missing or mistyped one fails the task by name."""
         from airflow.sdk.exceptions import AirflowFailException
 
+        params = context["params"]
+        request, conn_ids = params.get("request"), params.get("conn_ids")
+        if not isinstance(request, str):  # an empty one is the orchestrator's to report, like any request
+            raise AirflowFailException("params.request: give the request text")
+        if not isinstance(conn_ids, list) or not conn_ids or not all(isinstance(c, str) for c in conn_ids):
+            raise AirflowFailException("params.conn_ids: give a list of connection ids")
+        self.request, self.conn_ids = request, conn_ids
+        self.pipeline_dag_id = params.get("dag_id") or None
+        self.schedule = params.get("schedule") or None
+        self.offline = bool(params.get("offline"))
+
+    def _catalogs(self, emit: Callable[[Event], None]) -> list[SchemaCatalog]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_ai_etl.agents.events import Event
+        from airflow_ai_etl.agents.orchestrator import ORCHESTRATOR
         from airflow_ai_etl.catalog.connections import UnknownConnectionError
         from airflow_ai_etl.catalog.errors import CatalogError
         from airflow_ai_etl.catalog.introspect import introspect
 
         catalogs = []
-        for conn_id in self.conn_ids:
+        for conn_id in dict.fromkeys(self.conn_ids):
             try:
                 catalogs.append(introspect(conn_id))
             except (UnknownConnectionError, CatalogError) as exc:
-                raise AirflowFailException(
-                    f"conn_ids: cannot read the schema of '{conn_id}': {exc}"
-                ) from None
+                message = f"conn_ids: cannot read the schema of '{conn_id}': {exc}"
+                emit(Event(agent=ORCHESTRATOR, message=message, level="error"))
+                raise AirflowFailException(message) from None
         return catalogs
 
     def _log_event(self, event: Event) -> None:
@@ -98,59 +125,33 @@ class GeneratePipelineOperator(BaseOperator):
         from airflow_ai_etl.agents.llm import LLMChoice
         from airflow_ai_etl.agents.orchestrator import generate
         from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
+        from airflow_ai_etl.store.generation import published_result
 
-        if self.request_id is not None:
-            return self._execute_stored(context)
+        if self.from_params:
+            self._take_params(context)
         assert self.request is not None
+        published: list[dict[str, Any]] = []
+        ti = context["ti"]
+
+        def publish(event: Event) -> None:
+            self._log_event(event)
+            published.append(event.model_dump(mode="json"))
+            ti.xcom_push(key=EVENTS_XCOM_KEY, value=published)
+
+        catalogs = self._catalogs(publish)
         result = generate(
             self.request,
-            self._catalogs(),
+            catalogs,
             dag_id=self.pipeline_dag_id,
             llm=LLMChoice(conn_id=self.llm_conn_id, model=self.model),
             max_rounds=DEFAULT_MAX_ROUNDS if self.max_rounds is None else self.max_rounds,
             dry_run=self.dry_run_sql,
-            on_event=self._log_event,
+            on_event=publish,
+            offline=self.offline,
+            schedule=self.schedule,
         )
         if result.ok and result.spec is not None:
             self.log.info("generated a valid pipeline '%s'", result.spec.dag_id)
         else:
             self.log.warning("no valid pipeline: %s", result.reason)
-        data: dict[str, Any] = result.model_dump(mode="json")
-        return data
-
-    def _execute_stored(self, context: Context) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from airflow_ai_etl.agents.llm import LLMChoice
-        from airflow_ai_etl.store import default_store
-        from airflow_ai_etl.store.generation import GenerationSettings, StoredRequestError, run_stored_request
-
-        try:
-            request_id = int(str(self.request_id).strip())
-        except ValueError:
-            raise AirflowFailException(f"request_id: {self.request_id!r} is not a request id") from None
-        dag_run = context.get("dag_run")
-        settings = GenerationSettings(
-            llm=LLMChoice(conn_id=self.llm_conn_id, model=self.model),
-            max_rounds=self.max_rounds,
-            dry_run=self.dry_run_sql,
-        )
-        from airflow_ai_etl.store.engine import StoreNotConfigured
-
-        try:
-            store = default_store()
-        except StoreNotConfigured as exc:
-            raise AirflowFailException(str(exc)) from None
-        try:
-            result = run_stored_request(
-                store,
-                request_id,
-                dag_run_id=dag_run.run_id if dag_run is not None else None,
-                settings=settings,
-                on_event=self._log_event,
-            )
-        except StoredRequestError as exc:
-            raise AirflowFailException(str(exc)) from None
-        self.log.info("request %s: %s", request_id, "ready" if result.ok else f"failed: {result.reason}")
-        data: dict[str, Any] = result.model_dump(mode="json", exclude={"source", "events"})
-        return data
+        return published_result(result, catalogs)

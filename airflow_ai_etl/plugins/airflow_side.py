@@ -10,12 +10,23 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.store.generation import RunOutput
 
 _ENV_PREFIX = "AIRFLOW_CONN_"
+
+#: Task states after which a task publishes nothing more (a retry brings it back to `up_for_retry`).
+_TASK_OVER = frozenset({"success", "failed", "upstream_failed", "skipped", "removed"})
 
 
 class DagNotReady(LookupError):
     """Airflow does not know the DAG (yet): not installed, or not parsed so far."""
+
+
+class ParamsRefused(ValueError):
+    """The DAG's params refused the run's conf (e.g. a system DAG installed by an older version)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ def _env_conn_type(conn_id: str, value: str) -> str:
 def trigger(dag_id: str, *, conf: dict[str, object], user: str, unpause: bool = False) -> RunState:
     """Start a manual run of `dag_id` (optionally unpausing it first); DagNotReady when Airflow lacks it."""
     from airflow.api.common.trigger_dag import trigger_dag
-    from airflow.exceptions import DagNotFound
+    from airflow.exceptions import DagNotFound, ParamValidationError
     from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
     from airflow.utils.types import DagRunTriggeredByType
@@ -80,6 +91,8 @@ def trigger(dag_id: str, *, conf: dict[str, object], user: str, unpause: bool = 
         )
     except DagNotFound:
         raise DagNotReady(dag_id) from None
+    except ParamValidationError as exc:
+        raise ParamsRefused(f"{dag_id}: {exc}") from None
     if run is None:
         raise DagNotReady(dag_id)
     return RunState(dag_id, run.run_id, str(run.state) if run.state else None)
@@ -96,6 +109,55 @@ def run_state(dag_id: str, run_id: str) -> RunState | None:
             select(DagRun.id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
         )
     return RunState(dag_id, run_id, str(state) if state else None) if exists else None
+
+
+def generation_output(run_id: str) -> RunOutput:
+    """What the system DAG's run `run_id` has published: its task's events and result XComs.
+
+    The states are read before the XComs: a task's result is written before it is marked
+    successful, so a finished task is never mistaken for one that ended without a result.
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.sdk.execution_time.xcom import XCom
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from airflow_ai_etl.operators.generate import EVENTS_XCOM_KEY
+    from airflow_ai_etl.store.generation import GENERATE_TASK_ID, SYSTEM_DAG_ID, RunOutput
+
+    of_run = (DagRun.dag_id == SYSTEM_DAG_ID, DagRun.run_id == run_id)
+    with create_session() as session:
+        run = session.execute(select(DagRun.state).where(*of_run)).one_or_none()
+        task_state = session.scalar(
+            select(TaskInstance.state).where(
+                TaskInstance.dag_id == SYSTEM_DAG_ID,
+                TaskInstance.run_id == run_id,
+                TaskInstance.task_id == GENERATE_TASK_ID,
+            )
+        )
+        xcoms = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == SYSTEM_DAG_ID,
+                XComModel.run_id == run_id,
+                XComModel.task_id == GENERATE_TASK_ID,
+                XComModel.map_index == -1,
+                XComModel.key.in_([EVENTS_XCOM_KEY, "return_value"]),
+            )
+        ).all()
+        values = {row.key: XCom.deserialize_value(row) for row in xcoms}
+    if run is None:
+        return RunOutput(ended="deleted")
+    ended = None
+    if task_state is not None and str(task_state) in _TASK_OVER:
+        ended = f"task {task_state}"
+    elif str(run.state) in ("success", "failed"):
+        ended = f"run {run.state}"
+    events = values.get(EVENTS_XCOM_KEY)
+    return RunOutput(
+        events=events if isinstance(events, list) else [], result=values.get("return_value"), ended=ended
+    )
 
 
 def dag_overview(dag_ids: Iterable[str]) -> dict[str, tuple[str | None, bool | None]]:

@@ -10,11 +10,11 @@ from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
 from airflow_ai_etl.plugins.views import request_out
+from airflow_ai_etl.store.generation import SYSTEM_DAG_ID, record_run, run_params
 from airflow_ai_etl.store.models import RequestRow
+from airflow_ai_etl.store.repository import OPEN_STATES
 
 router = APIRouter(tags=["requests"])
-
-SYSTEM_DAG_ID = "ai_etl_generate"
 
 
 def _input_problems(body: RequestIn, store: StoreDep) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ def _input_problems(body: RequestIn, store: StoreDep) -> list[dict[str, Any]]:
 )
 def create_request(body: RequestIn, request: Request, user: RequestUser, store: StoreDep) -> RequestOut:
     """Store the request and trigger the system DAG `ai_etl_generate` to generate it in a worker."""
-    from airflow_ai_etl.plugins.airflow_side import DagNotReady, trigger
+    from airflow_ai_etl.plugins.airflow_side import DagNotReady, ParamsRefused, trigger
 
     if body.dag_id is not None:
         require_dag_access(
@@ -74,11 +74,14 @@ def create_request(body: RequestIn, request: Request, user: RequestUser, store: 
     )
     target = f"request:{row.id}"
     try:
-        run = trigger(SYSTEM_DAG_ID, conf={"request_id": row.id}, user=user)
-    except DagNotReady:
+        run = trigger(SYSTEM_DAG_ID, conf=run_params(store, row), user=user)
+    except (DagNotReady, ParamsRefused) as exc:
         error = (
             f"the system DAG {SYSTEM_DAG_ID!r} is not known to Airflow: install it with "
             "`ai-etl install-system-dag` and let the dag-processor parse it"
+            if isinstance(exc, DagNotReady)
+            else f"the installed system DAG refused the run ({exc}): reinstall it with "
+            "`ai-etl install-system-dag` (this version's DAG)"
         )
         store.update_request(row.id, state="failed", error=error)
         store.audit(user=user, action="request", target=target, outcome="failed", detail={"error": error})
@@ -100,7 +103,7 @@ def list_requests(
     user: ReadUser, store: StoreDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[RequestOut]:
     """Requests, newest first, without their events."""
-    return [request_out(row) for row in store.list_requests(limit)]
+    return [request_out(_caught_up(store, row)) for row in store.list_requests(limit)]
 
 
 @router.get("/requests/{request_id}", responses={404: {"description": "Unknown request"}})
@@ -114,24 +117,15 @@ def get_request(
     row = store.get_request(request_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
-    if row.state in ("queued", "running") and row.dag_run_id:
-        row = _fail_if_run_failed(store, row, row.dag_run_id)
+    row = _caught_up(store, row)
     return request_out(row, store.events(request_id, after))
 
 
-def _fail_if_run_failed(store: StoreDep, row: RequestRow, dag_run_id: str) -> RequestRow:
-    """A generation run that failed before it could write to the store leaves the request open
-    forever; Airflow knows the run's state, so the request follows it."""
-    from airflow_ai_etl.plugins.airflow_side import run_state
+def _caught_up(store: StoreDep, row: RequestRow) -> RequestRow:
+    """The request with what its generation run has published so far copied into the store."""
+    from airflow_ai_etl.plugins.airflow_side import generation_output
 
-    run = run_state(SYSTEM_DAG_ID, dag_run_id)
-    if run is None or run.state != "failed":
+    if row.state not in OPEN_STATES or not row.dag_run_id:
         return row
-    error = (
-        f"the generation run {dag_run_id!r} of {SYSTEM_DAG_ID!r} failed in Airflow before it "
-        "stored a draft; its task log says why"
-    )
-    store.update_request(row.id, state="failed", error=error)
-    failed = store.get_request(row.id)
-    assert failed is not None
-    return failed
+    record_run(store, row, generation_output(row.dag_run_id))
+    return store.get_request(row.id) or row

@@ -1,8 +1,9 @@
 """Where the store lives: `[ai_etl] store_url`, else the Airflow metadata database.
 
 One engine per URL and process, with the tables created (idempotently) the first time. The store
-has its own engine rather than Airflow's session: the same code runs in the api-server and in a
-worker, and a separately configured store_url must not depend on Airflow's ORM settings.
+has its own engine rather than Airflow's session: a separately configured store_url must not
+depend on Airflow's ORM settings. Workers never use it (Airflow 3 keeps task processes away from
+the metadata database): a generation run publishes XComs, which the api-server stores.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import functools
 import threading
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Engine, create_engine, event, exc, inspect
 from sqlalchemy.engine import make_url
 
 from airflow_ai_etl.store.models import StoreBase
@@ -35,8 +36,8 @@ def configured_url() -> str:
     if not url or url.startswith(_BLOCKED_URL_PREFIX):
         raise StoreNotConfigured(
             "[ai_etl] store_url: this process cannot see the metadata database's URL (Airflow 3 "
-            "blocks task processes from the metadata database); set store_url, "
-            "e.g. AIRFLOW__AI_ETL__STORE_URL, where the system DAG's tasks run"
+            "hides it from task processes; the api-server keeps the store); set "
+            "store_url, e.g. AIRFLOW__AI_ETL__STORE_URL, to use the store here"
         )
     return url
 
@@ -58,12 +59,18 @@ def make_engine(url: str) -> Engine:
 
 
 def create_tables(engine: Engine) -> None:
-    """Create the `ai_etl_` tables that are missing; safe when another process does it at once."""
-    try:
-        StoreBase.metadata.create_all(engine, checkfirst=True)
-    except (exc.ProgrammingError, exc.IntegrityError, exc.OperationalError):
-        # Two processes raced between the existence check and CREATE TABLE: the other one won.
-        StoreBase.metadata.create_all(engine, checkfirst=True)
+    """Create the `ai_etl_` tables that are missing; safe when other processes do it at the same time.
+
+    Table by table, in dependency order: when CREATE TABLE fails because another process created
+    that table between our check and our statement, the table exists and we go on; any other
+    failure is raised.
+    """
+    for table in StoreBase.metadata.sorted_tables:
+        try:
+            table.create(engine, checkfirst=True)
+        except (exc.ProgrammingError, exc.IntegrityError, exc.OperationalError):
+            if not inspect(engine).has_table(table.name):
+                raise
 
 
 @functools.cache

@@ -1,36 +1,51 @@
-"""Run a stored request in a worker: load it, stream its events into the store, store the draft.
+"""A stored request's run of the system DAG: the params it is triggered with, and what it gives back.
 
-This is what the system DAG `ai_etl_generate` does for the UI and REST API: the api-server only
-stores the request and triggers a run; the agents (and the database introspection they need) run
-where Airflow runs tasks. Every outcome ends in the store: a ready or failed draft, or a failed
-request with the reason, so the page never waits for something that will not come.
+Airflow 3 keeps task processes away from the metadata database, where the store lives by
+default, so a worker never writes to the store: GeneratePipelineOperator publishes its events
+while it runs and its result at the end as XComs, through the Task SDK. The api-server, which
+has the database, copies them into the store whenever the request is looked at. The copy is
+idempotent: any number of pollers at once store each event once and the draft once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from airflow_ai_etl.agents.events import Event, EventCallback, GenerationResult
-from airflow_ai_etl.agents.llm import LLMChoice
+from pydantic import ValidationError
+
+from airflow_ai_etl.agents.events import Event, GenerationResult
 from airflow_ai_etl.catalog.models import SchemaCatalog
-from airflow_ai_etl.spec import PipelineSpec, SpecError, dumps_spec, parse_spec, spec_to_data
+from airflow_ai_etl.spec import dumps_spec
 from airflow_ai_etl.store.diagrams import er_diagram
-from airflow_ai_etl.store.models import DraftRow, RequestRow
-from airflow_ai_etl.store.repository import Store
+from airflow_ai_etl.store.models import RequestRow
+from airflow_ai_etl.store.repository import DraftFields, Store
 
+SYSTEM_DAG_ID = "ai_etl_generate"
+GENERATE_TASK_ID = "generate"
 ORCHESTRATOR = "orchestrator"
 
 
-class StoredRequestError(RuntimeError):
-    """The request cannot be generated (unknown id, unreadable connection); the store says why."""
-
-
 @dataclass(frozen=True)
-class GenerationSettings:
-    llm: LLMChoice | None = None
-    max_rounds: int | None = None
-    dry_run: bool = True
+class RunOutput:
+    """What a run of the system DAG has published so far.
+
+    `events` and `result` are the task's XComs as they are (`events`, `return_value`); `ended`
+    is the state of the task (or of the run) once it is over without more to come, else None.
+    """
+
+    events: Sequence[Any] = field(default_factory=tuple)
+    result: Any = None
+    ended: str | None = None
+
+
+def published_result(result: GenerationResult, catalogs: Sequence[SchemaCatalog]) -> dict[str, Any]:
+    """The task's return value: the result as JSON without the events (published on their own),
+    plus `er`, the ER diagram, drawn where the catalogs are at hand."""
+    data: dict[str, Any] = result.model_dump(mode="json", exclude={"events"})
+    data["er"] = er_diagram(result.spec, catalogs) if result.spec is not None else None
+    return data
 
 
 def request_text(row: RequestRow) -> str:
@@ -40,66 +55,16 @@ def request_text(row: RequestRow) -> str:
     return row.request
 
 
-def _with_schedule(spec: PipelineSpec, schedule: str) -> PipelineSpec:
-    return parse_spec({**spec_to_data(spec), "schedule": schedule}, "schedule hint")
-
-
-def run_stored_request(
-    store: Store,
-    request_id: int,
-    *,
-    catalogs: Sequence[SchemaCatalog] | None = None,
-    dag_run_id: str | None = None,
-    settings: GenerationSettings = GenerationSettings(),
-    on_event: EventCallback | None = None,
-) -> GenerationResult:
-    """Generate the stored request `request_id` and store the draft; returns the generation result.
-
-    `catalogs` default to introspecting the request's connections now. Raises StoredRequestError
-    (after recording it) when the request is unknown or a connection cannot be read.
-    """
-    row = store.get_request(request_id)
-    if row is None:
-        raise StoredRequestError(f"request_id {request_id}: no such request in the ai_etl store")
-    store.update_request(request_id, state="running", dag_run_id=dag_run_id, error=None)
-
-    def emit(event: Event) -> None:
-        store.add_event(request_id, event)
-        if on_event is not None:
-            on_event(event)
-
-    try:
-        found = list(catalogs) if catalogs is not None else _introspect(row.conn_ids)
-    except StoredRequestError as exc:
-        emit(Event(agent=ORCHESTRATOR, message=str(exc), level="error"))
-        store.update_request(request_id, state="failed", error=str(exc))
-        raise
-    dag_id = row.dag_id or _parent_dag_id(store, row)
-    result = _generate(row, found, dag_id, settings, emit)
-    if result.ok and result.spec is not None and row.schedule and result.spec.schedule != row.schedule:
-        result = _apply_schedule(result, row.schedule, emit)
-    draft = _store_draft(store, row, result, found)
-    store.update_request(
-        request_id,
-        state="ready" if result.ok else "failed",
-        error=None if result.ok else result.reason,
-        draft_id=draft.id if draft else None,
-    )
-    return result
-
-
-def _introspect(conn_ids: Sequence[str]) -> list[SchemaCatalog]:
-    from airflow_ai_etl.catalog.connections import UnknownConnectionError
-    from airflow_ai_etl.catalog.errors import CatalogError
-    from airflow_ai_etl.catalog.introspect import introspect
-
-    catalogs = []
-    for conn_id in dict.fromkeys(conn_ids):
-        try:
-            catalogs.append(introspect(conn_id))
-        except (UnknownConnectionError, CatalogError) as exc:
-            raise StoredRequestError(f"conn_ids: cannot read the schema of '{conn_id}': {exc}") from None
-    return catalogs
+def run_params(store: Store, row: RequestRow) -> dict[str, Any]:
+    """The params of the system-DAG run that generates `row` (they are all the worker gets)."""
+    return {
+        "request": request_text(row),
+        "conn_ids": list(dict.fromkeys(row.conn_ids)),
+        "dag_id": row.dag_id or _parent_dag_id(store, row),
+        "schedule": row.schedule,
+        "offline": row.offline,
+        "request_id": row.id,
+    }
 
 
 def _parent_dag_id(store: Store, row: RequestRow) -> str | None:
@@ -110,63 +75,62 @@ def _parent_dag_id(store: Store, row: RequestRow) -> str | None:
     return parent.dag_id if parent else None
 
 
-def _generate(
-    row: RequestRow,
-    catalogs: Sequence[SchemaCatalog],
-    dag_id: str | None,
-    settings: GenerationSettings,
-    emit: EventCallback,
-) -> GenerationResult:
-    from airflow_ai_etl.agents.orchestrator import generate
-    from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
-
-    return generate(
-        request_text(row),
-        catalogs,
-        dag_id=dag_id,
-        llm=settings.llm,
-        max_rounds=DEFAULT_MAX_ROUNDS if settings.max_rounds is None else settings.max_rounds,
-        dry_run=settings.dry_run,
-        on_event=emit,
-        offline=row.offline,
-    )
+def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
+    """Copy what the run published since the last look into the store, and end the request when
+    the run has: ready or failed with its draft, or failed with the reason when there is no result."""
+    events = [_event(item) for item in output.events]
+    if store.add_events(row.id, events):
+        store.start_request(row.id)
+    if output.result is not None:
+        state, error, draft = _outcome(row, output.result)
+        store.finish_request(row.id, state=state, error=error, draft=draft)
+    elif output.ended is not None:
+        store.finish_request(row.id, state="failed", error=_failure(events, output.ended, row.dag_run_id))
 
 
-def _apply_schedule(result: GenerationResult, schedule: str, emit: EventCallback) -> GenerationResult:
-    """The request's schedule hint wins over the planner's reading of the words (a person chose it)."""
-    from airflow_ai_etl.render import RenderError, render_dag
-
-    assert result.spec is not None
+def _event(item: Any) -> Event:
     try:
-        spec = _with_schedule(result.spec, schedule)
-        source = render_dag(spec)
-    except (SpecError, RenderError) as exc:
-        emit(
-            Event(
-                agent=ORCHESTRATOR, message=f"schedule hint {schedule!r} not applied: {exc}", level="warning"
-            )
-        )
-        return result
-    emit(Event(agent=ORCHESTRATOR, message=f"schedule set to {schedule!r} from the request's hint"))
-    return result.model_copy(update={"spec": spec, "source": source})
+        return Event.model_validate(item)
+    except ValidationError as exc:  # a worker of another version, or a hand-made XCom: say so, keep going
+        return Event(agent=ORCHESTRATOR, message=f"an event could not be read: {exc}", level="warning")
 
 
-def _store_draft(
-    store: Store, row: RequestRow, result: GenerationResult, catalogs: Sequence[SchemaCatalog]
-) -> DraftRow | None:
+def _outcome(row: RequestRow, data: Any) -> tuple[str, str | None, DraftFields | None]:
+    """(request state, error, draft) from the task's return value."""
+    if not isinstance(data, Mapping):
+        return "failed", f"the generation task returned {type(data).__name__}, not a result", None
+    values = dict(data)
+    er = values.pop("er", None)
+    try:
+        result = GenerationResult.model_validate(values)
+    except ValidationError as exc:
+        return "failed", f"the generation task's result could not be read: {exc}", None
+    state = "ready" if result.ok else "failed"
+    error = None if result.ok else result.reason
     if result.spec is None:  # nothing to review: the request's error says why
-        return None
-    return store.add_draft(
-        request_id=row.id,
-        dag_id=result.spec.dag_id,
-        state="ready" if result.ok else "failed",
-        reason=result.reason,
-        spec=result.spec.model_dump(mode="json"),
-        spec_yaml=dumps_spec(result.spec),
-        source=result.source or "",
-        report=result.report.model_dump(mode="json"),
-        er=er_diagram(result.spec, catalogs),
-        created_by=row.created_by,
-        parent_id=row.parent_draft_id,
-        usage=result.usage,
+        return state, error, None
+    draft: DraftFields = {
+        "dag_id": result.spec.dag_id,
+        "state": state,
+        "reason": result.reason,
+        "spec": result.spec.model_dump(mode="json"),
+        "spec_yaml": dumps_spec(result.spec),
+        "source": result.source or "",
+        "report": result.report.model_dump(mode="json"),
+        "er": er if isinstance(er, dict) else None,
+        "created_by": row.created_by,
+        "parent_id": row.parent_draft_id,
+        "usage": result.usage,
+    }
+    return state, error, draft
+
+
+def _failure(events: Sequence[Event], ended: str, run_id: str | None) -> str:
+    """Why a run that ended without a result failed: its last error event, else where to look."""
+    errors = [e.message for e in events if e.level == "error"]
+    if errors:
+        return errors[-1]
+    return (
+        f"the generation run {run_id!r} of {SYSTEM_DAG_ID!r} ended ({ended}) before it published a draft; "
+        "its task log in Airflow says why"
     )

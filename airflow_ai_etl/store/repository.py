@@ -1,6 +1,6 @@
 """Store: the one place that reads and writes the `ai_etl_` tables.
 
-Each method is one short transaction, so that the api-server and the workers can share the
+Each method is one short transaction, so that the api-server's worker processes can share the
 database without holding locks across calls. Rows come back detached (expire_on_commit off):
 callers read their attributes after the session closed.
 """
@@ -8,7 +8,7 @@ callers read their attributes after the session closed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import Engine, exc, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,30 @@ from airflow_ai_etl.store.models import (
 )
 
 _SEQ_ATTEMPTS = 20
+
+#: A request in these states may still get events and a draft.
+OPEN_STATES = ("queued", "running")
+
+
+class DraftFields(TypedDict, total=False):
+    """What a new draft version holds (the store numbers it and stamps the time)."""
+
+    dag_id: Required[str | None]
+    state: Required[str]
+    created_by: Required[str]
+    spec: dict[str, Any] | None
+    spec_yaml: str
+    source: str
+    report: dict[str, Any] | None
+    er: dict[str, Any] | None
+    reason: str | None
+    parent_id: int | None
+    usage: Iterable[AgentUsage]
+
+
+class _NotOpen(Exception):
+    """Raised inside a transaction to roll it back: the request was already ended."""
+
 
 #: Request fields a worker or the API may change after creation.
 _MUTABLE_REQUEST_FIELDS = frozenset({"state", "error", "dag_run_id", "draft_id"})
@@ -89,36 +113,36 @@ class Store:
         with self.session() as session, session.begin():
             session.execute(update(RequestRow).where(RequestRow.id == request_id).values(**fields))
 
-    def add_event(self, request_id: int, event: Event) -> EventRow:
-        """Append an event; `seq` numbers a request's events 1, 2, 3 ... in the order they happened.
+    def start_request(self, request_id: int) -> None:
+        """A queued request is running now (never undoes an end that happened meanwhile)."""
+        with self.session() as session, session.begin():
+            session.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id, RequestRow.state == "queued")
+                .values(state="running")
+            )
 
-        One worker writes a request's events, but a retried task may overlap its predecessor: a
-        number taken by someone else in the meantime (the unique constraint says so) is drawn again.
+    def add_events(self, request_id: int, events: Sequence[Event]) -> int:
+        """Store the events of `events` past those already stored; returns how many were new.
+
+        `events` is everything a run has published so far, in order, and an event's `seq` is its
+        position (1, 2, 3 ...): two pollers copying the same run at once store each event once
+        (the unique (request, seq) constraint turns the loser's insert into a retry).
         """
-        for _attempt in range(_SEQ_ATTEMPTS - 1):
+        for _attempt in range(_SEQ_ATTEMPTS):
             try:
-                return self._add_event(request_id, event)
+                with self.session() as session, session.begin():
+                    stored = session.scalar(
+                        select(func.count()).select_from(EventRow).where(EventRow.request_id == request_id)
+                    )
+                    new = events[stored or 0 :]
+                    session.add_all(
+                        _event_row(request_id, seq, event) for seq, event in enumerate(new, (stored or 0) + 1)
+                    )
+                return len(new)
             except exc.IntegrityError:
                 continue
-        return self._add_event(request_id, event)
-
-    def _add_event(self, request_id: int, event: Event) -> EventRow:
-        with self.session() as session, session.begin():
-            last = session.scalar(select(func.max(EventRow.seq)).where(EventRow.request_id == request_id))
-            row = EventRow(
-                request_id=request_id,
-                seq=(last or 0) + 1,
-                agent=event.agent,
-                message=event.message,
-                level=event.level,
-                duration_ms=event.duration_ms,
-                input_tokens=event.input_tokens,
-                output_tokens=event.output_tokens,
-                at=event.at,
-                data=event.data,
-            )
-            session.add(row)
-        return row
+        raise RuntimeError(f"request {request_id}: events kept changing while they were stored")
 
     def events(self, request_id: int, after: int | None = None) -> list[EventRow]:
         with self.session() as session:
@@ -129,57 +153,33 @@ class Store:
 
     # -- drafts and usage ------------------------------------------------------------------------
 
-    def add_draft(
-        self,
-        *,
-        request_id: int,
-        dag_id: str | None,
-        state: str,
-        created_by: str,
-        spec: dict[str, Any] | None = None,
-        spec_yaml: str = "",
-        source: str = "",
-        report: dict[str, Any] | None = None,
-        er: dict[str, Any] | None = None,
-        reason: str | None = None,
-        parent_id: int | None = None,
-        usage: Iterable[AgentUsage] = (),
-    ) -> DraftRow:
+    def add_draft(self, *, request_id: int, **fields: Unpack[DraftFields]) -> DraftRow:
         """Store a new draft version (numbered per dag_id) and the model usage that produced it."""
         with self.session() as session, session.begin():
-            version = 1
-            if dag_id is not None:
-                last = session.scalar(select(func.max(DraftRow.version)).where(DraftRow.dag_id == dag_id))
-                version = (last or 0) + 1
-            row = DraftRow(
-                request_id=request_id,
-                parent_id=parent_id,
-                version=version,
-                dag_id=dag_id,
-                state=state,
-                reason=reason,
-                spec=spec,
-                spec_yaml=spec_yaml,
-                source=source,
-                report=report or {"findings": []},
-                er=er or {"tables": [], "relations": []},
-                created_by=created_by,
-            )
-            session.add(row)
-            session.flush()
-            for item in usage:
-                session.add(
-                    UsageRow(
-                        request_id=request_id,
-                        draft_id=row.id,
-                        agent=item.agent,
-                        requests=item.requests,
-                        input_tokens=item.input_tokens,
-                        output_tokens=item.output_tokens,
-                        cost_usd=item.cost_usd,
-                    )
+            return _insert_draft(session, request_id, fields)
+
+    def finish_request(
+        self, request_id: int, *, state: str, error: str | None = None, draft: DraftFields | None = None
+    ) -> bool:
+        """End an open (queued or running) request as `state`, storing its draft with it.
+
+        One transaction: the draft is stored only if this call ends the request, so when two
+        callers finish the same request at once, one draft is stored, not two. False when the
+        request was not open.
+        """
+        try:
+            with self.session() as session, session.begin():
+                row = _insert_draft(session, request_id, draft) if draft is not None else None
+                ended = session.execute(
+                    update(RequestRow)
+                    .where(RequestRow.id == request_id, RequestRow.state.in_(OPEN_STATES))
+                    .values(state=state, error=error, draft_id=row.id if row else None)
                 )
-        return row
+                if ended.rowcount == 0:  # type: ignore[attr-defined]
+                    raise _NotOpen
+        except _NotOpen:
+            return False
+        return True
 
     def get_draft(self, draft_id: int) -> DraftRow | None:
         with self.session() as session:
@@ -273,3 +273,55 @@ class Store:
 def default_store() -> Store:
     """The store at the configured location (one engine per process)."""
     return Store.from_url(configured_url())
+
+
+def _event_row(request_id: int, seq: int, event: Event) -> EventRow:
+    return EventRow(
+        request_id=request_id,
+        seq=seq,
+        agent=event.agent,
+        message=event.message,
+        level=event.level,
+        duration_ms=event.duration_ms,
+        input_tokens=event.input_tokens,
+        output_tokens=event.output_tokens,
+        at=event.at,
+        data=event.data,
+    )
+
+
+def _insert_draft(session: Session, request_id: int, fields: DraftFields) -> DraftRow:
+    dag_id = fields["dag_id"]
+    version = 1
+    if dag_id is not None:
+        last = session.scalar(select(func.max(DraftRow.version)).where(DraftRow.dag_id == dag_id))
+        version = (last or 0) + 1
+    row = DraftRow(
+        request_id=request_id,
+        parent_id=fields.get("parent_id"),
+        version=version,
+        dag_id=dag_id,
+        state=fields["state"],
+        reason=fields.get("reason"),
+        spec=fields.get("spec"),
+        spec_yaml=fields.get("spec_yaml", ""),
+        source=fields.get("source", ""),
+        report=fields.get("report") or {"findings": []},
+        er=fields.get("er") or {"tables": [], "relations": []},
+        created_by=fields["created_by"],
+    )
+    session.add(row)
+    session.flush()
+    for item in fields.get("usage", ()):
+        session.add(
+            UsageRow(
+                request_id=request_id,
+                draft_id=row.id,
+                agent=item.agent,
+                requests=item.requests,
+                input_tokens=item.input_tokens,
+                output_tokens=item.output_tokens,
+                cost_usd=item.cost_usd,
+            )
+        )
+    return row

@@ -101,10 +101,6 @@ def _start_airflow(airflow: Airflow) -> str:
             "AIRFLOW__API__BASE_URL": base_url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
             "AIRFLOW__AI_ETL__LLM_CONN_ID": "",  # no model: the offline planner
-            # Task processes of Airflow 3 cannot see the metadata database's URL (the supervisor
-            # blanks it), so the worker that generates the draft reaches the store through
-            # [ai_etl] store_url: here the same PostgreSQL database as the metadata.
-            "AIRFLOW__AI_ETL__STORE_URL": airflow.session.settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
             # The scheduler looks for new runs often: the request's run starts without delay.
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         }

@@ -103,3 +103,26 @@ def airflow_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowApi
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def run_generation(api: AirflowApi, request_id: int) -> None:
+    """Do what the scheduler and a worker do with the run the API triggered for `request_id`.
+
+    `Dag.test` runs the system DAG in-process with the triggered run's params, its task
+    (GeneratePipelineOperator) going through the Task SDK and its XComs to the metadata database
+    the api-server reads. Dag.test makes a run of its own, so the request is pointed at that run.
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk import DAG
+
+    from airflow_ai_etl.store import default_store
+    from airflow_ai_etl.store.generation import SYSTEM_DAG_ID
+
+    store = default_store()
+    request = store.get_request(request_id)
+    assert request is not None and request.dag_run_id
+    [triggered] = DagRun.find(dag_id=SYSTEM_DAG_ID, run_id=request.dag_run_id)
+    dag = runpy.run_path(str(api.dags_folder / "ai_etl" / f"{SYSTEM_DAG_ID}.py"))["dag"]
+    assert isinstance(dag, DAG)
+    tested = dag.test(run_conf=dict(triggered.conf))
+    store.update_request(request_id, dag_run_id=tested.run_id)

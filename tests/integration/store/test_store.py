@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from airflow_ai_etl.agents.events import AgentUsage, Event
 from airflow_ai_etl.store import Store
 from airflow_ai_etl.store.engine import create_tables, make_engine
+from airflow_ai_etl.store.models import DraftRow
+from airflow_ai_etl.store.repository import DraftFields
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: Callable[[], str]) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return pg_database().replace("postgresql://", "postgresql+psycopg2://")
 
 
 def test_tables_are_prefixed_and_created_idempotently(store_url: str) -> None:
@@ -41,8 +34,11 @@ def test_a_request_its_events_drafts_usage_deployments_and_audit(store_url: str)
         request="copy orders", conn_ids=["shop", "warehouse"], created_by="op1", schedule="@daily"
     )
     assert store.get_request(request.id).state == "queued"  # type: ignore[union-attr]
-    for message in ("one", "two", "three"):
-        store.add_event(request.id, Event(agent="planner", message=message, input_tokens=5, output_tokens=2))
+    published = [Event(agent="planner", message=m, input_tokens=5, output_tokens=2) for m in ("one", "two")]
+    assert store.add_events(request.id, published) == 2
+    published.append(Event(agent="planner", message="three"))
+    assert store.add_events(request.id, published) == 1  # only what is new since the last copy
+    assert store.add_events(request.id, published) == 0
     assert [e.seq for e in store.events(request.id)] == [1, 2, 3]
     assert [e.message for e in store.events(request.id, after=1)] == ["two", "three"]
     assert store.events(request.id)[0].at.tzinfo is not None
@@ -89,17 +85,39 @@ def test_a_request_its_events_drafts_usage_deployments_and_audit(store_url: str)
     assert [r.id for r in store.list_requests()] == [request.id]
 
 
-def test_concurrent_event_writers_get_distinct_sequence_numbers(store_url: str) -> None:
+def test_concurrent_pollers_store_each_event_once(store_url: str) -> None:
     store = Store.from_url(store_url)
     request = store.create_request(request="x", conn_ids=["a"], created_by="op1")
+    published = [Event(agent="a", message=str(i)) for i in range(12)]
 
-    def write(i: int) -> None:
-        store.add_event(request.id, Event(agent="a", message=str(i)))
+    def poll(i: int) -> None:  # each poller sees the run a little further on
+        store.add_events(request.id, published[: 4 + i % 9])
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        list(pool.map(write, range(12)))
-    seqs = [e.seq for e in store.events(request.id)]
-    assert seqs == list(range(1, 13))
+        list(pool.map(poll, range(16)))
+    assert [(e.seq, e.message) for e in store.events(request.id)] == [(i + 1, str(i)) for i in range(12)]
+
+
+def test_a_request_is_finished_once_with_one_draft_when_callers_race(store_url: str) -> None:
+    store = Store.from_url(store_url)
+    request = store.create_request(request="x", conn_ids=["a"], created_by="op1")
+    store.start_request(request.id)
+
+    def finish(_: int) -> bool:
+        draft: DraftFields = {"dag_id": "orders", "state": "ready", "created_by": "op1"}
+        return store.finish_request(request.id, state="ready", draft=draft)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(finish, range(8)))
+    assert outcomes.count(True) == 1
+    row = store.get_request(request.id)
+    assert row is not None and row.state == "ready" and row.draft_id is not None
+    with store.session() as session:
+        drafts = session.scalars(select(DraftRow).where(DraftRow.request_id == request.id)).all()
+    assert [d.id for d in drafts] == [row.draft_id]
+    store.start_request(request.id)  # a late "it is running" never reopens an ended request
+    assert store.get_request(request.id).state == "ready"  # type: ignore[union-attr]
+    assert not store.finish_request(request.id, state="failed", error="late")
 
 
 def test_a_task_process_without_the_metadata_url_is_told_to_set_store_url(

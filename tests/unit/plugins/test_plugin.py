@@ -61,13 +61,23 @@ def test_static_files_stay_inside_their_folder(tmp_path: Path) -> None:
         assert raised.value.status_code == 404
 
 
-def test_generate_operator_takes_a_request_or_a_request_id() -> None:
+def test_generate_operator_takes_a_request_or_its_params() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
     from airflow_ai_etl.operators.generate import GeneratePipelineOperator
 
-    assert GeneratePipelineOperator(task_id="g", request_id="{{ dag_run.conf['request_id'] }}").request_id
-    with pytest.raises(ValueError, match="request, request_id"):
+    assert GeneratePipelineOperator(task_id="g", from_params=True).from_params
+    with pytest.raises(ValueError, match="request, from_params"):
         GeneratePipelineOperator(task_id="g")
-    with pytest.raises(ValueError, match="request, request_id"):
-        GeneratePipelineOperator(task_id="g", request="copy", conn_ids=["a"], request_id=1)
+    with pytest.raises(ValueError, match="request, from_params"):
+        GeneratePipelineOperator(task_id="g", request="copy", conn_ids=["a"], from_params=True)
     with pytest.raises(ValueError, match="conn_ids"):
         GeneratePipelineOperator(task_id="g", request="copy")
+    op = GeneratePipelineOperator(task_id="g", from_params=True)
+    for params, field in (
+        ({"conn_ids": ["a"]}, "params.request"),
+        ({"request": "copy", "conn_ids": []}, "params.conn_ids"),
+        ({"request": "copy", "conn_ids": "a,b"}, "params.conn_ids"),
+    ):
+        with pytest.raises(AirflowFailException, match=field):
+            op.execute({"params": params, "ti": None})  # type: ignore[typeddict-item]

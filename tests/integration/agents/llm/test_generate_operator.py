@@ -1,7 +1,9 @@
 """GeneratePipelineOperator over HTTP: the task introspects its connections, runs the agents against
-the scripted server, and returns the result as JSON."""
+the scripted server, publishes the events as they happen and returns the result as JSON."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
@@ -29,7 +31,19 @@ SPEC = {
 }
 
 
-def test_operator_returns_the_generation_result(shop, scripted_llm, llm_config, capfd) -> None:
+class PushedXComs:
+    """The task instance's side of `xcom_push`, as the Task SDK offers it: every push, in order."""
+
+    def __init__(self) -> None:
+        self.pushes: list[tuple[str, Any]] = []
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushes.append((key, [dict(item) for item in value]))
+
+
+def test_operator_publishes_events_and_returns_the_generation_result(
+    shop, scripted_llm, llm_config, capfd
+) -> None:
     llm_config()
     scripted_llm.script(
         llm.output({"response": ["shop_pg:public.orders"]}), llm.output(SPEC), llm.output({"sql": SQL})
@@ -40,12 +54,18 @@ def test_operator_returns_the_generation_result(shop, scripted_llm, llm_config, 
         conn_ids=["shop_pg"],
         pipeline_dag_id="orders_daily",
     )
-    data = op.execute({})  # type: ignore[arg-type]
+    ti = PushedXComs()
+    data = op.execute({"ti": ti})  # type: ignore[typeddict-item]
 
     assert data["ok"] is True, data["reason"]
     assert parse_spec(data["spec"]).dag_id == "orders_daily"
     assert data["source"].startswith("# airflow-ai-etl: generated DAG file")
-    assert [e["agent"] for e in data["events"]][:2] == ["schema_analyst", "planner"]
+    assert [t["name"] for t in data["er"]["tables"]] == ["public.orders", "analytics.orders_copy"]
+    assert "events" not in data
+    # One push per event, each the whole list so far: a poller sees them as they happen.
+    assert {key for key, _ in ti.pushes} == {"events"}
+    assert [len(events) for _, events in ti.pushes] == list(range(1, len(ti.pushes) + 1))
+    assert [e["agent"] for e in ti.pushes[-1][1]][:2] == ["schema_analyst", "planner"]
     logged = "".join(capfd.readouterr())
     assert "qa_validator: valid" in logged  # the events reach the task log
 
@@ -53,6 +73,9 @@ def test_operator_returns_the_generation_result(shop, scripted_llm, llm_config, 
 def test_unknown_connection_fails_the_task_without_retry(scripted_llm, llm_config) -> None:
     llm_config()
     op = GeneratePipelineOperator(task_id="generate", request="copy orders", conn_ids=["no_such_db"])
+    ti = PushedXComs()
     with pytest.raises(AirflowFailException, match="'no_such_db'"):
-        op.execute({})  # type: ignore[arg-type]
+        op.execute({"ti": ti})  # type: ignore[typeddict-item]
     assert scripted_llm.requests == []
+    [(_, [event])] = ti.pushes  # the reason is published too: the page shows it, not only the log
+    assert event["level"] == "error" and "'no_such_db'" in event["message"]

@@ -1,0 +1,146 @@
+"""From what a system-DAG run publishes (its XComs) to the store: events as they come, the draft
+once at the end, a clear reason when the run ends without one; and the params a run is given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_ai_etl.agents.events import AgentUsage, Event, GenerationResult
+from airflow_ai_etl.spec import parse_spec
+from airflow_ai_etl.store import Store
+from airflow_ai_etl.store.generation import RunOutput, published_result, record_run, run_params
+from airflow_ai_etl.store.models import RequestRow
+
+pytestmark = pytest.mark.integration
+
+SPEC = {
+    "dag_id": "orders_copy",
+    "start_date": "2026-01-01",
+    "schedule": "@daily",
+    "steps": [{"id": "copy", "kind": "sql", "conn_id": "warehouse", "sql": "INSERT INTO t SELECT 1"}],
+}
+ER = {"tables": [{"name": "t", "conn_id": "warehouse", "columns": []}], "relations": []}
+
+
+def _event(message: str, level: str = "info") -> dict[str, Any]:
+    return Event(agent="planner", message=message, level=level).model_dump(mode="json")  # type: ignore[arg-type]
+
+
+def _result(ok: bool = True, spec: dict[str, Any] | None = SPEC) -> dict[str, Any]:
+    result = GenerationResult(
+        ok=ok,
+        spec=parse_spec(spec) if spec else None,
+        source="# airflow-ai-etl: generated DAG file\n" if ok else None,
+        usage=[AgentUsage(agent="planner", requests=1, input_tokens=7, output_tokens=3)],
+        reason=None if ok else "the spec does not validate (sql.unknown_table)",
+    )
+    return {**published_result(result, []), "er": ER}
+
+
+@pytest.fixture
+def store(store_url: str) -> Store:
+    return Store.from_url(store_url)
+
+
+def _request(store: Store, **fields: Any) -> RequestRow:
+    row = store.create_request(request="copy orders", conn_ids=["shop"], created_by="op1", **fields)
+    store.update_request(row.id, dag_run_id="manual__1")
+    stored = store.get_request(row.id)
+    assert stored is not None
+    return stored
+
+
+def _state(store: Store, row: RequestRow) -> tuple[str, str | None]:
+    now = store.get_request(row.id)
+    assert now is not None
+    return now.state, now.error
+
+
+def test_events_arrive_as_the_run_publishes_them_then_the_draft_once(store: Store) -> None:
+    row = _request(store)
+    record_run(store, row, RunOutput())
+    assert _state(store, row) == ("queued", None)
+    record_run(store, row, RunOutput(events=[_event("one")]))
+    assert _state(store, row) == ("running", None)
+    finished = RunOutput(events=[_event("one"), _event("two")], result=_result(), ended="task success")
+    record_run(store, row, finished)
+    record_run(store, row, finished)  # a second poller, or the next poll: nothing twice
+
+    assert [(e.seq, e.message) for e in store.events(row.id)] == [(1, "one"), (2, "two")]
+    request = store.get_request(row.id)
+    assert request is not None and request.state == "ready" and request.draft_id is not None
+    draft = store.get_draft(request.draft_id)
+    assert draft is not None
+    assert (draft.dag_id, draft.version, draft.state, draft.created_by) == ("orders_copy", 1, "ready", "op1")
+    assert "dag_id: orders_copy" in draft.spec_yaml and draft.source.startswith("# airflow-ai-etl")
+    assert draft.er == ER
+    assert [(u.agent, u.input_tokens) for u in store.usage(row.id)] == [("planner", 7)]
+
+
+def test_a_failed_generation_keeps_its_draft_for_review(store: Store) -> None:
+    row = _request(store)
+    record_run(store, row, RunOutput(result=_result(ok=False), ended="task success"))
+    request = store.get_request(row.id)
+    assert request is not None and request.state == "failed"
+    assert request.error == "the spec does not validate (sql.unknown_table)"
+    draft = store.get_draft(request.draft_id or 0)
+    assert draft is not None and draft.state == "failed" and draft.reason == request.error
+
+
+def test_a_generation_without_a_spec_fails_the_request_without_a_draft(store: Store) -> None:
+    row = _request(store)
+    record_run(store, row, RunOutput(result=_result(ok=False, spec=None), ended="task success"))
+    request = store.get_request(row.id)
+    assert request is not None and (request.state, request.draft_id) == ("failed", None)
+
+
+def test_a_run_that_ends_without_a_result_fails_the_request_with_its_last_error(store: Store) -> None:
+    row = _request(store)
+    events = [_event("started"), _event("conn_ids: cannot read the schema of 'shop': gone", "error")]
+    record_run(store, row, RunOutput(events=events, ended="task failed"))
+    assert _state(store, row) == ("failed", "conn_ids: cannot read the schema of 'shop': gone")
+
+    silent = _request(store)
+    record_run(store, silent, RunOutput(ended="run failed"))
+    state, error = _state(store, silent)
+    assert state == "failed" and "'manual__1' of 'ai_etl_generate' ended (run failed)" in (error or "")
+    assert "task log" in (error or "")
+
+
+@pytest.mark.parametrize(
+    ("result", "says"),
+    [
+        ({"ok": "perhaps", "spec": 3}, "result could not be read"),
+        (["not", "a", "result"], "returned list"),
+    ],
+)
+def test_an_unreadable_result_fails_the_request_and_says_so(store: Store, result: Any, says: str) -> None:
+    row = _request(store)
+    record_run(store, row, RunOutput(events=[{"agent": 1}], result=result, ended="task success"))
+    state, error = _state(store, row)
+    assert state == "failed" and says in (error or "")
+    [event] = store.events(row.id)
+    assert event.level == "warning" and "could not be read" in event.message
+
+
+def test_run_params_carry_the_feedback_and_the_revised_drafts_dag_id(store: Store) -> None:
+    first = _request(store, schedule="0 3 * * *", offline=True)
+    assert run_params(store, first) == {
+        "request": "copy orders",
+        "conn_ids": ["shop"],
+        "dag_id": None,
+        "schedule": "0 3 * * *",
+        "offline": True,
+        "request_id": first.id,
+    }
+    record_run(store, first, RunOutput(result=_result(), ended="task success"))
+    draft_id = store.get_request(first.id).draft_id  # type: ignore[union-attr]
+    again = store.create_request(
+        request="copy orders", conn_ids=["shop", "shop"], created_by="op1", feedback=" only paid ones ",
+        parent_draft_id=draft_id,
+    )  # fmt: skip
+    params = run_params(store, again)
+    assert params["request"] == "copy orders\n\nFeedback on the previous draft: only paid ones"
+    assert (params["dag_id"], params["conn_ids"]) == ("orders_copy", ["shop"])
