@@ -7,8 +7,9 @@ column before it is sent, so a value the column cannot hold (a decimal too wide,
 non-Nullable column, which ClickHouse would silently turn into a default) fails the task with the
 column and the source row named, instead of landing altered.
 
-ClickHouse has no transactions, so every mode loads a staging table (`<table>__ai_etl_stage`, same
-structure) and publishes it with one of ClickHouse's atomic operations:
+ClickHouse has no transactions, so every mode loads a staging table (`<table>__ai_etl_stage_<id>`,
+same structure, its own per attempt so that transfers into one table at the same time never share
+one) and publishes it with one of ClickHouse's atomic operations:
 
 - `replace`: `EXCHANGE TABLES target AND stage` (atomic in an Atomic database, the default);
 - `append` / `upsert`: `ATTACH PARTITION ... FROM stage` for each partition (atomic per
@@ -22,6 +23,7 @@ structure) and publishes it with one of ClickHouse's atomic operations:
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -69,7 +71,7 @@ class _Target:
         self.database = database or str(client.database or "default")
         self.name = name
         self.table = f"{_q(self.database)}.{_q(name)}"
-        self.stage_name = f"{name}__ai_etl_stage"
+        self.stage_name = f"{name}__ai_etl_stage_{uuid.uuid4().hex[:12]}"
         self.stage = f"{_q(self.database)}.{_q(self.stage_name)}"
         self.state = f"{_q(self.database)}.{_q(STATE_TABLE)}"
 
@@ -162,7 +164,6 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
         if job.incremental:
             stored = side.read_state()
             since = stored.since(side.maximum)
-        client.command(f"DROP TABLE IF EXISTS {side.stage}")
         client.command(f"CREATE TABLE {side.stage} AS {side.table}")
         rows, high, path = 0, since, ""
         batches, path = _batches(job, source, since, columns, log)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import sqlite3
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -80,6 +82,22 @@ def test_replace_swaps_the_table_and_reruns_give_the_same(src: str) -> None:
     transfer(mode="replace")
     assert summary()[:3] == EXPECTED
     assert ch("SELECT count() FROM orders WHERE id = 999999") == [(0,)]
+    assert ch("SELECT count() FROM system.tables WHERE name LIKE '%ai_etl_stage%'") == [(0,)]
+
+
+def test_two_transfers_into_one_table_at_the_same_time_both_land_whole(src: str) -> None:
+    """Each attempt stages in a table of its own: one transfer's clean-up never takes the other's rows."""
+    ch(f"CREATE TABLE orders ({COLUMNS}) ENGINE = MergeTree ORDER BY id")
+    slow = "SELECT o.id, o.code, o.amount, o.updated_at FROM orders o CROSS JOIN (SELECT pg_sleep(3)) AS s"
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(transfer, task_id="slow", source_sql=slow)
+        time.sleep(1)  # the slow one has made its staging table and waits for its source
+        second = transfer(
+            task_id="fast", source_sql="SELECT id + 100000 AS id, code, amount, updated_at FROM orders"
+        )
+        assert not first.done()
+        assert first.result(timeout=120)["rows"] == second["rows"] == ROWS
+    assert ch("SELECT count(), uniqExact(id) FROM orders") == [(2 * ROWS, 2 * ROWS)]
     assert ch("SELECT count() FROM system.tables WHERE name LIKE '%ai_etl_stage%'") == [(0,)]
 
 
