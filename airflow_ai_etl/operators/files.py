@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
 from airflow_ai_etl.operators._sql import (
     column_list,
     db_hook,
@@ -61,13 +62,6 @@ class _Plan:
 
 class RowLoadError(ValueError):
     """A row the target refused; the message names the file and line (or Parquet row)."""
-
-
-def _check_names(task_id: str, field: str, value: Sequence[str] | None) -> None:
-    if isinstance(value, str):
-        raise ValueError(f"{task_id}: {field!r} must be a list of column names, not a string")
-    if value is not None and len(set(value)) != len(value):
-        raise ValueError(f"{task_id}: {field!r} lists a column twice")
 
 
 def _check_csv(task_id: str, format: str, delimiter: str, null: str) -> None:
@@ -203,8 +197,8 @@ class FileToSqlOperator(BaseOperator):
         _check_csv(self.task_id, format, csv_delimiter, csv_null)
         if mode not in LOAD_MODES:
             raise ValueError(f"{self.task_id}: unknown mode {mode!r}; use one of {', '.join(LOAD_MODES)}")
-        _check_names(self.task_id, "key", key)
-        _check_names(self.task_id, "columns", columns)
+        check_columns(self.task_id, "key", key)
+        check_columns(self.task_id, "columns", columns)
         if mode == "upsert" and not key:
             raise ValueError(f"{self.task_id}: mode 'upsert' needs 'key' (the columns that identify a row)")
         if columns is not None:
@@ -220,8 +214,7 @@ class FileToSqlOperator(BaseOperator):
         ):
             allowed = "auto" if format == "parquet" else ", ".join(LOAD_COMPRESSIONS)
             raise ValueError(f"{self.task_id}: 'compression' {compression!r} is not one of {allowed}")
-        if batch_size < 1:
-            raise ValueError(f"{self.task_id}: 'batch_size' must be at least 1, got {batch_size}")
+        check_at_least_one(self.task_id, "batch_size", batch_size)
         self.path = path
         self.format = format
         self.target_conn_id = target_conn_id
@@ -434,8 +427,7 @@ class SqlToFileOperator(BaseOperator):
                 f"{self.task_id}: 'compression' {compression!r} is not one of {', '.join(allowed)} "
                 f"for format {format!r}"
             )
-        if batch_size < 1:
-            raise ValueError(f"{self.task_id}: 'batch_size' must be at least 1, got {batch_size}")
+        check_at_least_one(self.task_id, "batch_size", batch_size)
         self.source_conn_id = source_conn_id
         self.path = path
         self.format = format

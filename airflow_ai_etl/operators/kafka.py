@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
 from airflow_ai_etl.operators._kafka_codec import (
     VALUE_FORMATS,
     Decoder,
@@ -153,21 +154,15 @@ class KafkaToSqlOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         where = self.task_id
-        for name, value in (("key", key), ("columns", columns)):
-            if isinstance(value, str):
-                raise ValueError(f"{where}: {name!r} must be a list of column names, not a string")
-        if len(set(key)) != len(key):
-            raise ValueError(f"{where}: 'key' lists a column twice")
+        check_columns(where, "key", key)
+        check_columns(where, "columns", columns)
         if columns is not None:
             if not columns:
                 raise ValueError(f"{where}: 'columns' is empty; omit it to use the message fields")
-            if len(set(columns)) != len(columns):
-                raise ValueError(f"{where}: 'columns' lists a column twice")
             missing = [k for k in key if k not in columns]
             if missing:
                 raise ValueError(f"{where}: 'key' column(s) {', '.join(missing)} not in 'columns'")
-        if max_messages < 1:
-            raise ValueError(f"{where}: 'max_messages' must be at least 1, got {max_messages}")
+        check_at_least_one(where, "max_messages", max_messages)
         if poll_timeout <= 0:
             raise ValueError(f"{where}: 'poll_timeout' must be positive, got {poll_timeout}")
         if group_id is not None and not group_id.strip():

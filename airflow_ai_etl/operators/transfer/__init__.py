@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
 from airflow_ai_etl.operators._sql import db_hook, require_upsert
 from airflow_ai_etl.operators.transfer.job import TransferError, TransferJob
 
@@ -91,8 +92,7 @@ class TransferOperator(BaseOperator):
             raise ValueError(f"{self.task_id}: give exactly one of 'source_sql' or 'source_table'")
         if mode not in MODES:
             raise ValueError(f"{self.task_id}: unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if isinstance(key, str):
-            raise ValueError(f"{self.task_id}: 'key' must be a list of column names, not a string")
+        check_columns(self.task_id, "key", key)
         if mode == "upsert" and not key:
             raise ValueError(f"{self.task_id}: mode 'upsert' needs 'key' (the columns that identify a row)")
         if mode == "incremental" and not watermark:
@@ -101,10 +101,7 @@ class TransferOperator(BaseOperator):
             )
         if mode != "incremental" and watermark is not None:
             raise ValueError(f"{self.task_id}: 'watermark' is only used with mode 'incremental'")
-        if len(set(key)) != len(key):
-            raise ValueError(f"{self.task_id}: 'key' lists a column twice")
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"{self.task_id}: 'batch_size' must be at least 1, got {batch_size!r}")
+        check_at_least_one(self.task_id, "batch_size", batch_size)
         if not isinstance(create_target, bool):
             raise ValueError(f"{self.task_id}: 'create_target' must be true or false, got {create_target!r}")
         if state_key is not None and mode != "incremental":
