@@ -124,12 +124,14 @@ def generation_output(run_id: str) -> RunOutput:
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
     from airflow_ai_etl.operators.generate import EVENTS_XCOM_KEY
-    from airflow_ai_etl.store.generation import GENERATE_TASK_ID, SYSTEM_DAG_ID, RunOutput
+    from airflow_ai_etl.store.generation import GENERATE_TASK_ID, RunOutput
 
-    of_run = (DagRun.dag_id == SYSTEM_DAG_ID, DagRun.run_id == run_id)
     with create_session() as session:
-        run = session.execute(select(DagRun.state).where(*of_run)).one_or_none()
+        run = session.execute(
+            select(DagRun.state).where(DagRun.dag_id == SYSTEM_DAG_ID, DagRun.run_id == run_id)
+        ).one_or_none()
         task_state = session.scalar(
             select(TaskInstance.state).where(
                 TaskInstance.dag_id == SYSTEM_DAG_ID,

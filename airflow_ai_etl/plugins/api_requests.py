@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
 from airflow_ai_etl.plugins.views import request_out
-from airflow_ai_etl.store.generation import SYSTEM_DAG_ID, record_run, run_params
+from airflow_ai_etl.store.generation import record_run, run_params
 from airflow_ai_etl.store.models import RequestRow
 from airflow_ai_etl.store.repository import OPEN_STATES
 

@@ -10,19 +10,20 @@ idempotent: any number of pollers at once store each event once and the draft on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from airflow_ai_etl.agents.events import Event, GenerationResult
 from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.spec import dumps_spec
 from airflow_ai_etl.store.diagrams import er_diagram
 from airflow_ai_etl.store.models import RequestRow
 from airflow_ai_etl.store.repository import DraftFields, Store
 
-SYSTEM_DAG_ID = "ai_etl_generate"
+#: The system DAG's one task, whose XComs carry a run's events and result.
 GENERATE_TASK_ID = "generate"
 ORCHESTRATOR = "orchestrator"
 
@@ -35,7 +36,7 @@ class RunOutput:
     is the state of the task (or of the run) once it is over without more to come, else None.
     """
 
-    events: Sequence[Any] = field(default_factory=tuple)
+    events: Sequence[Any] = ()
     result: Any = None
     ended: str | None = None
 

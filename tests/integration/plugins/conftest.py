@@ -115,8 +115,8 @@ def run_generation(api: AirflowApi, request_id: int) -> None:
     from airflow.models.dagrun import DagRun
     from airflow.sdk import DAG
 
+    from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
     from airflow_ai_etl.store import default_store
-    from airflow_ai_etl.store.generation import SYSTEM_DAG_ID
 
     store = default_store()
     request = store.get_request(request_id)
