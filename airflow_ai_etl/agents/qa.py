@@ -17,13 +17,9 @@ The score is 1.0 minus a fixed weight per finding (ERROR_WEIGHT, WARNING_WEIGHT)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
-import sqlglot
 from pydantic import BaseModel, ConfigDict, Field
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from airflow_ai_etl.agents.tools.context import HookGetter, ToolError, airflow_hook
 from airflow_ai_etl.agents.tools.readonly import (
@@ -32,13 +28,9 @@ from airflow_ai_etl.agents.tools.readonly import (
     dry_run_statement,
     run_read_only,
 )
-from airflow_ai_etl.spec.models import (
-    ExpressionCheck,
-    FileExportStep,
-    PipelineSpec,
-    QualityCheckStep,
-    TransferStep,
-)
+from airflow_ai_etl.spec.models import PipelineSpec
+from airflow_ai_etl.steps import registry
+from airflow_ai_etl.steps.base import StepSql
 from airflow_ai_etl.validation.context import ValidationContext
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.validate import validate_spec
@@ -80,32 +72,8 @@ class QaResult(BaseModel):
     dry_runs: list[DryRun] = Field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class ReadQuery:
-    """A query a step will run against its source, and where in the spec it comes from."""
-
-    step_id: str
-    field: str
-    conn_id: str
-    sql: str
-
-
-def _select_all(table: str, dialect: str) -> str:
-    return (
-        exp.select(exp.Star())
-        .from_(exp.to_table(table, dialect=dialect or None))
-        .sql(dialect=dialect or None)
-    )
-
-
-def _rows_failing(table: str, condition: str, dialect: str) -> str | None:
-    """The query an expression check will run (rows where the condition does not hold)."""
-    try:
-        predicate = sqlglot.condition(condition, dialect=dialect or None)
-    except SqlglotError:
-        return None  # validation reports the condition itself
-    query = exp.select("1").from_(exp.to_table(table, dialect=dialect or None)).where(exp.not_(predicate))
-    return query.sql(dialect=dialect or None)
+#: A query a step will run against its source, and where in the spec it comes from.
+ReadQuery = StepSql
 
 
 def read_queries(spec: PipelineSpec, context: ValidationContext) -> list[ReadQuery]:
@@ -114,31 +82,7 @@ def read_queries(spec: PipelineSpec, context: ValidationContext) -> list[ReadQue
     Checks on a table the catalog does not hold yet (created by the pipeline itself) are left out:
     the database could only say that the table is missing.
     """
-    queries: list[ReadQuery] = []
-    for step in spec.steps:
-        if isinstance(step, TransferStep | FileExportStep):
-            source = step.source
-            dialect = context.dialect(source.conn_id)
-            if source.sql is not None:
-                queries.append(ReadQuery(step.id, "source.sql", source.conn_id, source.sql))
-            elif source.table is not None:
-                queries.append(
-                    ReadQuery(step.id, "source.table", source.conn_id, _select_all(source.table, dialect))
-                )
-        elif isinstance(step, QualityCheckStep):
-            catalog = context.catalogs.get(step.conn_id)
-            if catalog is None or catalog.find_table(step.table) is None:
-                continue
-            dialect = context.dialect(step.conn_id)
-            for i, check in enumerate(step.checks):
-                sql = (
-                    _rows_failing(step.table, check.condition, dialect)
-                    if isinstance(check, ExpressionCheck)
-                    else None
-                )
-                if sql is not None:
-                    queries.append(ReadQuery(step.id, f"checks[{i}].condition", step.conn_id, sql))
-    return queries
+    return [query for step in spec.steps for query in registry.kind_of(step).read_queries(step, context)]
 
 
 def _dry_run(query: ReadQuery, context: ValidationContext, get_hook: HookGetter, timeout_s: float) -> DryRun:

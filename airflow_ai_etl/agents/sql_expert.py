@@ -9,7 +9,6 @@ name is sent back for another try before it ever reaches the spec.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,41 +18,25 @@ from airflow_ai_etl.agents.llm import LLM, AgentCall, load_prompt, run_agent
 from airflow_ai_etl.agents.planner import findings_section, schema_section
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
-from airflow_ai_etl.spec.models import FileExportStep, SparkSqlStep, Sql, SqlStep, TransferStep
+from airflow_ai_etl.spec.models import Sql
+from airflow_ai_etl.steps import registry
+from airflow_ai_etl.steps.base import StepSql
 from airflow_ai_etl.validation.report import Finding
 
-
-@dataclass(frozen=True)
-class SqlField:
-    """One SQL statement in a spec: where it is (`field` as validation findings name it) and where it runs."""
-
-    step_id: str
-    field: str
-    conn_id: str
-    sql: str
+#: One SQL statement in a spec: where it is (`field` as validation findings name it) and where it runs.
+SqlField = StepSql
 
 
 def sql_fields(spec: PipelineSpec) -> list[SqlField]:
-    """Every SQL statement of the spec, in step order."""
-    fields = []
-    for step in spec.steps:
-        if isinstance(step, SqlStep | SparkSqlStep):
-            fields.append(SqlField(step.id, "sql", step.conn_id, step.sql))
-        elif isinstance(step, TransferStep | FileExportStep) and step.source.sql is not None:
-            fields.append(SqlField(step.id, "source.sql", step.source.conn_id, step.source.sql))
-    return fields
+    """Every SQL statement of the spec the expert may write, in step order."""
+    return [field for step in spec.steps for field in registry.kind_of(step).sql_fields(step)]
 
 
 def with_sql(spec: PipelineSpec, field: SqlField, sql: str) -> PipelineSpec:
     """A copy of the spec with one statement replaced (validated on assignment)."""
     updated = spec.model_copy(deep=True)
     step = updated.step(field.step_id)
-    if field.field == "sql" and isinstance(step, SqlStep | SparkSqlStep):
-        step.sql = sql
-    elif field.field == "source.sql" and isinstance(step, TransferStep | FileExportStep):
-        step.source.sql = sql
-    else:
-        raise KeyError(f"{field.step_id}.{field.field} is not a SQL field")
+    registry.kind_of(step).set_sql(step, field.field, sql)
     return updated
 
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from airflow_ai_etl.evaluation.suite import Expectations
 from airflow_ai_etl.spec import PipelineSpec
-from airflow_ai_etl.spec.models import FileExportStep, FileLoadStep, QualityCheckStep, SqlStep, TransferStep
+from airflow_ai_etl.steps import registry
 from airflow_ai_etl.validation.schema import same_table
-from airflow_ai_etl.validation.sql import analyze_sql
 
 
 @dataclass(frozen=True)
@@ -50,27 +49,12 @@ def draft_facts(spec: PipelineSpec, dialects: Mapping[str, str]) -> DraftFacts:
     writes: list[_Access] = []
     modes: list[str] = []
     checks: list[str] = []
-    for step in spec.steps:
-        if isinstance(step, SqlStep):
-            analysis = analyze_sql(step.sql, dialect=dialects.get(step.conn_id, ""), role="write")
-            reads += [(step.conn_id, t) for t in analysis.reads]
-            writes += [(step.conn_id, t) for t in analysis.writes]
-        elif isinstance(step, TransferStep | FileExportStep):
-            source = step.source
-            if source.table is not None:
-                reads.append((source.conn_id, source.table))
-            if source.sql is not None:
-                analysis = analyze_sql(source.sql, dialect=dialects.get(source.conn_id, ""), role="read")
-                reads += [(source.conn_id, t) for t in analysis.reads]
-            if isinstance(step, TransferStep):
-                writes.append((step.target.conn_id, step.target.table))
-                modes.append(step.mode.value)
-        elif isinstance(step, FileLoadStep):
-            writes.append((step.target.conn_id, step.target.table))
-            modes.append(step.mode.value)
-        elif isinstance(step, QualityCheckStep):
-            reads.append((step.conn_id, step.table))
-            checks += [c.check for c in step.checks]
+    for step, use in zip(spec.steps, registry.table_uses(spec.steps, dialects), strict=True):
+        reads += use.reads
+        writes += use.writes
+        facts = registry.kind_of(step).eval_facts(step)
+        modes += facts.modes
+        checks += facts.checks
     return DraftFacts(
         tables=_unique(table for conn, table in reads if not _written((conn, table), writes)),
         targets=_unique(table for _, table in writes),
@@ -107,7 +91,7 @@ def draft_problems(expect: Expectations, facts: DraftFacts) -> list[str]:
     if expect.step_kinds is not None:
         problems.append(_set_problem("step kinds", [k.value for k in expect.step_kinds], facts.step_kinds))
     if expect.modes is not None:
-        problems.append(_set_problem("load modes", [m.value for m in expect.modes], facts.modes))
+        problems.append(_set_problem("load modes", expect.modes, facts.modes))
     if expect.checks is not None:
         problems.append(_set_problem("quality checks", expect.checks, facts.checks))
     if expect.checks_schedule and expect.schedule != facts.schedule:

@@ -26,12 +26,12 @@ Airflow defines them, and a rows check writes into those databases.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from airflow_ai_etl.spec.io import DocumentError, parse_document, parse_yaml, read_document
-from airflow_ai_etl.spec.models import ConnId, DagId, Schedule, StepKind, TransferMode
+from airflow_ai_etl.spec.models import ConnId, DagId, Schedule, SparkWriteMode, StepKind, TransferMode
 
 
 class SuiteError(DocumentError):
@@ -54,6 +54,19 @@ class RowsCheck(_Strict):
     equals: list[list[Any]] = Field(description="The exact rows, each a list of column values.")
 
 
+#: Every mode a step can load with: a transfer's, file load's or Kafka ingest's, or a Spark write's.
+LOAD_MODES = tuple(dict.fromkeys(m.value for m in [*TransferMode, *SparkWriteMode]))
+
+
+def _load_mode(value: str) -> str:
+    if value not in LOAD_MODES:
+        raise ValueError(f"{value!r} is not a load mode; use one of {', '.join(map(repr, LOAD_MODES))}")
+    return value
+
+
+LoadMode = Annotated[str, AfterValidator(_load_mode)]
+
+
 class Expectations(_Strict):
     """What the draft must look like; a field left out is not checked (`schedule: null` is checked:
     it expects a DAG without a schedule)."""
@@ -64,7 +77,9 @@ class Expectations(_Strict):
     tables: list[str] | None = Field(default=None, description="Tables the pipeline reads (exact set).")
     targets: list[str] | None = Field(default=None, description="Tables the pipeline writes (exact set).")
     step_kinds: list[StepKind] | None = None
-    modes: list[TransferMode] | None = None
+    modes: list[LoadMode] | None = Field(
+        default=None, description="Load modes of transfers, file loads, Kafka ingests and Spark writes."
+    )
     checks: list[str] | None = Field(default=None, description="Quality check names (exact set).")
     schedule: Schedule = None
     rows: list[RowsCheck] = Field(default_factory=list)

@@ -10,67 +10,40 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from airflow_ai_etl.render.errors import RenderError
-from airflow_ai_etl.render.layout import INDENT, LINE_LENGTH, Call, Code, Sql, lay_out, width
+from airflow_ai_etl.render.layout import INDENT, LINE_LENGTH, Call, Code, lay_out, width
+from airflow_ai_etl.render.source import DagSource, number
 from airflow_ai_etl.spec.io import spec_hash
-from airflow_ai_etl.spec.models import (
-    AnyStep,
-    ColumnCheck,
-    CsvOptions,
-    ExpressionCheck,
-    FileExportStep,
-    FileLoadStep,
-    FreshnessCheck,
-    KafkaIngestStep,
-    PipelineSpec,
-    QualityCheckStep,
-    RowCountChangeCheck,
-    RowCountCheck,
-    SparkSqlStep,
-    SqlStep,
-    TransferStep,
-)
+from airflow_ai_etl.spec.models import AnyStep, PipelineSpec
 
 GENERATED_MARKER = "# airflow-ai-etl: generated DAG file"
 
 _HASH_LINE = re.compile(r"# spec-sha256: ([0-9a-f]{64})")
 _DAG_ID_LINE = re.compile(r"# dag_id: ([A-Za-z][A-Za-z0-9_]*)")
 
-_SQL_OPERATORS = "airflow.providers.common.sql.operators.sql"
-#: Where each name the file can use comes from.
-_IMPORTS: dict[str, str] = {
+#: Where each name the file can use outside the steps' own operators comes from.
+_DAG_IMPORTS: dict[str, str] = {
     "datetime": "datetime",
     "timedelta": "datetime",
     "timezone": "datetime",
     "DAG": "airflow.sdk",
     "TaskGroup": "airflow.sdk",
     "chain": "airflow.sdk",
-    "SQLExecuteQueryOperator": _SQL_OPERATORS,
-    "SQLColumnCheckOperator": _SQL_OPERATORS,
-    "SQLTableCheckOperator": _SQL_OPERATORS,
     "SmtpNotifier": "airflow.providers.smtp.notifications.smtp",
-    "TransferOperator": "airflow_ai_etl.operators.transfer",
-    "RowCountChangeOperator": "airflow_ai_etl.operators.quality",
-    "FileToSqlOperator": "airflow_ai_etl.operators.files",
-    "SqlToFileOperator": "airflow_ai_etl.operators.files",
-    "FreshnessOperator": "airflow_ai_etl.operators.quality",
-    "KafkaToSqlOperator": "airflow_ai_etl.operators.kafka",
-    "SparkSqlTransformOperator": "airflow_ai_etl.operators.spark",
 }
+
+
+def _imports() -> dict[str, str]:
+    """Every name the file can use -> its module: the DAG's own, and each registered kind's."""
+    from airflow_ai_etl.steps import registry  # the kinds' render fragments import render
+
+    return {**_DAG_IMPORTS, **registry.imports()}
+
 
 #: Names a variable must not take: keywords, and soft keywords of any Python version we run on.
 _PYTHON_WORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"match", "case", "type", "_"}
-
-#: Spec column checks -> SQLColumnCheckOperator check names.
-_COLUMN_CHECKS = {
-    "not_null": "null_check",
-    "unique": "unique_check",
-    "min": "min",
-    "max": "max",
-    "distinct_count": "distinct_check",
-}
 
 
 @dataclass(frozen=True)
@@ -79,20 +52,6 @@ class RenderedHeader:
 
     spec_sha256: str
     dag_id: str
-
-
-@dataclass
-class _Source:
-    """Lines of the `with DAG(...)` body and the names they use."""
-
-    lines: list[str] = field(default_factory=list)
-    used: set[str] = field(default_factory=set)
-    dag_id: str = ""  # for defaults derived from it (a kafka_ingest step's consumer group)
-
-    def call(self, func: str, *args: object, split: bool = False, **kwargs: object) -> Call:
-        self.used.add(func)
-        present = tuple((name, value) for name, value in kwargs.items() if value is not None)
-        return Call(func, args, present, split=split)
 
 
 def _comment_text(line: str) -> str:
@@ -132,13 +91,14 @@ def read_header(source: str) -> RenderedHeader | None:
 
 def _variable_names(spec: PipelineSpec) -> dict[str, str]:
     """Step id -> Python variable, suffixed where the id is a keyword or a name the file imports."""
-    taken = {step.id for step in spec.steps} | set(_IMPORTS)
+    imported = _imports()
+    taken = {step.id for step in spec.steps} | set(imported)
     names: dict[str, str] = {}
     for step in spec.steps:
         if step.id in names:
             raise RenderError(f"step id {step.id!r} is used by more than one step")
         name = step.id
-        if name in _PYTHON_WORDS or name in _IMPORTS:
+        if name in _PYTHON_WORDS or name in imported:
             name, n = f"{step.id}_task", 2
             while name in taken:
                 name, n = f"{step.id}_task_{n}", n + 1
@@ -147,258 +107,22 @@ def _variable_names(spec: PipelineSpec) -> dict[str, str]:
     return names
 
 
-def _number(value: float) -> int | float:
-    """1.0 -> 1 for readability; other numbers unchanged."""
-    return int(value) if float(value).is_integer() and abs(value) < 1e15 else value
+def _step_lines(step: AnyStep, variable: str, src: DagSource) -> list[str]:
+    from airflow_ai_etl.steps import registry  # the kinds' render fragments import render
 
-
-def _summary(step: AnyStep) -> str:
-    """doc_md for a step without a description."""
-    if isinstance(step, SqlStep):
-        return f"Runs one SQL statement on connection `{step.conn_id}`."
-    if isinstance(step, TransferStep):
-        source = step.source.table or "a query"
-        return (
-            f"Copies rows of {source} on `{step.source.conn_id}` into `{step.target.table}` "
-            f"on `{step.target.conn_id}` (mode: {step.mode.value})."
-        )
-    if isinstance(step, FileLoadStep):
-        return (
-            f"Loads {step.format.value} from `{step.path}` into `{step.target.table}` "
-            f"on `{step.target.conn_id}` (mode: {step.mode.value})."
-        )
-    if isinstance(step, FileExportStep):
-        source = step.source.table or "a query"
-        return f"Writes rows of {source} on `{step.source.conn_id}` to `{step.path}` ({step.format.value})."
-    if isinstance(step, KafkaIngestStep):
-        return (
-            f"Loads messages of Kafka topic `{step.topic}` on `{step.kafka_conn_id}` into "
-            f"`{step.target.table}` on `{step.target.conn_id}` ({step.format}), exactly once."
-        )
-    if isinstance(step, SparkSqlStep):
-        return _spark_summary(step)
-    assert isinstance(step, QualityCheckStep)
-    return f"Checks table `{step.table}` on connection `{step.conn_id}`."
-
-
-def _column_mapping(step: QualityCheckStep) -> dict[str, dict[str, dict[str, int | float]]]:
-    mapping: dict[str, dict[str, dict[str, int | float]]] = {}
-    for check in step.checks:
-        if not isinstance(check, ColumnCheck):
-            continue
-        checks = mapping.setdefault(check.column, {})
-        name = _COLUMN_CHECKS[check.check]
-        bounds = check.bounds.model_dump(exclude_none=True) if check.bounds else {"equal_to": 0}
-        checks[name] = {key: _number(value) for key, value in bounds.items()}
-    return mapping
-
-
-def _expression_statement(condition: str) -> str:
-    """True when the condition holds for every row; also on an empty table (one row, never NULL)."""
-    end = "\n" if "\n" in condition or "--" in condition else ""
-    return f"COUNT(CASE WHEN ({condition}{end}) THEN 1 END) = COUNT(*)"
-
-
-def _table_checks(step: QualityCheckStep) -> dict[str, dict[str, Sql]]:
-    expressions = [c for c in step.checks if isinstance(c, ExpressionCheck)]
-    names = [c.name for c in expressions]
-    checks: dict[str, dict[str, Sql]] = {}
-    for check in step.checks:
-        if isinstance(check, RowCountCheck):
-            name, n = "row_count", 2
-            while name in checks or name in names:
-                name, n = f"row_count_{n}", n + 1
-            statement = f"COUNT(*) >= {check.min}"
-            if check.max is not None:
-                statement += f" AND COUNT(*) <= {check.max}"
-            checks[name] = {"check_statement": Sql(statement)}
-        elif isinstance(check, ExpressionCheck):
-            checks[check.name] = {"check_statement": Sql(_expression_statement(check.condition))}
-    return checks
-
-
-def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tuple[str, Call]]:
-    """(task id within the step, call) for each operator the step's checks need."""
-    common = {"conn_id": step.conn_id, "table": step.table}
-    calls: list[tuple[str, Call]] = []
-    mapping = _column_mapping(step)
-    if mapping:
-        call = src.call("SQLColumnCheckOperator", split=True, **common, column_mapping=mapping)
-        calls.append(("columns", call))
-    table_checks = _table_checks(step)
-    if table_checks:
-        call = src.call("SQLTableCheckOperator", split=True, **common, checks=table_checks)
-        calls.append(("table", call))
-    changes = [c for c in step.checks if isinstance(c, RowCountChangeCheck)]
-    for change in changes:
-        call = src.call(
-            "RowCountChangeOperator",
-            split=True,
-            **common,
-            max_drop_pct=None if change.max_drop_pct is None else _number(change.max_drop_pct),
-            max_growth_pct=None if change.max_growth_pct is None else _number(change.max_growth_pct),
-        )
-        calls.append(("row_count_change", call))
-    fresh = [c for c in step.checks if isinstance(c, FreshnessCheck)]
-    for check in fresh:
-        call = src.call(
-            "FreshnessOperator",
-            split=True,
-            **common,
-            column=check.column,
-            max_age_minutes=_number(check.max_age_minutes),
-        )
-        calls.append(("freshness" if len(fresh) == 1 else f"freshness_{check.column}", call))
-    return [
-        (task_id, Call(c.func, c.args, (("task_id", task_id), *c.kwargs, ("doc_md", doc_md)), c.split))
-        for task_id, c in calls
-    ]
-
-
-def _spark_summary(step: SparkSqlStep) -> str:
-    if step.target_table is None:
-        return f"Runs one Spark SQL statement on connection `{step.conn_id}`."
-    return (
-        f"Writes a Spark SQL query's rows to `{step.target_table}` on `{step.conn_id}` "
-        f"(mode: {step.mode.value})."
-    )
-
-
-def _spark_call(step: SparkSqlStep, src: _Source, doc_md: str) -> Call:
-    targeted = step.target_table is not None
-    return src.call(
-        "SparkSqlTransformOperator",
-        split=True,
-        task_id=step.id,
-        conn_id=step.conn_id,
-        sql=Sql(step.sql),
-        target_table=step.target_table,
-        mode=step.mode.value if targeted else None,
-        partition_by=step.partition_by or None,
-        doc_md=doc_md,
-    )
-
-
-def _task_call(step: AnyStep, src: _Source, doc_md: str) -> Call:
-    if isinstance(step, SparkSqlStep):
-        return _spark_call(step, src, doc_md)
-    if isinstance(step, SqlStep):
-        return src.call(
-            "SQLExecuteQueryOperator",
-            split=True,
-            task_id=step.id,
-            conn_id=step.conn_id,
-            sql=Sql(step.sql),
-            doc_md=doc_md,
-        )
-    if isinstance(step, FileLoadStep | FileExportStep):
-        return _file_call(step, src, doc_md)
-    if isinstance(step, KafkaIngestStep):
-        return _kafka_call(step, src, doc_md)
-    assert isinstance(step, TransferStep)
-    return src.call(
-        "TransferOperator",
-        split=True,
-        task_id=step.id,
-        source_conn_id=step.source.conn_id,
-        source_sql=None if step.source.sql is None else Sql(step.source.sql),
-        source_table=step.source.table,
-        target_conn_id=step.target.conn_id,
-        target_table=step.target.table,
-        mode=step.mode.value,
-        key=step.key or None,
-        watermark=step.watermark,
-        batch_size=step.batch_size,
-        create_target=step.create_target or None,
-        doc_md=doc_md,
-    )
-
-
-def _csv_kwargs(csv: CsvOptions | None) -> dict[str, object]:
-    """Only the CSV options that differ from the operators' defaults, so files stay short."""
-    if csv is None:
-        return {}
-    defaults = CsvOptions()
-    return {
-        f"csv_{name}": value for name, value in csv.model_dump().items() if value != getattr(defaults, name)
-    }
-
-
-def _file_call(step: FileLoadStep | FileExportStep, src: _Source, doc_md: str) -> Call:
-    common: dict[str, object] = {
-        "format": step.format.value,
-        "storage_conn_id": step.storage_conn_id,
-        **_csv_kwargs(step.csv),
-        "compression": None if step.compression.value == "auto" else step.compression.value,
-        "batch_size": step.batch_size,
-    }
-    if isinstance(step, FileLoadStep):
-        return src.call(
-            "FileToSqlOperator",
-            split=True,
-            task_id=step.id,
-            path=step.path,
-            target_conn_id=step.target.conn_id,
-            target_table=step.target.table,
-            mode=step.mode.value,
-            key=step.key or None,
-            columns=step.columns,
-            **common,
-            doc_md=doc_md,
-        )
-    return src.call(
-        "SqlToFileOperator",
-        split=True,
-        task_id=step.id,
-        source_conn_id=step.source.conn_id,
-        sql=None if step.source.sql is None else Sql(step.source.sql),
-        source_table=step.source.table,
-        path=step.path,
-        **common,
-        doc_md=doc_md,
-    )
-
-
-def _kafka_call(step: KafkaIngestStep, src: _Source, doc_md: str) -> Call:
-    """KafkaToSqlOperator; the consumer group defaults to one per DAG and step, written out."""
-    return src.call(
-        "KafkaToSqlOperator",
-        split=True,
-        task_id=step.id,
-        kafka_conn_id=step.kafka_conn_id,
-        topic=step.topic,
-        target_conn_id=step.target.conn_id,
-        target_table=step.target.table,
-        key=step.key or None,
-        columns=step.columns,
-        max_messages=step.max_messages,
-        group_id=step.group_id or f"ai_etl.{src.dag_id}.{step.id}",
-        value_format=step.format,
-        avro_schema=step.avro_schema,
-        avro_schema_id=step.avro_schema_id,
-        dead_letter_table=step.dead_letter_table,
-        doc_md=doc_md,
-    )
-
-
-def _step_lines(step: AnyStep, variable: str, src: _Source) -> list[str]:
-    doc_md = step.description or _summary(step)
-    if not isinstance(step, QualityCheckStep):
-        return lay_out(_task_call(step, src, doc_md), INDENT, f"{variable} = ")
-    calls = _quality_calls(step, src, doc_md)
+    kind = registry.kind_of(step)
+    calls = kind.task_calls(step, src, step.description or kind.summary(step))
     if len(calls) == 1:  # one operator: the task is the step
-        _, call = calls[0]
-        kwargs = tuple((k, step.id if k == "task_id" else v) for k, v in call.kwargs)
-        return lay_out(Call(call.func, call.args, kwargs, call.split), INDENT, f"{variable} = ")
+        return lay_out(calls[0], INDENT, f"{variable} = ")
     # Assigned, then entered: `with TaskGroup(...) as name:` has no layout ruff keeps at every width.
     group = src.call("TaskGroup", group_id=step.id, tooltip=step.description or None)
     lines = [*lay_out(group, INDENT, f"{variable} = "), f"{INDENT}with {variable}:"]
-    for _, call in calls:
+    for call in calls:
         lines += lay_out(call, INDENT * 2)
     return lines
 
 
-def _dependency_lines(spec: PipelineSpec, names: dict[str, str], src: _Source) -> list[str]:
+def _dependency_lines(spec: PipelineSpec, names: dict[str, str], src: DagSource) -> list[str]:
     """`upstream >> step`, one edge per line; chain(...) where that would not fit on a line."""
     lines = []
     for step in spec.steps:
@@ -414,7 +138,7 @@ def _dependency_lines(spec: PipelineSpec, names: dict[str, str], src: _Source) -
     return lines
 
 
-def _dag_call(spec: PipelineSpec, src: _Source) -> Call:
+def _dag_call(spec: PipelineSpec, src: DagSource) -> Call:
     doc_parts = [spec.description] if spec.description else []
     if spec.request:
         doc_parts.append("### Request\n\n" + spec.request)
@@ -422,7 +146,7 @@ def _dag_call(spec: PipelineSpec, src: _Source) -> Call:
     default_args: dict[str, object] = {
         "owner": spec.owner,
         "retries": spec.retries,
-        "retry_delay": src.call("timedelta", minutes=_number(spec.retry_delay_minutes)),
+        "retry_delay": src.call("timedelta", minutes=number(spec.retry_delay_minutes)),
     }
     if spec.on_failure is not None:
         notifier = src.call("SmtpNotifier", to=spec.on_failure.to, smtp_conn_id=spec.on_failure.smtp_conn_id)
@@ -445,9 +169,10 @@ def _dag_call(spec: PipelineSpec, src: _Source) -> Call:
 
 def _import_lines(used: Iterable[str]) -> list[str]:
     """Imports grouped stdlib / Airflow / this package, as isort would order them."""
+    imported = _imports()
     by_module: dict[str, list[str]] = {}
     for name in sorted(used):
-        by_module.setdefault(_IMPORTS[name], []).append(name)
+        by_module.setdefault(imported[name], []).append(name)
     groups: list[list[str]] = [[], [], []]
     for module in sorted(by_module):
         group = 0 if module == "datetime" else 2 if module.startswith("airflow_ai_etl") else 1
@@ -467,7 +192,7 @@ def _import_lines(used: Iterable[str]) -> list[str]:
 def render_dag(spec: PipelineSpec) -> str:
     """The DAG file for a spec: deterministic, formatted, every spec value a verified literal."""
     names = _variable_names(spec)
-    src = _Source(dag_id=spec.dag_id)
+    src = DagSource(dag_id=spec.dag_id)
     body: list[str] = []
     for step in spec.steps:
         if body:

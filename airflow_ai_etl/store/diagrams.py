@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
-from airflow_ai_etl.spec import PipelineSpec, QualityCheckStep, SqlStep, TransferStep
+from airflow_ai_etl.catalog.models import SchemaCatalog, Table
+from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.steps import registry
+from airflow_ai_etl.steps.base import TableRef, TableUse
 
 
 def step_graph(spec: PipelineSpec) -> dict[str, Any]:
@@ -24,68 +26,9 @@ def step_graph(spec: PipelineSpec) -> dict[str, Any]:
     return {"nodes": nodes, "edges": edges}
 
 
-def _sql_tables(sql: str, dialect: str) -> list[str]:
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect or None)
-    except sqlglot.errors.ParseError:
-        return []
-    names = []
-    for table in tree.find_all(exp.Table):
-        parts = [p for p in (table.catalog, table.db, table.name) if p]
-        if parts:
-            names.append(".".join(parts))
-    return names
-
-
-def created_table(sql: str, dialect: str) -> Table | None:
-    """The table a `CREATE TABLE` makes (columns, primary key): a target not yet in any catalog."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect or None)
-    except sqlglot.errors.ParseError:
-        return None
-    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
-        return None
-    table = tree.this.this
-    if not isinstance(table, exp.Table):
-        return None
-    columns, keys = [], []
-    for definition in tree.this.expressions:
-        if isinstance(definition, exp.ColumnDef):
-            kind = definition.args.get("kind")
-            columns.append(
-                Column(name=definition.name, type=kind.sql(dialect=dialect or None) if kind else "")
-            )
-            if definition.find(exp.PrimaryKeyColumnConstraint):
-                keys.append(definition.name)
-        elif isinstance(definition, exp.PrimaryKey):
-            keys += [e.name for e in definition.expressions]
-    return Table(name=table.name, schema_name=table.db or None, columns=columns, primary_key=keys)
-
-
-def touched_tables(spec: PipelineSpec, dialects: dict[str, str]) -> list[tuple[str, str]]:
+def touched_tables(uses: Iterable[TableUse]) -> list[TableRef]:
     """(conn id, table name) of every table a step reads or writes, in first-use order."""
-    found: list[tuple[str, str]] = []
-    for step in spec.steps:
-        if isinstance(step, TransferStep):
-            source = step.source
-            if source.table:
-                found.append((source.conn_id, source.table))
-            elif source.sql:
-                found += [
-                    (source.conn_id, t) for t in _sql_tables(source.sql, dialects.get(source.conn_id, ""))
-                ]
-            found.append((step.target.conn_id, step.target.table))
-        elif isinstance(step, QualityCheckStep):
-            found.append((step.conn_id, step.table))
-        elif isinstance(step, SqlStep):
-            found += [(step.conn_id, t) for t in _sql_tables(step.sql, dialects.get(step.conn_id, ""))]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(ref for use in uses for ref in (*use.reads, *use.writes)))
 
 
 def _table_entry(conn_id: str, name: str, table: Table | None) -> dict[str, Any]:
@@ -100,15 +43,13 @@ def er_diagram(spec: PipelineSpec, catalogs: Iterable[SchemaCatalog]) -> dict[st
     """`{"tables": [...], "relations": [...]}` for the tables the spec touches, from the catalogs' keys."""
     by_conn = {c.conn_id: c for c in catalogs}
     dialects = {conn_id: c.dialect for conn_id, c in by_conn.items()}
+    uses = registry.table_uses(spec.steps, dialects)
     created = {
-        (step.conn_id, table.qualified_name.lower()): table
-        for step in spec.steps
-        if isinstance(step, SqlStep)
-        and (table := created_table(step.sql, dialects.get(step.conn_id, ""))) is not None
+        (conn_id, table.qualified_name.lower()): table for use in uses for conn_id, table in use.created
     }
     tables: dict[tuple[str, str], dict[str, Any]] = {}
     resolved: list[tuple[str, Table]] = []
-    for conn_id, name in touched_tables(spec, dialects):
+    for conn_id, name in touched_tables(uses):
         catalog = by_conn.get(conn_id)
         table = catalog.find_table(name) if catalog else None
         if table is None:

@@ -13,17 +13,7 @@ from dataclasses import dataclass, field
 from airflow_ai_etl.catalog.connections import ConnectionInfo, UnknownConnectionError, describe_connection
 from airflow_ai_etl.catalog.introspect import CatalogError, introspect
 from airflow_ai_etl.catalog.models import SchemaCatalog
-from airflow_ai_etl.spec.models import (
-    AnyStep,
-    FileExportStep,
-    FileLoadStep,
-    KafkaIngestStep,
-    PipelineSpec,
-    QualityCheckStep,
-    SparkSqlStep,
-    SqlStep,
-    TransferStep,
-)
+from airflow_ai_etl.spec.models import AnyStep, PipelineSpec
 
 
 @dataclass
@@ -50,18 +40,9 @@ class ValidationContext:
 
 def step_connections(step: AnyStep) -> list[tuple[str, str]]:
     """(field, conn id) of every connection a step uses."""
-    if isinstance(step, SqlStep | QualityCheckStep | SparkSqlStep):
-        return [("conn_id", step.conn_id)]
-    if isinstance(step, TransferStep):
-        return [("source.conn_id", step.source.conn_id), ("target.conn_id", step.target.conn_id)]
-    if isinstance(step, FileLoadStep | FileExportStep):
-        storage = [(STORAGE_FIELD, step.storage_conn_id)] if step.storage_conn_id else []
-        if isinstance(step, FileLoadStep):
-            return [("target.conn_id", step.target.conn_id), *storage]
-        return [("source.conn_id", step.source.conn_id), *storage]
-    if isinstance(step, KafkaIngestStep):
-        return [("kafka_conn_id", step.kafka_conn_id), ("target.conn_id", step.target.conn_id)]
-    return []
+    from airflow_ai_etl.steps import registry  # the kinds' checks import validation
+
+    return registry.kind_of(step).connections(step)
 
 
 #: The field of a connection that holds files, not tables: it has no schema to read.

@@ -1,7 +1,7 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
-Finding codes raised here (the step checks add theirs, see sql.py, transfer.py, quality.py,
-files.py, kafka.py, spark.py, graph.py and schema.py):
+Finding codes raised here (each step kind's check adds its own, see sql.py, transfer.py,
+quality.py, files.py, kafka.py, spark.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
@@ -19,26 +19,12 @@ from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
-from airflow_ai_etl.spec.models import (
-    FileExportStep,
-    FileLoadStep,
-    KafkaIngestStep,
-    PipelineSpec,
-    QualityCheckStep,
-    SparkSqlStep,
-    SqlStep,
-    TransferStep,
-)
+from airflow_ai_etl.spec.models import PipelineSpec
+from airflow_ai_etl.steps.base import Checking
 from airflow_ai_etl.validation.context import ValidationContext, schema_connections, step_connections
-from airflow_ai_etl.validation.files import check_file_export, check_file_load
 from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
-from airflow_ai_etl.validation.kafka import check_kafka_ingest
-from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
-from airflow_ai_etl.validation.spark import check_spark_sql
-from airflow_ai_etl.validation.sql import analyze_sql
-from airflow_ai_etl.validation.transfer import Side, check_transfer
 
 _STEP_PATH = re.compile(r"^steps\[\d+\]\((?P<step_id>[^)]*)\)(?:\.(?P<field>.+))?$")
 
@@ -115,6 +101,8 @@ def _connection_findings(spec: PipelineSpec, context: ValidationContext) -> list
 
 def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
     """Every check on a parsed spec; `Report.ok` is False when any finding is an error."""
+    from airflow_ai_etl.steps import registry  # the kinds' checks import validation
+
     report = Report(findings=check_graph(spec.steps))
     report.extend(_connection_findings(spec, context))
     created: dict[str, list[Table]] = defaultdict(list)
@@ -124,57 +112,16 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         base = context.catalogs.get(conn_id)
         return with_tables(base, created[conn_id]) if base is not None else None
 
+    checking = Checking(context, catalog)
     for step in spec.steps:
         if any(conn_id not in context.connections for _, conn_id in step_connections(step)):
             continue  # reported as spec.unknown_connection; there is nothing to check against
-        if isinstance(step, SqlStep):
-            analysis = analyze_sql(
-                step.sql,
-                dialect=context.dialect(step.conn_id),
-                role="write",
-                grants=step.allow_destructive,
-                catalog=catalog(step.conn_id),
-            )
-            report.extend(
-                f.model_copy(update={"step_id": step.id, "field": "sql"}) for f in analysis.findings
-            )
-            if analysis.created is not None:
-                created[step.conn_id].append(analysis.created)
-            accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in analysis.reads]
-            accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in analysis.writes]
-        elif isinstance(step, TransferStep):
-            source = Side(context.dialect(step.source.conn_id), catalog(step.source.conn_id))
-            target = Side(context.dialect(step.target.conn_id), catalog(step.target.conn_id))
-            transfer = check_transfer(step, source, target)
-            report.extend(transfer.findings)
-            accesses += [TableAccess(step.id, step.source.conn_id, t, writes=False) for t in transfer.reads]
-            accesses.append(TableAccess(step.id, step.target.conn_id, step.target.table, writes=True))
-        elif isinstance(step, QualityCheckStep):
-            report.extend(check_quality(step, context.dialect(step.conn_id), catalog(step.conn_id)))
-            accesses.append(TableAccess(step.id, step.conn_id, step.table, writes=False))
-        elif isinstance(step, FileLoadStep):
-            target = Side(context.dialect(step.target.conn_id), catalog(step.target.conn_id))
-            report.extend(check_file_load(step, context, target))
-            accesses.append(TableAccess(step.id, step.target.conn_id, step.target.table, writes=True))
-        elif isinstance(step, FileExportStep):
-            source = Side(context.dialect(step.source.conn_id), catalog(step.source.conn_id))
-            export = check_file_export(step, context, source)
-            report.extend(export.findings)
-            accesses += [TableAccess(step.id, step.source.conn_id, t, writes=False) for t in export.reads]
-        elif isinstance(step, KafkaIngestStep):
-            target_conn = step.target.conn_id
-            kafka_catalog = context.catalogs.get(step.kafka_conn_id)
-            report.extend(
-                check_kafka_ingest(step, kafka_catalog, catalog(target_conn), context.dialect(target_conn))
-            )
-            accesses.append(TableAccess(step.id, target_conn, step.target.table, writes=True))
-        elif isinstance(step, SparkSqlStep):
-            spark = check_spark_sql(step, catalog(step.conn_id))
-            report.extend(spark.findings)
-            if spark.created is not None:
-                created[step.conn_id].append(spark.created)
-            accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in spark.reads]
-            accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in spark.writes]
+        checked = registry.kind_of(step).check(step, checking)
+        report.extend(checked.findings)
+        for conn_id, table in checked.use.created:
+            created[conn_id].append(table)
+        accesses += [TableAccess(step.id, conn_id, t, writes=False) for conn_id, t in checked.use.reads]
+        accesses += [TableAccess(step.id, conn_id, t, writes=True) for conn_id, t in checked.use.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
     return report

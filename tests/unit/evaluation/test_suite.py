@@ -40,7 +40,7 @@ cases:
 """,
     )
     assert problems["cases[0].expect.step_kind"] == "unknown field"
-    assert "'append', 'replace', 'upsert' or 'incremental'" in problems["cases[0].expect.modes[0]"]
+    assert "'append', 'replace', 'upsert', 'incremental', 'overwrite'" in problems["cases[0].expect.modes[0]"]
     assert "cron" in problems["cases[0].expect.schedule"]
     assert "pattern" in problems["cases[1].name"]
     assert problems["cases[1].expect.rows[0].equals"] == "Field required"

@@ -1,0 +1,1 @@
+"""The `file_load` step kind: files loaded into a table."""

@@ -1,0 +1,1 @@
+"""The `quality_check` step kind: column and table checks on one table."""

@@ -1,0 +1,1 @@
+"""The `sql` step kind: one statement run on a connection."""

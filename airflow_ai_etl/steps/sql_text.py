@@ -1,0 +1,68 @@
+"""What the SQL of any kind reads, writes and creates, seen without catalogs (for diagrams and eval)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import sqlglot
+from sqlglot import exp
+
+from airflow_ai_etl.catalog.models import Column, Table
+from airflow_ai_etl.steps.base import StepSql, TableUse, not_a_sql_field
+from airflow_ai_etl.validation.sql import Role, analyze_sql
+
+
+def sql_use(conn_id: str, sql: str, dialects: Mapping[str, str], role: Role) -> TableUse:
+    """The tables one statement on `conn_id` reads and writes, and the table it creates."""
+    dialect = dialects.get(conn_id, "")
+    analysis = analyze_sql(sql, dialect=dialect, role=role)
+    created = created_table(sql, dialect)
+    return TableUse(
+        reads=[(conn_id, t) for t in analysis.reads],
+        writes=[(conn_id, t) for t in analysis.writes],
+        created=[(conn_id, created)] if created is not None else [],
+    )
+
+
+def created_table(sql: str, dialect: str) -> Table | None:
+    """The table a `CREATE TABLE` makes (columns, primary key): a target not yet in any catalog."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect or None)
+    except sqlglot.errors.ParseError:
+        return None
+    if not isinstance(tree, exp.Create) or not isinstance(tree.this, exp.Schema):
+        return None
+    table = tree.this.this
+    if not isinstance(table, exp.Table):
+        return None
+    columns, keys = [], []
+    for definition in tree.this.expressions:
+        if isinstance(definition, exp.ColumnDef):
+            kind = definition.args.get("kind")
+            columns.append(
+                Column(name=definition.name, type=kind.sql(dialect=dialect or None) if kind else "")
+            )
+            if definition.find(exp.PrimaryKeyColumnConstraint):
+                keys.append(definition.name)
+        elif isinstance(definition, exp.PrimaryKey):
+            keys += [e.name for e in definition.expressions]
+    return Table(name=table.name, schema_name=table.db or None, columns=columns, primary_key=keys)
+
+
+class Statement(Protocol):
+    """A step whose SQL is one `sql` field run on `conn_id` (the `sql` and `spark_sql` kinds)."""
+
+    id: str
+    conn_id: str
+    sql: str
+
+
+def statement_fields(step: Statement) -> list[StepSql]:
+    return [StepSql(step.id, "sql", step.conn_id, step.sql)]
+
+
+def set_statement(step: Statement, field: str, sql: str) -> None:
+    if field != "sql":
+        raise not_a_sql_field(step.id, field)
+    step.sql = sql
