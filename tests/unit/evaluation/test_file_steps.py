@@ -1,5 +1,6 @@
 """File steps in what the QA agent runs and what the eval harness reads off a draft: an export's
-source query is a read query, a load's target is a written table with its mode."""
+source query is a read query, a load's target is a written table with its mode; Kafka and Spark
+steps likewise."""
 
 from __future__ import annotations
 
@@ -56,3 +57,36 @@ def test_draft_facts_see_loads_as_writes_and_exports_as_reads() -> None:
     assert facts.tables == ["public.customers"]  # orders is written by the pipeline itself
     assert facts.modes == ["upsert"]
     assert facts.step_kinds == ["file_export", "file_load"]
+
+
+def test_draft_facts_cover_kafka_and_spark() -> None:
+    spec = parse_spec(
+        {
+            "dag_id": "streams",
+            "start_date": "2026-01-01",
+            "steps": [
+                {
+                    "id": "ingest",
+                    "kind": "kafka_ingest",
+                    "kafka_conn_id": "kafka",
+                    "topic": "orders",
+                    "target": {"conn_id": "dwh", "table": "raw.orders"},
+                    "key": ["id"],
+                },
+                {
+                    "id": "rollup",
+                    "kind": "spark_sql",
+                    "conn_id": "spark",
+                    "sql": "SELECT day, SUM(amount) AS total FROM lake.orders GROUP BY day",
+                    "target_table": "lake.daily",
+                    "mode": "overwrite_partitions",
+                    "partition_by": ["day"],
+                },
+            ],
+        }
+    )
+    facts = draft_facts(spec, {"dwh": "postgres"})
+    assert facts.targets == ["raw.orders", "lake.daily"]
+    assert facts.tables == ["lake.orders"]
+    assert facts.modes == ["overwrite_partitions", "upsert"]
+    assert facts.step_kinds == ["kafka_ingest", "spark_sql"]
