@@ -18,6 +18,8 @@ from airflow_ai_etl.validation.sql.columns import column_findings, sqlglot_schem
 from airflow_ai_etl.validation.sql.findings import error
 from airflow_ai_etl.validation.sql.output import created_table, output_columns
 from airflow_ai_etl.validation.sql.parsing import parse_message, parse_one, resolve_dialect
+from airflow_ai_etl.validation.sql.rules import check_rules
+from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.statements import READ_ROOTS, Role, statement_findings
 from airflow_ai_etl.validation.sql.tables import tables_touched, target_table, unknown_table_findings
 
@@ -70,7 +72,7 @@ def analyze_sql(
     if any(f.severity is Severity.ERROR for f in findings) or catalog is None:
         # A refused statement is not analysed further: its tree is not trusted.
         return SqlAnalysis(findings, reads, writes, created=created_table(statement, None, read_dialect))
-    schema_findings, output, created = _schema_analysis(statement, catalog, read_dialect)
+    schema_findings, output, created = _schema_analysis(sql, statement, catalog, read_dialect)
     return SqlAnalysis(findings + schema_findings, reads, writes, created=created, output=output)
 
 
@@ -137,7 +139,7 @@ def _row_query(node: exp.Update | exp.Delete) -> exp.Select:
 
 
 def _schema_analysis(
-    root: exp.Expr, catalog: SchemaCatalog, dialect: str | None
+    sql: str, root: exp.Expr, catalog: SchemaCatalog, dialect: str | None
 ) -> tuple[list[Finding], list[Column] | None, Table | None]:
     findings = unknown_table_findings(root, catalog)
     if findings:
@@ -150,6 +152,8 @@ def _schema_analysis(
         query = root.expression
     columns, qualified = column_findings(query, catalog, dialect)
     findings += columns
+    checked = query if qualified is None else qualified
+    findings += check_rules(checked, RuleCatalog.build(sql, dialect, catalog))
     output = None
     if qualified is not None and not columns and isinstance(root, (*READ_ROOTS, exp.Create)):
         output = output_columns(qualified, sqlglot_schema(catalog, dialect), dialect)
