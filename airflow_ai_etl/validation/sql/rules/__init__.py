@@ -17,10 +17,11 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.rules.functions import unknown_functions
+from airflow_ai_etl.validation.sql.rules.identifiers import identifier_case
 
 Rule = Callable[[exp.Expr, Scope, RuleCatalog], Iterable[Finding]]
 
-RULES: tuple[Rule, ...] = (unknown_functions,)
+RULES: tuple[Rule, ...] = (unknown_functions, identifier_case)
 
 
 def _scopes(expression: exp.Expr) -> Iterator[Scope]:
