@@ -1,7 +1,7 @@
 """Validation of specs: SQL, schema, graph and connection checks, reported as Findings.
 
 Every finding has a stable dotted `code`; the codes are listed in the docstrings of the modules
-that raise them: sql.py (`sql.*`, `quality.condition_invalid`), transfer.py (`transfer.*`),
+that raise them: sql/ (`sql.*`, `quality.condition_invalid`), transfer.py (`transfer.*`),
 graph.py (`graph.*`), validate.py (`spec.*`, `step.*`, `schema.unknown`).
 """
 
