@@ -8,13 +8,14 @@ from airflow_ai_etl.catalog.connections import (
 )
 from airflow_ai_etl.catalog.errors import CatalogError
 from airflow_ai_etl.catalog.introspect import introspect, introspect_hook
-from airflow_ai_etl.catalog.models import Column, ForeignKey, SchemaCatalog, Table
+from airflow_ai_etl.catalog.models import Column, ForeignKey, Function, SchemaCatalog, Table
 
 __all__ = [
     "CatalogError",
     "Column",
     "ConnectionInfo",
     "ForeignKey",
+    "Function",
     "SchemaCatalog",
     "Table",
     "UnknownConnectionError",

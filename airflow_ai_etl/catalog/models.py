@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +71,28 @@ class Table(CatalogModel):
         return next((c for c in self.columns if c.name.lower() == lowered), None)
 
 
+FunctionKind = Literal["normal", "aggregate", "window", "procedure"]
+#: PostgreSQL's volatility classes: only `immutable` and `stable` functions are free of side effects.
+Volatility = Literal["immutable", "stable", "volatile"]
+
+
+class Function(CatalogModel):
+    """A user-defined function (or one an extension installed): what SQL may call and what it does."""
+
+    name: str
+    schema_name: str | None = None
+    argument_types: list[str] = Field(default_factory=list)
+    return_type: str = ""
+    kind: FunctionKind = "normal"
+    volatility: Volatility = Field(
+        default="volatile", description="Unknown volatility is treated as the worst case: volatile."
+    )
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema_name}.{self.name}" if self.schema_name else self.name
+
+
 class SchemaCatalog(CatalogModel):
     conn_id: str
     dialect: str = Field(description="sqlglot dialect name: postgres, sqlite, clickhouse, spark, ...")
@@ -78,6 +100,9 @@ class SchemaCatalog(CatalogModel):
         default=None, description="Schema an unqualified table name resolves to (e.g. 'public')."
     )
     tables: list[Table] = Field(default_factory=list)
+    functions: list[Function] = Field(
+        default_factory=list, description="User-defined functions in the introspected schemas."
+    )
 
     def fingerprint(self) -> str:
         """sha256 of the structure (everything but row counts, which change on every load)."""
@@ -85,6 +110,10 @@ class SchemaCatalog(CatalogModel):
         for table in data["tables"]:
             table.pop("row_count", None)
         data["tables"].sort(key=lambda t: (t["schema_name"] or "", t["name"]))
+        if not data["functions"]:
+            del data["functions"]  # catalogs without functions keep the fingerprint they had
+        else:
+            data["functions"].sort(key=lambda f: (f["schema_name"] or "", f["name"], f["argument_types"]))
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -105,6 +134,17 @@ class SchemaCatalog(CatalogModel):
         ]
         exact = [m for m in matches if m.name == table and (schema is None or m.schema_name == schema)]
         return next(iter(exact + matches), None)
+
+    def find_functions(self, name: str) -> list[Function]:
+        """Every overload of `function` or `schema.function` (case-insensitive, like table names);
+        an unqualified name matches in any schema, since the search path may reach it."""
+        parts = name.lower().split(".")[-2:]
+        schema = parts[0] if len(parts) == 2 else None
+        return [
+            f
+            for f in self.functions
+            if f.name.lower() == parts[-1] and (schema is None or (f.schema_name or "").lower() == schema)
+        ]
 
     def sqlglot_schema(self) -> dict[str, Any]:
         """`{schema: {table: {column: type}}}` (or `{table: {...}}` without schemas) for sqlglot."""

@@ -1,8 +1,8 @@
 """PostgreSQL fast path: the whole catalog from pg_catalog in a fixed number of queries.
 
-SQLAlchemy's inspector and information_schema cost far more per table; here four set-based
-queries (default schema, relations, columns, keys) read any number of tables in one consistent,
-read-only snapshot.
+SQLAlchemy's inspector and information_schema cost far more per table; here five set-based
+queries (default schema, relations, columns, keys, functions) read any number of tables in one
+consistent, read-only snapshot.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 from airflow_ai_etl.catalog.models import (
     Column,
     ForeignKey,
+    Function,
+    FunctionKind,
     SchemaCatalog,
     Table,
+    Volatility,
     generated_default,
     identity_default,
 )
@@ -24,15 +27,19 @@ from airflow_ai_etl.catalog.models import (
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-# Ordinary, partitioned and foreign tables, views and materialized views; partitions are left out
-# (pipelines read and write their parent). System and temporary schemas are left out.
-_RELATION_FILTER = r"""
-    c.relkind IN ('r', 'p', 'v', 'm', 'f')
-    AND NOT c.relispartition
-    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+# System and temporary schemas are left out.
+_SCHEMA_FILTER = r"""
+    n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND n.nspname NOT LIKE 'pg\_toast%%'
     AND n.nspname NOT LIKE 'pg\_temp\_%%'
     AND (%(all_schemas)s OR n.nspname = ANY(%(schemas)s::text[]))
+"""
+# Ordinary, partitioned and foreign tables, views and materialized views; partitions are left out
+# (pipelines read and write their parent).
+_RELATION_FILTER = f"""
+    c.relkind IN ('r', 'p', 'v', 'm', 'f')
+    AND NOT c.relispartition
+    AND {_SCHEMA_FILTER}
 """
 
 # A partitioned table has no rows of its own: its size is the sum over its leaf partitions.
@@ -96,9 +103,25 @@ WHERE con.contype IN ('p', 'f') AND con.conparentid = 0 AND {_RELATION_FILTER}
 ORDER BY con.conrelid, con.conname
 """
 
+# Functions in the same schemas as the relations: the user's own and those extensions installed
+# there (dblink, ...); pg_catalog's built-ins are judged by validation's own per-dialect lists.
+_FUNCTIONS = f"""
+SELECT n.nspname, p.proname,
+       ARRAY(SELECT format_type(arg.oid, NULL)
+             FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS arg(oid, ord)
+             ORDER BY arg.ord),
+       pg_get_function_result(p.oid), p.prokind, p.provolatile
+FROM pg_proc AS p
+JOIN pg_namespace AS n ON n.oid = p.pronamespace
+WHERE {_SCHEMA_FILTER}
+ORDER BY n.nspname, p.proname, p.oid
+"""
+
 _DEFAULT_SCHEMA = "SELECT coalesce((current_schemas(false))[1], 'public')"
 
 _KINDS = {"r": "table", "p": "table", "v": "view", "m": "materialized_view", "f": "foreign_table"}
+_FUNCTION_KINDS: dict[str, FunctionKind] = {"f": "normal", "a": "aggregate", "w": "window", "p": "procedure"}
+_VOLATILITY: dict[str, Volatility] = {"i": "immutable", "s": "stable", "v": "volatile"}
 
 
 def _rows(cursor: Any, sql: str, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
@@ -130,6 +153,18 @@ def _keys(
     return primary, foreign
 
 
+def _function(row: Sequence[Any]) -> Function:
+    schema, name, argument_types, return_type, kind, volatility = row
+    return Function(
+        name=name,
+        schema_name=schema,
+        argument_types=list(argument_types),
+        return_type=return_type or "",
+        kind=_FUNCTION_KINDS[kind],
+        volatility=_VOLATILITY[volatility],
+    )
+
+
 def read_postgres_catalog(
     hook: DbApiHook, *, conn_id: str, schemas: Sequence[str] | None = None
 ) -> SchemaCatalog:
@@ -146,6 +181,7 @@ def read_postgres_catalog(
             for oid, *column in _rows(cursor, _COLUMNS, params):
                 columns[oid].append(_column(column))
             primary, foreign = _keys(_rows(cursor, _KEYS, params))
+            functions = [_function(row) for row in _rows(cursor, _FUNCTIONS, params)]
     finally:
         connection.close()
     tables = [
@@ -161,4 +197,10 @@ def read_postgres_catalog(
         )
         for oid, schema, name, relkind, row_count, comment in relations
     ]
-    return SchemaCatalog(conn_id=conn_id, dialect="postgres", default_schema=default_schema, tables=tables)
+    return SchemaCatalog(
+        conn_id=conn_id,
+        dialect="postgres",
+        default_schema=default_schema,
+        tables=tables,
+        functions=functions,
+    )

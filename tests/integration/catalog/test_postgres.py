@@ -60,6 +60,13 @@ CREATE TABLE events.click_notes (click_id bigint, click_at date, note text,
     FOREIGN KEY (click_id, click_at) REFERENCES events.clicks);
 INSERT INTO events.clicks SELECT g, DATE '2024-03-01' + g FROM generate_series(1, 300) AS g;
 ANALYZE events.clicks_2024;
+CREATE FUNCTION sales.net(amount numeric, rate numeric) RETURNS numeric
+    IMMUTABLE LANGUAGE sql AS 'SELECT amount / (1 + rate)';
+CREATE FUNCTION public.today_orders() RETURNS SETOF sales.orders STABLE LANGUAGE sql
+    AS 'SELECT * FROM sales.orders WHERE placed_at::date = current_date';
+CREATE FUNCTION public.bump() RETURNS bigint LANGUAGE sql AS 'SELECT 1::bigint';
+CREATE AGGREGATE sales.total(numeric) (SFUNC = numeric_add, STYPE = numeric);
+CREATE PROCEDURE public.tidy() LANGUAGE sql AS 'SELECT 1';
 ANALYZE events.clicks_2025;
 """
 
@@ -181,10 +188,27 @@ def test_approximate_row_counts(shop: str) -> None:
     assert _table(catalog, "sales.big_orders").row_count is None  # a view has no count
 
 
+def test_user_defined_functions_with_kind_and_volatility(shop: str) -> None:
+    catalog = introspect(shop)
+
+    described = [
+        (f.qualified_name, f.argument_types, f.return_type, f.kind, f.volatility) for f in catalog.functions
+    ]
+    assert described == [
+        ("public.bump", [], "bigint", "normal", "volatile"),
+        ("public.tidy", [], "", "procedure", "volatile"),
+        ("public.today_orders", [], "SETOF sales.orders", "normal", "stable"),
+        ("sales.net", ["numeric", "numeric"], "numeric", "normal", "immutable"),
+        ("sales.total", ["numeric"], "numeric", "aggregate", "immutable"),
+    ]
+    assert not any(f.schema_name == "pg_catalog" for f in catalog.functions)
+
+
 def test_schema_filter(shop: str) -> None:
     catalog = introspect(shop, schemas=["sales"])
 
     assert {t.schema_name for t in catalog.tables} == {"sales"}
+    assert {f.schema_name for f in catalog.functions} == {"sales"}
     assert len(catalog.tables) == 4
     assert _table(catalog, "sales.orders").foreign_keys[0].ref_table == "public.customers"
 

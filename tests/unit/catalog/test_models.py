@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_ai_etl.catalog import Column, ForeignKey, SchemaCatalog, Table
+from airflow_ai_etl.catalog import Column, ForeignKey, Function, SchemaCatalog, Table
 
 
 def _orders(amount_type: str = "numeric(12,2)", row_count: int | None = 10) -> Table:
@@ -111,3 +111,36 @@ def test_sqlglot_schema() -> None:
         "sales": {"orders": {"id": "bigint", "amount": "numeric(12,2)"}},
         "events": {"at": "date"},
     }
+
+
+def _mask(volatility: str = "immutable") -> Function:
+    return Function(
+        name="mask_email",
+        schema_name="public",
+        argument_types=["text"],
+        return_type="text",
+        volatility=volatility,  # type: ignore[arg-type]
+    )
+
+
+def test_functions_change_the_fingerprint_and_survive_json() -> None:
+    plain = _catalog(_orders())
+    with_function = plain.model_copy(update={"functions": [_mask()]})
+
+    assert with_function.fingerprint() != plain.fingerprint()
+    assert (
+        with_function.fingerprint()
+        != with_function.model_copy(update={"functions": [_mask("volatile")]}).fingerprint()
+    )
+    assert SchemaCatalog.from_json(with_function.to_json()) == with_function
+
+
+def test_find_functions_by_plain_or_qualified_name() -> None:
+    catalog = _catalog().model_copy(
+        update={"functions": [_mask(), _mask().model_copy(update={"argument_types": []})]}
+    )
+
+    assert len(catalog.find_functions("MASK_EMAIL")) == 2
+    assert len(catalog.find_functions("public.mask_email")) == 2
+    assert catalog.find_functions("other.mask_email") == []
+    assert catalog.find_functions("unmask") == []
