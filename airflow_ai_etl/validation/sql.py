@@ -56,6 +56,7 @@ from sqlglot.tokenizer_core import TokenType
 from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.models import DestructiveGrant, DestructiveOperation
+from airflow_ai_etl.validation.readsafety import is_system_relation, read_safety_findings
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.schema import has_columns, same_table
 
@@ -71,9 +72,6 @@ _DESTRUCTIVE: dict[type[exp.Expr], DestructiveOperation] = {
 }
 _NEVER = (exp.Grant, exp.Revoke, exp.Copy)
 _CREATE_KINDS = ("TABLE", "VIEW")
-#: Relations that live in system schemas, which catalogs leave out on purpose.
-_SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "sys", "system", "mysql"})
-_SYSTEM_TABLES = re.compile(r"^(pg_|sqlite_(master|schema|temp_master|sequence)$)")
 
 
 @dataclass(frozen=True)
@@ -120,6 +118,7 @@ def analyze_sql(
     if statement is None:
         return SqlAnalysis(findings)
     findings += _statement_findings(statement, role, grants, catalog)
+    findings += read_safety_findings(statement, read_dialect, catalog)
     reads, writes = _tables_touched(statement)
     if any(f.severity is Severity.ERROR for f in findings) or catalog is None:
         # A refused statement is not analysed further: its tree is not trusted.
@@ -158,6 +157,9 @@ def check_condition(
             return invalid(
                 f"condition {condition!r} uses an aggregate or window function; it is checked row by row"
             )
+    unsafe = read_safety_findings(parsed, read_dialect, catalog)
+    if unsafe:
+        return findings + unsafe
     if catalog is None:
         return findings
     query = exp.select("1").from_(exp.to_table(table, dialect=read_dialect)).where(parsed)
@@ -405,9 +407,7 @@ def _is_relation(table: exp.Table, cte_names: set[str]) -> bool:
         return False  # generate_series(...), UNNEST(...) and other table functions
     if not table.db and table.name.lower() in cte_names:
         return False
-    if table.db.lower() in _SYSTEM_SCHEMAS:
-        return False
-    return not (not table.db and _SYSTEM_TABLES.match(table.name.lower()))
+    return not is_system_relation(table.db, table.name)
 
 
 def _relations(root: exp.Expr) -> Iterator[exp.Table]:

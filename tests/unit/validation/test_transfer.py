@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from airflow_ai_etl.catalog import Function
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.validation import Finding, Severity, ValidationContext, validate_spec
 
@@ -104,6 +106,11 @@ def test_widening_and_casts_are_fine(make_spec: MakeSpec, context: ValidationCon
 
 
 def test_unknown_type_is_a_warning(make_spec: MakeSpec, context: ValidationContext) -> None:
+    shop = context.catalogs["shop_pg"]
+    stable_udf = Function(name="some_udf", schema_name="public", argument_types=["text"], volatility="stable")
+    context = replace(
+        context, catalogs={**context.catalogs, "shop_pg": shop.model_copy(update={"functions": [stable_udf]})}
+    )
     spec = make_spec(transfer({"sql": "SELECT id, some_udf(status) AS status FROM orders"}))
     result = findings(spec, context)
     assert [(f.code, f.severity) for f in result] == [("transfer.type_unknown", Severity.WARNING)]
