@@ -122,10 +122,14 @@ class DestructiveOperation(StrEnum):
     TRUNCATE = "truncate"
     DROP = "drop"
     ALTER = "alter"
+    MERGE_DELETE = "merge_delete"  # MERGE ... WHEN MATCHED THEN DELETE
+    REPLACE = "replace"  # CREATE OR REPLACE / CREATE TABLE over an existing object, INSERT OVERWRITE
 
 
 class DestructiveGrant(StrictModel):
-    """An explicit, reviewable permission for one destructive statement on one named table."""
+    """An explicit, reviewable permission for one destructive statement on one named table.
+
+    Only a person grants: validation refuses a generated spec that carries one."""
 
     operation: DestructiveOperation
     table: TableName
@@ -145,8 +149,8 @@ class SqlStep(StepBase):
     sql: Sql
     allow_destructive: list[DestructiveGrant] = Field(
         default_factory=list,
-        description="Destructive statements (DELETE, TRUNCATE, DROP, ALTER) are refused unless granted "
-        "here for the exact table.",
+        description="Destructive statements (DELETE, TRUNCATE, DROP, ALTER, MERGE ... DELETE, replacing "
+        "an existing object) are refused unless a person grants them here for the exact table.",
     )
 
 

@@ -24,6 +24,7 @@ from airflow_ai_etl.spec.models import (
     SqlStep,
     TransferStep,
 )
+from airflow_ai_etl.validation.provenance import Author
 
 
 @dataclass
@@ -38,6 +39,8 @@ class ValidationContext:
     connections: Mapping[str, ConnectionInfo]
     catalogs: Mapping[str, SchemaCatalog]
     catalog_errors: Mapping[str, str] = field(default_factory=dict)
+    #: Who wrote the spec: only a person's destructive grants are honoured (see provenance.py).
+    author: Author = "person"
 
     def dialect(self, conn_id: str) -> str:
         """sqlglot dialect of a connection ('' = generic), from Airflow or else from its catalog."""

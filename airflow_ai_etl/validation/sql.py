@@ -9,7 +9,8 @@ Roles:
 - `read` (a transfer's source query): SELECT, UNION / INTERSECT / EXCEPT, VALUES; nothing that
   writes, anywhere in the tree (no data-modifying CTE, no SELECT ... INTO).
 - `write` (a `sql` step): INSERT, MERGE, UPDATE, CREATE TABLE [AS], CREATE VIEW. DELETE, TRUNCATE,
-  DROP and ALTER only where a `DestructiveGrant` names the operation and the table.
+  DROP, ALTER and MERGE ... THEN DELETE only where a `DestructiveGrant` names the operation and the
+  table; CASCADE and replacing an existing object see grants.py.
 
 Finding codes (all errors unless noted):
 - `sql.parse_error` - the text does not parse in the dialect (or is empty).
@@ -56,9 +57,10 @@ from sqlglot.tokenizer_core import TokenType
 from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.models import DestructiveGrant, DestructiveOperation
+from airflow_ai_etl.validation.grants import grant_hint, grant_scope_findings, granted
 from airflow_ai_etl.validation.readsafety import is_system_relation, read_safety_findings
 from airflow_ai_etl.validation.report import Finding, Severity
-from airflow_ai_etl.validation.schema import has_columns, same_table
+from airflow_ai_etl.validation.schema import has_columns
 
 Role = Literal["read", "write"]
 
@@ -119,6 +121,8 @@ def analyze_sql(
         return SqlAnalysis(findings)
     findings += _statement_findings(statement, role, grants, catalog)
     findings += read_safety_findings(statement, read_dialect, catalog)
+    if role == "write":
+        findings += grant_scope_findings(statement, grants, catalog)
     reads, writes = _tables_touched(statement)
     if any(f.severity is Severity.ERROR for f in findings) or catalog is None:
         # A refused statement is not analysed further: its tree is not trusted.
@@ -261,16 +265,6 @@ def _destructive_tables(node: exp.Expr) -> list[exp.Table]:
     return [target] if target is not None else []
 
 
-def _granted(
-    operation: DestructiveOperation,
-    table: str,
-    grants: Sequence[DestructiveGrant],
-    catalog: SchemaCatalog | None,
-) -> bool:
-    default_schema = catalog.default_schema if catalog else None
-    return any(g.operation is operation and same_table(g.table, table, default_schema) for g in grants)
-
-
 def _destructive_findings(
     node: exp.Expr,
     operation: DestructiveOperation,
@@ -287,7 +281,7 @@ def _destructive_findings(
     findings = []
     for table in tables:
         name = _table_name(table)
-        if _granted(operation, name, grants, catalog):
+        if granted(operation, name, grants, catalog):
             continue
         what = f"{verb} on {name}"
         if isinstance(node, exp.Delete) and not node.args.get("where"):
@@ -296,8 +290,7 @@ def _destructive_findings(
             _error(
                 "sql.destructive",
                 f"{what}: destructive statements need an explicit grant",
-                f"if intended, add allow_destructive: [{{operation: {operation.value}, table: {name}}}] "
-                "to the step",
+                grant_hint(operation, name),
             )
         )
     return findings
@@ -365,7 +358,7 @@ def _node_findings(
     then = node.args.get("then") if isinstance(node, exp.When) else None
     if isinstance(then, exp.Var) and then.name.upper() == "DELETE":
         # sqlglot keeps MERGE's `THEN DELETE` as a bare keyword, not as a Delete node
-        operation = DestructiveOperation.DELETE
+        operation = DestructiveOperation.MERGE_DELETE
     if role == "read" and (operation is not None or isinstance(node, (*_WRITES, exp.Create))):
         verb = type(node).__name__.upper()
         return [
