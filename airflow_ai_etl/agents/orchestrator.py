@@ -18,7 +18,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -284,14 +284,15 @@ class _Run:
         return catalog.dialect if catalog else ""
 
     def validation_context(self, spec: PipelineSpec) -> ValidationContext:
-        """The caller's context, or Airflow's connections with the catalogs this run was given."""
+        """The caller's context, or Airflow's connections with the catalogs this run was given;
+        either way the spec's author is generation, so no destructive grant is honoured."""
         if self.context is not None:
-            return self.context
+            return replace(self.context, author="generation")
         from airflow_ai_etl.validation.context import context_from_airflow
 
         found = context_from_airflow(spec, introspect_schemas=False)
         catalogs = {c.conn_id: c for c in self.catalogs}
-        return ValidationContext(connections=found.connections, catalogs=catalogs)
+        return ValidationContext(connections=found.connections, catalogs=catalogs, author="generation")
 
     def qa(self) -> None:
         from airflow_ai_etl.agents.qa import qa_check

@@ -109,10 +109,14 @@ class DestructiveOperation(StrEnum):
     TRUNCATE = "truncate"
     DROP = "drop"
     ALTER = "alter"
+    MERGE_DELETE = "merge_delete"  # MERGE ... WHEN MATCHED THEN DELETE
+    REPLACE = "replace"  # CREATE OR REPLACE / CREATE TABLE over an existing object, INSERT OVERWRITE
 
 
 class DestructiveGrant(StrictModel):
-    """An explicit, reviewable permission for one destructive statement on one named table."""
+    """An explicit, reviewable permission for one destructive statement on one named table.
+
+    Only a person grants: validation refuses a generated spec that carries one."""
 
     operation: DestructiveOperation
     table: TableName

@@ -14,6 +14,7 @@ from airflow_ai_etl.catalog.connections import ConnectionInfo, UnknownConnection
 from airflow_ai_etl.catalog.introspect import CatalogError, introspect
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec.models import AnyStep, PipelineSpec
+from airflow_ai_etl.validation.provenance import Author
 
 
 @dataclass
@@ -28,6 +29,8 @@ class ValidationContext:
     connections: Mapping[str, ConnectionInfo]
     catalogs: Mapping[str, SchemaCatalog]
     catalog_errors: Mapping[str, str] = field(default_factory=dict)
+    #: Who wrote the spec: only a person's destructive grants are honoured (see provenance.py).
+    author: Author = "person"
 
     def dialect(self, conn_id: str) -> str:
         """sqlglot dialect of a connection ('' = generic), from Airflow or else from its catalog."""

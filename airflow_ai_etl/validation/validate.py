@@ -6,6 +6,7 @@ quality.py, files.py, kafka.py, spark.py, graph.py and schema.py):
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
 - `schema.unknown` (warning) - a connection whose catalog is not known; its schema checks are skipped.
+- `spec.generated_grant` (error) - see provenance.py: a generated spec carries a destructive grant.
 
 Steps are checked in list order, so a table created by a `sql` step is known to the steps after
 it; whether they also *depend* on that step is the graph's `graph.missing_dependency` check.
@@ -23,6 +24,7 @@ from airflow_ai_etl.spec.models import PipelineSpec
 from airflow_ai_etl.steps.base import Checking
 from airflow_ai_etl.validation.context import ValidationContext, schema_connections, step_connections
 from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_table_order
+from airflow_ai_etl.validation.provenance import generation_findings
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
 
@@ -124,4 +126,6 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         accesses += [TableAccess(step.id, conn_id, t, writes=True) for conn_id, t in checked.use.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
+    if context.author == "generation":
+        return Report(findings=generation_findings(spec, report.findings))
     return report

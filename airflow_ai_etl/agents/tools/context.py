@@ -70,11 +70,12 @@ class ToolContext:
         return self.connection(conn_id).dialect
 
     def validation_context(self) -> ValidationContext:
-        """The spine's view of the same connections (one not defined in Airflow is left out)."""
+        """The spine's view of the same connections (one not defined in Airflow is left out), for
+        specs that generation writes."""
         connections: dict[str, ConnectionInfo] = {}
         for conn_id in self.conn_ids():
             try:
                 connections[conn_id] = self.connection(conn_id)
             except UnknownConnectionError:
                 continue
-        return ValidationContext(connections=connections, catalogs=dict(self.catalogs))
+        return ValidationContext(connections=connections, catalogs=dict(self.catalogs), author="generation")

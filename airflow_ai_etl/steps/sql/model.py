@@ -17,6 +17,6 @@ class SqlStep(StepBase):
     sql: Sql
     allow_destructive: list[DestructiveGrant] = Field(
         default_factory=list,
-        description="Destructive statements (DELETE, TRUNCATE, DROP, ALTER) are refused unless granted "
-        "here for the exact table.",
+        description="Destructive statements (DELETE, TRUNCATE, DROP, ALTER, MERGE ... DELETE, replacing "
+        "an existing object) are refused unless a person grants them here for the exact table.",
     )

@@ -9,7 +9,8 @@ Roles:
 - `read` (a transfer's source query): SELECT, UNION / INTERSECT / EXCEPT, VALUES; nothing that
   writes, anywhere in the tree (no data-modifying CTE, no SELECT ... INTO).
 - `write` (a `sql` step): INSERT, MERGE, UPDATE, CREATE TABLE [AS], CREATE VIEW. DELETE, TRUNCATE,
-  DROP and ALTER only where a `DestructiveGrant` names the operation and the table.
+  DROP, ALTER and MERGE ... THEN DELETE only where a `DestructiveGrant` names the operation and the
+  table; CASCADE and replacing an existing object see grants.py.
 
 Finding codes (all errors unless noted):
 - `sql.parse_error` - the text does not parse in the dialect (or is empty).

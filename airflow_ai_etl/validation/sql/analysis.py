@@ -13,6 +13,8 @@ from sqlglot.tokenizer_core import TokenType
 
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.models import DestructiveGrant
+from airflow_ai_etl.validation.grants import grant_scope_findings
+from airflow_ai_etl.validation.readsafety import read_safety_findings
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.sql.columns import column_findings, sqlglot_schema, target_column_findings
 from airflow_ai_etl.validation.sql.findings import error
@@ -68,6 +70,9 @@ def analyze_sql(
     if statement is None:
         return SqlAnalysis(findings)
     findings += statement_findings(statement, role, grants, catalog)
+    findings += read_safety_findings(statement, read_dialect, catalog)
+    if role == "write":
+        findings += grant_scope_findings(statement, grants, catalog)
     reads, writes = tables_touched(statement)
     if any(f.severity is Severity.ERROR for f in findings) or catalog is None:
         # A refused statement is not analysed further: its tree is not trusted.
@@ -106,6 +111,9 @@ def check_condition(
             return invalid(
                 f"condition {condition!r} uses an aggregate or window function; it is checked row by row"
             )
+    unsafe = read_safety_findings(parsed, read_dialect, catalog)
+    if unsafe:
+        return findings + unsafe
     if catalog is None:
         return findings
     query = exp.select("1").from_(exp.to_table(table, dialect=read_dialect)).where(parsed)

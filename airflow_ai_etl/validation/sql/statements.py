@@ -12,8 +12,8 @@ from sqlglot import exp
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec.models import DestructiveGrant, DestructiveOperation
+from airflow_ai_etl.validation.grants import grant_hint, granted
 from airflow_ai_etl.validation.report import Finding
-from airflow_ai_etl.validation.schema import same_table
 from airflow_ai_etl.validation.sql.findings import error, warning
 from airflow_ai_etl.validation.sql.tables import WRITES, destructive_tables, table_name, target_table
 
@@ -28,16 +28,6 @@ _DESTRUCTIVE: dict[type[exp.Expr], DestructiveOperation] = {
 }
 _NEVER = (exp.Grant, exp.Revoke, exp.Copy)
 _CREATE_KINDS = ("TABLE", "VIEW")
-
-
-def _granted(
-    operation: DestructiveOperation,
-    table: str,
-    grants: Sequence[DestructiveGrant],
-    catalog: SchemaCatalog | None,
-) -> bool:
-    default_schema = catalog.default_schema if catalog else None
-    return any(g.operation is operation and same_table(g.table, table, default_schema) for g in grants)
 
 
 def _destructive_findings(
@@ -56,7 +46,7 @@ def _destructive_findings(
     findings = []
     for table in tables:
         name = table_name(table)
-        if _granted(operation, name, grants, catalog):
+        if granted(operation, name, grants, catalog):
             continue
         what = f"{verb} on {name}"
         if isinstance(node, exp.Delete) and not node.args.get("where"):
@@ -65,8 +55,7 @@ def _destructive_findings(
             error(
                 "sql.destructive",
                 f"{what}: destructive statements need an explicit grant",
-                f"if intended, add allow_destructive: [{{operation: {operation.value}, table: {name}}}] "
-                "to the step",
+                grant_hint(operation, name),
             )
         )
     return findings
@@ -134,7 +123,7 @@ def _node_findings(
     then = node.args.get("then") if isinstance(node, exp.When) else None
     if isinstance(then, exp.Var) and then.name.upper() == "DELETE":
         # sqlglot keeps MERGE's `THEN DELETE` as a bare keyword, not as a Delete node
-        operation = DestructiveOperation.DELETE
+        operation = DestructiveOperation.MERGE_DELETE
     if role == "read" and (operation is not None or isinstance(node, (*WRITES, exp.Create))):
         verb = type(node).__name__.upper()
         return [

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 
 from sqlglot import exp
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.validation.readsafety import is_system_relation
 from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.findings import error
 
 WRITES = (exp.Insert, exp.Update, exp.Merge)
-#: Relations that live in system schemas, which catalogs leave out on purpose.
-_SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "sys", "system", "mysql"})
-_SYSTEM_TABLES = re.compile(r"^(pg_|sqlite_(master|schema|temp_master|sequence)$)")
 
 
 def table_name(table: exp.Table) -> str:
@@ -49,9 +46,7 @@ def _is_relation(table: exp.Table, cte_names: set[str]) -> bool:
         return False  # generate_series(...), UNNEST(...) and other table functions
     if not table.db and table.name.lower() in cte_names:
         return False
-    if table.db.lower() in _SYSTEM_SCHEMAS:
-        return False
-    return not (not table.db and _SYSTEM_TABLES.match(table.name.lower()))
+    return not is_system_relation(table.db, table.name)
 
 
 def _relations(root: exp.Expr) -> Iterator[exp.Table]:

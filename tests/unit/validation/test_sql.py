@@ -140,7 +140,11 @@ def test_grants_do_not_open_never_allowed_statements() -> None:
         ("DROP TABLE IF EXISTS orders", "drop", "orders"),
         ("DROP VIEW order_view", "drop", "order_view"),
         ("ALTER TABLE orders ADD COLUMN x int", "alter", "orders"),
-        ("MERGE INTO orders o USING customers c ON o.id = c.id WHEN MATCHED THEN DELETE", "delete", "orders"),
+        (
+            "MERGE INTO orders o USING customers c ON o.id = c.id WHEN MATCHED THEN DELETE",
+            "merge_delete",
+            "orders",
+        ),
         (
             "WITH gone AS (DELETE FROM orders WHERE id < 0 RETURNING id) INSERT INTO customers (id) "
             "SELECT id FROM gone",

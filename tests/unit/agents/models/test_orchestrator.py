@@ -184,6 +184,25 @@ def test_a_model_that_obeys_an_injected_comment_gets_no_pipeline(scripted, catal
     assert not any(e.agent == "renderer" for e in events)
 
 
+def test_a_model_that_grants_itself_a_delete_gets_no_pipeline(scripted, catalog, context) -> None:
+    """Finding 1 of issue #9: the planner answered a DELETE on the source with its own grant."""
+    purge = {
+        "id": "purge",
+        "kind": "sql",
+        "conn_id": "shop_pg",
+        "sql": "DELETE FROM public.orders WHERE true",
+        "allow_destructive": [{"operation": "delete", "table": "public.orders"}],
+    }
+    granting = {**spec_answer(), "steps": [*spec_answer()["steps"], purge]}
+    planner = scripted(granting, granting)
+    sql_expert = scripted(*[{"sql": GOOD_SQL}, {"sql": "DELETE FROM public.orders WHERE true"}] * 4)
+    result = run(catalog, context, planner, sql_expert)
+
+    assert not result.ok and result.source is None
+    refusal = next(f for f in result.report.errors if f.code == "spec.generated_grant")
+    assert (refusal.step_id, refusal.field) == ("purge", "allow_destructive")
+
+
 def test_round_limit_ends_in_a_failed_result_with_the_last_spec(scripted, catalog, context) -> None:
     planner = scripted(spec_answer(BAD_SQL))
     sql_expert = scripted({"sql": BAD_SQL})
