@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -332,8 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resolve_connections_like_the_api_server() -> None:
+    """Make the Task SDK look in the metadata database too, after secrets backends and the environment.
+
+    Outside a task or an Airflow server the Task SDK reads connections from environment variables
+    and secrets backends only; most teams keep them in the metadata database (`airflow connections
+    add`). Airflow's own `airflow connections get` declares itself a server process the same way.
+    """
+    os.environ["_AIRFLOW_PROCESS_CONTEXT"] = "server"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    resolve_connections_like_the_api_server()
     if args.command == "eval":  # prints its own per-case progress and results
         return run_eval_command(args)
     handler: Callable[[argparse.Namespace], Outcome] = args.handler
