@@ -55,7 +55,7 @@ def check_metadata_db() -> list[Finding]:
     from sqlalchemy import inspect
 
     try:
-        migrated = inspect(settings.get_engine()).has_table("dag")
+        migrated = inspect(settings.get_engine()).has_table("dag")  # type: ignore[no-untyped-call]
     except Exception as exc:
         fix = "check [database] sql_alchemy_conn and that the database is up"
         return [Finding("metadata database", False, f"cannot be reached: {_first_line(exc)}", fix)]
