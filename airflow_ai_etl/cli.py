@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -195,6 +196,26 @@ def cmd_catalog(args: argparse.Namespace) -> Outcome:
     return Outcome(out=catalog.to_json())
 
 
+def cmd_doctor(args: argparse.Namespace) -> Outcome:
+    """Check the installation; every problem comes with its fix. Exit 1 when any check failed."""
+    from dataclasses import asdict
+
+    from airflow_ai_etl.doctor.checks import run_checks
+
+    findings = run_checks()
+    code = 0 if all(f.ok for f in findings) else EXIT_REFUSED
+    if args.json:
+        return Outcome(out=_dump_json([asdict(f) for f in findings]), code=code)
+    lines = []
+    for finding in findings:
+        lines.append(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check}: {finding.message}")
+        if not finding.ok:
+            lines.append(f"      fix: {finding.fix}")
+    failed = sum(not f.ok for f in findings)
+    lines.append(f"{failed} problem(s) found" if failed else "no problems found")
+    return Outcome(out="\n".join(lines), code=code)
+
+
 def _print_event(event: Event) -> None:
     tokens = f" [{event.input_tokens}+{event.output_tokens} tokens]" if event.input_tokens else ""
     print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
@@ -326,14 +347,29 @@ def build_parser() -> argparse.ArgumentParser:
     system_dag.add_argument("--dags-folder", metavar="DIR", help=folder_help)
     system_dag.set_defaults(handler=cmd_install_system_dag)
 
+    doctor = commands.add_parser("doctor", help="check this installation and print a fix for every problem")
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    doctor.set_defaults(handler=cmd_doctor)
+
     catalog = commands.add_parser("catalog", help="print the schema catalog of a connection as JSON")
     catalog.add_argument("conn_id", metavar="CONN_ID")
     catalog.set_defaults(handler=cmd_catalog)
     return parser
 
 
+def resolve_connections_like_the_api_server() -> None:
+    """Make the Task SDK look in the metadata database too, after secrets backends and the environment.
+
+    Outside a task or an Airflow server the Task SDK reads connections from environment variables
+    and secrets backends only; most teams keep them in the metadata database (`airflow connections
+    add`). Airflow's own `airflow connections get` declares itself a server process the same way.
+    """
+    os.environ["_AIRFLOW_PROCESS_CONTEXT"] = "server"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    resolve_connections_like_the_api_server()
     if args.command == "eval":  # prints its own per-case progress and results
         return run_eval_command(args)
     handler: Callable[[argparse.Namespace], Outcome] = args.handler

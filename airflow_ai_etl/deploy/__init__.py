@@ -6,30 +6,44 @@ on any refusal a DeployError says why and the live version stays live.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
-from airflow_ai_etl.deploy.local import Publication, default_dags_folder, publish, roll_back
+from airflow_ai_etl.deploy.local import Publication
 from airflow_ai_etl.deploy.models import DeployError, Deployment
-from airflow_ai_etl.deploy.parse_request import request_parse
+from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, configured_target
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
 from airflow_ai_etl.validation.report import Report
 
-__all__ = ["DeployError", "Deployment", "deploy_spec", "rollback"]
+__all__ = ["DeployError", "DeployTarget", "Deployment", "choose_target", "deploy_spec", "rollback"]
+
+
+def choose_target(dags_folder: Path | None = None) -> DeployTarget:
+    """That dags folder when one is given, else the target `[ai_etl] deploy_target` configures."""
+    return LocalTarget(dags_folder) if dags_folder is not None else configured_target()
+
+
+def _approver(approver: str | None) -> str:
+    """Who approved: the Airflow user (page, API), else the account running the command (CLI)."""
+    return approver or getpass.getuser()
 
 
 def deploy_spec(
     spec: PipelineSpec,
     *,
     dags_folder: Path | None = None,
+    target: DeployTarget | None = None,
     context: ValidationContext | None = None,
     force: bool = False,
     import_timeout: float = 120,
+    approver: str | None = None,
 ) -> Deployment:
-    """Publish `spec` as `<dags folder>/ai_etl/<dag_id>.py` (+ `.yaml`), or raise DeployError.
+    """Publish `spec` as `ai_etl/<dag_id>.py` (+ `.yaml`) in the deploy target, or raise DeployError.
 
-    `context` defaults to the connections and schemas Airflow knows; `force` only allows replacing
+    The target is `target`, else a local `dags_folder`, else the configured one. `context`
+    defaults to the connections and schemas Airflow knows; `force` only allows replacing
     a generated file that was edited by hand (a file this package did not write is never replaced).
     """
     if context is None:
@@ -45,35 +59,45 @@ def deploy_spec(
         source = render_dag(spec)
     except RenderError as exc:
         raise DeployError(f"spec {spec.dag_id!r} cannot be rendered: {exc}; nothing was deployed") from None
-    publication = publish(
-        dags_folder or default_dags_folder(),
+    target = target or choose_target(dags_folder)
+    publication = target.publish(
         dag_id=spec.dag_id,
         source=source,
         spec_text=dumps_spec(spec),
         spec_sha256=spec_hash(spec),
         force=force,
         import_timeout=import_timeout,
+        approver=_approver(approver),
     )
-    return _deployment(spec.dag_id, publication, report)
+    return _deployment(spec.dag_id, target, publication, report)
 
 
 def rollback(
-    dag_id: str, *, dags_folder: Path | None = None, force: bool = False, import_timeout: float = 120
+    dag_id: str,
+    *,
+    dags_folder: Path | None = None,
+    target: DeployTarget | None = None,
+    force: bool = False,
+    import_timeout: float = 120,
+    approver: str | None = None,
 ) -> Deployment:
     """Make the version that was live before the current one live again (import-checked first)."""
-    publication = roll_back(
-        dags_folder or default_dags_folder(), dag_id, force=force, import_timeout=import_timeout
+    target = target or choose_target(dags_folder)
+    publication = target.roll_back(
+        dag_id, force=force, import_timeout=import_timeout, approver=_approver(approver)
     )
-    return _deployment(dag_id, publication, None)
+    return _deployment(dag_id, target, publication, None)
 
 
-def _deployment(dag_id: str, publication: Publication, report: Report | None) -> Deployment:
+def _deployment(
+    dag_id: str, target: DeployTarget, publication: Publication, report: Report | None
+) -> Deployment:
     version, path = publication.version, publication.path
     if publication.action == "unchanged":
         parse_requested = False
         message = f"{dag_id}: version {version} is already live at {path}; nothing changed"
     else:
-        parse = request_parse(path)
+        parse = target.announce(publication)
         parse_requested = parse.requested
         verb = "deployed" if publication.action == "deploy" else "rolled back to"
         message = f"{dag_id}: {verb} version {version} at {path}; {parse.reason}"
@@ -87,5 +111,6 @@ def _deployment(dag_id: str, publication: Publication, report: Report | None) ->
         action=publication.action,
         parse_requested=parse_requested,
         message=message,
+        commit=publication.commit,
         report=report,
     )

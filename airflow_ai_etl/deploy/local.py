@@ -7,6 +7,7 @@ hand-edited one only with `force`). Every published version is kept for rollback
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,8 @@ class Publication:
     action: DeployAction
     spec_sha256: str
     overwritten_copy: Path | None = None
+    #: The commit that made it live, for targets that publish by commit (git).
+    commit: str | None = None
 
 
 def dag_file_path(dags_folder: Path, dag_id: str) -> Path:
@@ -49,8 +52,12 @@ def publish(
     spec_sha256: str,
     force: bool = False,
     import_timeout: float = 120,
+    import_checked: bool = False,
 ) -> Publication:
-    """Make `source` the live file of `dag_id` (a no-op reported as 'unchanged' when it already is)."""
+    """Make `source` the live file of `dag_id` (a no-op reported as 'unchanged' when it already is).
+
+    `import_checked`: this very source passed the import check moments ago (a retried publish).
+    """
     root = _prepare_root(dags_folder)
     path = dag_file_path(dags_folder, dag_id)
     store = VersionStore(root, dag_id)
@@ -59,7 +66,8 @@ def publish(
         if live is not None and store.source(live) == source:
             _write_if_changed(path.with_suffix(".yaml"), spec_text)  # repairs a crash between the two
             return Publication(path, live, "unchanged", spec_sha256)
-        _import_check(source, dag_id, import_timeout, what="the rendered DAG file")
+        if not import_checked:
+            _import_check(source, dag_id, import_timeout, what="the rendered DAG file")
         version = store.archive(source, spec_text, spec_sha256)
         _install(path, source, spec_text)
         store.record(version, "deploy", spec_sha256, sha256_text(source))
@@ -115,6 +123,22 @@ def _prepare_root(dags_folder: Path) -> Path:
     if _IGNORE_PATTERN not in lines:
         atomic_write(ignore, "\n".join([*lines, _IGNORE_PATTERN]) + "\n")
     return root
+
+
+def folder_problem(dags_folder: Path) -> str | None:
+    """Why deploys into `dags_folder` would fail (with the fix), or None."""
+    if not dags_folder.is_dir():
+        return (
+            f"dags folder {dags_folder} does not exist: create it (`ai-etl install-system-dag` does) "
+            "or set [core] dags_folder"
+        )
+    for folder in (dags_folder, dags_folder / AI_ETL_SUBDIR):
+        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            return (
+                f"{folder} is not writable by this user: give the user the deploy runs as (the "
+                f"api-server's) write access, e.g. `chown -R <user> {folder}`"
+            )
+    return None
 
 
 def _live_version(path: Path, store: VersionStore, *, force: bool) -> tuple[int | None, Path | None]:

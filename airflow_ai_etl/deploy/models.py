@@ -25,6 +25,8 @@ class Deployment(BaseModel):
     parse_requested: bool
     message: str
     report: Report | None = None
+    #: The pushed commit, when the target publishes by git.
+    commit: str | None = None
 
 
 class DeployError(RuntimeError):

@@ -33,7 +33,12 @@ def system_dag_source() -> str:
 
 
 def install_system_dag(dags_folder: Path, *, import_timeout: float = 120) -> SystemDagInstall:
-    """Publish the system DAG into `dags_folder`; refuses to replace a file that is not one of ours."""
+    """Publish the system DAG into `dags_folder`; refuses to replace a file that is not one of ours.
+
+    A fresh AIRFLOW_HOME has no dags folder until a component creates it: this is often the first
+    command run after `pip install`, so it creates the folder.
+    """
+    dags_folder.mkdir(parents=True, exist_ok=True)
     _prepare_root(dags_folder)
     path = dags_folder / AI_ETL_SUBDIR / f"{SYSTEM_DAG_ID}.py"
     source = system_dag_source()

@@ -163,7 +163,7 @@ def deploy_draft(draft_id: int, request: Request, user: DeployUser, store: Store
     spec = PipelineSpec.model_validate(row.spec)
     require_dag_access(request, store, method="PUT", dag_id=spec.dag_id, action="deploy", target=target)
     try:
-        deployment = deploy_spec(spec, dags_folder=dags_folder())
+        deployment = deploy_spec(spec, approver=user)  # into the configured deploy target
     except DeployError as exc:
         detail = {
             "message": exc.message,

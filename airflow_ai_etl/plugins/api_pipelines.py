@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from airflow_ai_etl.plugins.api_drafts import airflow_url, dags_folder
+from airflow_ai_etl.plugins.api_drafts import airflow_url
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import ReadUser, RollbackUser, RunUser, StoreDep
 from airflow_ai_etl.plugins.schemas import AuditOut, ConnectionOut, PipelineOut, RollbackOut, RunOut
@@ -48,17 +48,15 @@ def list_pipelines(user: ReadUser, store: StoreDep) -> list[PipelineOut]:
 )
 def rollback_pipeline(dag_id: DagIdPath, user: RollbackUser, store: StoreDep) -> RollbackOut:
     """Make the version that was live before the current one live again."""
-    from airflow_ai_etl.deploy import DeployError, rollback
-    from airflow_ai_etl.deploy.local import AI_ETL_SUBDIR
-    from airflow_ai_etl.deploy.versions import VersionStore
+    from airflow_ai_etl.deploy import DeployError, choose_target, rollback
 
-    folder = dags_folder()
     target = f"dag:{dag_id}"
-    if not VersionStore(folder / AI_ETL_SUBDIR, dag_id).history():
-        detail = f"pipeline {dag_id!r} was never deployed to {folder}"
-        refuse(store, user=user, action="rollback", target=target, status=404, detail=detail)
     try:
-        deployment = rollback(dag_id, dags_folder=folder)
+        deploy_target = choose_target()  # the configured one: the dags folder, or git
+        if not deploy_target.history(dag_id):
+            detail = f"pipeline {dag_id!r} was never deployed to {deploy_target.description}"
+            refuse(store, user=user, action="rollback", target=target, status=404, detail=detail)
+        deployment = rollback(dag_id, target=deploy_target, approver=user)
     except DeployError as exc:
         failure = {"message": exc.message, "import_errors": exc.import_errors}
         refuse(store, user=user, action="rollback", target=target, status=409, detail=failure)
@@ -122,9 +120,15 @@ def list_connections(user: ReadUser) -> list[ConnectionOut]:
     DAG read access suffices, not connection access: ids are what every generated DAG file shows
     to its readers anyway, and nothing else about a connection is returned.
     """
+    from airflow_ai_etl.doctor.providers import missing_provider
     from airflow_ai_etl.plugins.airflow_side import list_connections as connections
 
-    return [ConnectionOut(conn_id=conn_id, conn_type=conn_type) for conn_id, conn_type in connections()]
+    found = []
+    for conn_id, conn_type in connections():
+        missing = missing_provider(conn_type)
+        problem = None if missing is None else f"{missing.message}; {missing.fix}"
+        found.append(ConnectionOut(conn_id=conn_id, conn_type=conn_type, missing=problem))
+    return found
 
 
 @router.get("/audit")

@@ -186,6 +186,8 @@ class PipelineOut(BaseModel):
 class ConnectionOut(BaseModel):
     conn_id: str
     conn_type: str
+    #: Why the connection cannot be used here and the fix (e.g. the extra that installs its provider).
+    missing: str | None = None
 
 
 class AuditOut(BaseModel):

@@ -248,9 +248,13 @@
       clear(select);
       select.append(el("option", { value: "", text: "Choose a connection…" }));
       for (const conn of state.connections) {
-        select.append(el("option", { value: conn.conn_id, text: `${conn.conn_id} (${conn.conn_type || "?"})` }));
+        // A connection whose provider is missing cannot be used: say which extra installs it.
+        const label = `${conn.conn_id} (${conn.conn_type || "?"})`;
+        const text = conn.missing ? `${label} — unusable: ${conn.missing}` : label;
+        select.append(el("option", { value: conn.conn_id, text, disabled: Boolean(conn.missing) }));
       }
-      const pick = state.connections[Math.min(preferred, state.connections.length - 1)];
+      const usable = state.connections.filter((conn) => !conn.missing);
+      const pick = usable[Math.min(preferred, usable.length - 1)];
       if (pick) select.value = pick.conn_id;
     }
     const none = state.connections.length === 0;

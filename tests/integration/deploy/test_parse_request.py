@@ -7,51 +7,28 @@ process with its own AIRFLOW_HOME, database and bundle configuration.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.airflow_home import migrated_sqlite_home, run_installed, sqlite_airflow_env
 from tests.unit.deploy.conftest import make_shop_db, write_spec
-
-BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
 def migrated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("airflow-home")
-    (home / "dags").mkdir()
-    subprocess.run(
-        [str(BIN / "airflow"), "db", "migrate"], env=_env(home), check=True, capture_output=True, timeout=300
-    )
-    return home
+    return migrated_sqlite_home(tmp_path_factory.mktemp("airflow-home"))
 
 
 def _env(home: Path, **overrides: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW_CONN_SHOP": json.dumps({"conn_type": "sqlite", "host": str(home / "shop.db")}),
-        **overrides,
-    }
+    shop = json.dumps({"conn_type": "sqlite", "host": str(home / "shop.db")})
+    return sqlite_airflow_env(home, AIRFLOW_CONN_SHOP=shop, **overrides)
 
 
 def _deploy(home: Path, spec: Path, *extra: str, **env: str) -> dict[str, object]:
     make_shop_db(home / "shop.db")
-    proc = subprocess.run(
-        [str(BIN / "ai-etl"), "deploy", str(spec), "--json", *extra],
-        env=_env(home, **env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_installed("ai-etl", "deploy", str(spec), "--json", *extra, env=_env(home, **env))
     assert proc.returncode == 0, proc.stderr
     result: dict[str, object] = json.loads(proc.stdout)
     return result

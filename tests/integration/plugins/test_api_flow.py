@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -255,3 +257,50 @@ def test_a_request_whose_generation_run_failed_is_failed(airflow_api: AirflowApi
     failed = airflow_api.call("GET", f"/requests/{created['id']}").json()
     assert failed["state"] == "failed"
     assert created["dag_run_id"] in failed["error"] and "task log" in failed["error"]
+
+
+def test_the_git_target_deploys_and_rolls_back_through_the_same_api(
+    airflow_api: AirflowApi, draft: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "dags.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    monkeypatch.setenv("AIRFLOW__AI_ETL__DEPLOY_TARGET", "git")
+    monkeypatch.setenv("AIRFLOW__AI_ETL__DEPLOY_GIT_CLONE_DIR", str(tmp_path / "clone"))
+    monkeypatch.setenv("AIRFLOW_CONN_AI_ETL_GIT", json.dumps({"conn_type": "git", "host": str(bare)}))
+
+    spec = yaml.safe_load(draft["spec_yaml"])
+    versions = []
+    for retries in (1, 2):
+        spec |= {"dag_id": "orders_by_git", "retries": retries}
+        edited = airflow_api.call(
+            "PUT", f"/drafts/{draft['id']}", "op1", json={"spec_yaml": yaml.safe_dump(spec)}
+        )
+        assert edited.status_code == 201, edited.text
+        deployed = airflow_api.call("POST", f"/drafts/{edited.json()['id']}/deploy", "op1")
+        assert deployed.status_code == 200, deployed.text
+        assert "pushed commit" in deployed.json()["message"]
+        versions.append(deployed.json()["version"])
+    assert versions == [1, 2]
+    assert not (airflow_api.dags_folder / "ai_etl" / "orders_by_git.py").exists()  # git, not the folder
+
+    rolled = airflow_api.call("POST", "/pipelines/orders_by_git/rollback", "admin1")
+    assert rolled.status_code == 200, rolled.text
+    assert airflow_api.call("POST", "/pipelines/never_in_git/rollback", "admin1").status_code == 404
+    log = subprocess.run(
+        ["git", "-C", str(bare), "log", "--format=%s", "main"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert log == [
+        "roll back orders_by_git to version 1 (approved by admin1)",
+        "deploy orders_by_git version 2 (approved by op1)",
+        "deploy orders_by_git version 1 (approved by op1)",
+    ]
+
+
+def test_the_pickers_mark_a_connection_whose_provider_is_missing(
+    airflow_api: AirflowApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_LEGACY", json.dumps({"conn_type": "mysql", "host": "db"}))
+    conns = {c["conn_id"]: c for c in airflow_api.call("GET", "/connections", "viewer1").json()}
+    assert conns["shop"]["missing"] is None
+    assert "connection type 'mysql' cannot be used here" in conns["legacy"]["missing"]
+    assert "provider package" in conns["legacy"]["missing"]

@@ -20,3 +20,9 @@ def test_install_is_idempotent_and_refuses_foreign_files(tmp_path: Path) -> None
     with pytest.raises(DeployError, match="not airflow-ai-etl's system DAG"):
         install_system_dag(tmp_path)
     assert first.path.read_text() == "# someone else's DAG\n"
+
+
+def test_install_creates_a_missing_dags_folder(tmp_path: Path) -> None:
+    fresh = tmp_path / "airflow-home" / "dags"  # a fresh AIRFLOW_HOME has none yet
+    installed = install_system_dag(fresh)
+    assert installed.changed and installed.path == fresh / "ai_etl" / "ai_etl_generate.py"
