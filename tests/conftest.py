@@ -66,3 +66,14 @@ def airflow_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value)
 
     return define
+
+
+@pytest.fixture(autouse=True)
+def fresh_llm_cache() -> Iterator[None]:
+    """Each test starts with this process's LLM cache rebuilt (empty) from the configuration it sets:
+    an answer cached by one test must not answer another's scripted model."""
+    from airflow_ai_etl.cache.model_cache import process_cache
+
+    process_cache.cache_clear()
+    yield
+    process_cache.cache_clear()

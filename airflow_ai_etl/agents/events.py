@@ -41,7 +41,10 @@ EventCallback = Callable[[Event], None]
 
 
 class AgentUsage(BaseModel):
-    """Model usage of one agent over a whole run; `cost_usd` is None when the price is not known."""
+    """Model usage of one agent over a whole run; `cost_usd` is None when the price is not known.
+
+    `cache_hits` counts the calls the LLM cache answered instead of the model, and the `saved_*`
+    fields what those calls cost when they were made for real (unpriced ones add no cost)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +53,10 @@ class AgentUsage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = None
+    cache_hits: int = 0
+    saved_input_tokens: int = 0
+    saved_output_tokens: int = 0
+    saved_cost_usd: float = 0.0
 
 
 class GenerationResult(BaseModel):

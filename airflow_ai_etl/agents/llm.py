@@ -17,6 +17,7 @@ invalid output) are read from the same section.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -31,6 +32,8 @@ from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.usage import RunUsage
 
 from airflow_ai_etl.agents.events import AgentUsage
+from airflow_ai_etl.cache.calls import CacheUse, cached_call
+from airflow_ai_etl.cache.keys import CallIdentity
 
 if TYPE_CHECKING:
     from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
@@ -149,7 +152,22 @@ class LLM:
         agent: Agent[None, OutputT]
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
         self._agents[key] = (tuple(tools), agent)
+        _IDENTITIES[id(agent)] = CallIdentity.of(
+            f"{self.model.system}:{self.model.model_name}@{self.model.base_url or ''}",
+            instructions,
+            output_type,
+            [
+                {"name": t.name, "description": t.description, "parameters": t.function_schema.json_schema}
+                for t in tools
+            ],
+        )
+        weakref.finalize(agent, _IDENTITIES.pop, id(agent), None)
         return agent
+
+
+#: The cache identity of each live agent built by `LLM.create_agent`, by id (agents are not
+#: hashable); agents built elsewhere have none and are never served from the cache.
+_IDENTITIES: dict[int, CallIdentity] = {}
 
 
 def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits | None = None) -> LLM | None:
@@ -215,6 +233,7 @@ class AgentCall:
     usage: RunUsage = field(default_factory=RunUsage)
     started: float = field(default_factory=time.perf_counter)
     ended: float | None = None
+    cache: CacheUse = field(default_factory=CacheUse)
 
     @property
     def duration_ms(self) -> float:
@@ -222,9 +241,17 @@ class AgentCall:
 
 
 def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> OutputT:
-    """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens."""
+    """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens;
+    the answer comes from the LLM cache when the run's cache scope holds one for this call."""
     try:
-        return agent.run_sync(prompt, usage=call.usage).output
+        return cached_call(
+            _IDENTITIES.get(id(agent)),
+            prompt,
+            output_type=agent.output_type,
+            usage=call.usage,
+            use=call.cache,
+            run=lambda: agent.run_sync(prompt, usage=call.usage).output,
+        )
     finally:
         call.ended = time.perf_counter()
 
@@ -235,7 +262,13 @@ class UsageMeter:
     def __init__(self) -> None:
         self._usage: dict[str, AgentUsage] = {}
 
-    def add(self, agent: str, usage: RunUsage) -> None:
+    def add(self, agent: str, usage: RunUsage, cache: CacheUse | None = None) -> None:
+        if cache is not None and cache.tier is not None:
+            saved = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
+            saved.cache_hits += 1
+            saved.saved_input_tokens += cache.saved.input_tokens
+            saved.saved_output_tokens += cache.saved.output_tokens
+            saved.saved_cost_usd += cache.saved.cost_usd or 0.0
         if not usage.requests:
             return
         total = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
