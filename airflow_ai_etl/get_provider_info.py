@@ -19,6 +19,26 @@ def _option(
     }
 
 
+def _cache_options() -> dict[str, Any]:
+    """The LLM cache's options (airflow_ai_etl.cache.settings reads and checks them)."""
+    return {
+        "cache_enabled": _option("Serve repeated model calls from the LLM cache.\n", "True", type_="boolean"),
+        "cache_conn_id": _option(
+            "`redis` connection of the LLM cache, shared by every process. Empty: an in-process LRU.\n",
+            "",
+            "redis_default",
+        ),
+        "cache_ttl": _option("Seconds a cached answer may be served.\n", "86400", type_="float"),
+        "cache_max_entries": _option(
+            "Most entries the cache keeps; the least recently used go first.\n", "100000", type_="integer"
+        ),
+        "cache_key_prefix": _option(
+            "Prefix of the cache's Redis keys (deployments sharing one Redis use their own).\n",
+            "ai_etl:cache:",
+        ),
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ai-etl",
@@ -91,6 +111,7 @@ def get_provider_info() -> dict[str, Any]:
                         "2",
                         type_="integer",
                     ),
+                    **_cache_options(),
                 },
             }
         },
