@@ -21,6 +21,7 @@ from airflow_ai_etl.evaluation.cli import add_eval_command, run_eval_command
 
 if TYPE_CHECKING:
     from airflow_ai_etl.agents.events import Event
+    from airflow_ai_etl.budgets.limiter import Subject
     from airflow_ai_etl.catalog.models import SchemaCatalog
     from airflow_ai_etl.deploy import Deployment
     from airflow_ai_etl.spec import PipelineSpec
@@ -201,15 +202,35 @@ def _print_event(event: Event) -> None:
     print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
 
 
+def _admitted_user() -> Subject:
+    """The user running the CLI (as the OS names them), admitted by their budget: a spent budget or a
+    misconfigured one is a refusal with the message the REST API gives."""
+    import getpass
+
+    from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budgets
+    from airflow_ai_etl.config import ConfigError, check_settings
+
+    user = Subject("user", getpass.getuser())
+    try:
+        check_settings()
+        process_budgets().admit(user)
+    except (ConfigError, BudgetExceeded) as exc:
+        raise CliError(str(exc)) from None
+    return user
+
+
 def cmd_generate(args: argparse.Namespace) -> Outcome:
     """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live."""
+    from airflow_ai_etl.agents.events import total_spent
     from airflow_ai_etl.agents.llm import LLMChoice
     from airflow_ai_etl.agents.orchestrator import generate
+    from airflow_ai_etl.budgets.limiter import process_budgets
     from airflow_ai_etl.deploy import deploy_spec
     from airflow_ai_etl.spec import dumps_spec
 
     if not args.request.strip():
         raise CliError("REQUEST is empty: describe the pipeline in a sentence", code=EXIT_USAGE)
+    user = _admitted_user()
     catalogs = _catalogs(args.conn)
     print(f"generating a pipeline over {', '.join(c.conn_id for c in catalogs)}", file=sys.stderr)
     result = generate(
@@ -220,6 +241,8 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         on_event=_print_event,
         offline=args.offline,
     )
+    tokens, cost = total_spent(result.usage)
+    process_budgets().charge(user, tokens=tokens, cost_usd=cost)
     written = []
     if result.spec is not None:
         folder = Path(args.out)

@@ -54,3 +54,13 @@ def config_json(option: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise ConfigError(option, text, f"is not JSON ({exc})") from None
+
+
+def check_settings() -> None:
+    """Check the LLM cache's and the budgets' options at start-up (api-server, `ai-etl generate`):
+    raises ConfigError naming the first option that cannot be used."""
+    from airflow_ai_etl.budgets.settings import budget_settings
+    from airflow_ai_etl.cache.settings import cache_settings
+
+    cache_settings()
+    budget_settings()

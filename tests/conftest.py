@@ -69,11 +69,14 @@ def airflow_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_llm_cache() -> Iterator[None]:
-    """Each test starts with this process's LLM cache rebuilt (empty) from the configuration it sets:
-    an answer cached by one test must not answer another's scripted model."""
+def fresh_llm_cache_and_budgets() -> Iterator[None]:
+    """Each test starts with this process's LLM cache (empty) and budgets rebuilt from the
+    configuration it sets: an answer cached by one test must not answer another's scripted model."""
+    from airflow_ai_etl.budgets.limiter import process_budgets
     from airflow_ai_etl.cache.model_cache import process_cache
 
-    process_cache.cache_clear()
+    for built in (process_cache, process_budgets):
+        built.cache_clear()
     yield
-    process_cache.cache_clear()
+    for built in (process_cache, process_budgets):
+        built.cache_clear()

@@ -20,6 +20,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,6 +33,8 @@ from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.usage import RunUsage
 
 from airflow_ai_etl.agents.events import AgentUsage
+from airflow_ai_etl.budgets.limiter import Subject, process_budgets
+from airflow_ai_etl.budgets.prices import cost_usd
 from airflow_ai_etl.cache.calls import CacheUse, cached_call
 from airflow_ai_etl.cache.keys import CallIdentity
 
@@ -153,7 +156,8 @@ class LLM:
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
         self._agents[key] = (tuple(tools), agent)
         _IDENTITIES[id(agent)] = CallIdentity.of(
-            f"{self.model.system}:{self.model.model_name}@{self.model.base_url or ''}",
+            f"{self.model.system}:{self.model.model_name}",
+            self.model.base_url or "",
             instructions,
             output_type,
             [
@@ -244,16 +248,35 @@ def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> Outp
     """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens;
     the answer comes from the LLM cache when the run's cache scope holds one for this call."""
     try:
+        identity = _IDENTITIES.get(id(agent))
         return cached_call(
-            _IDENTITIES.get(id(agent)),
+            identity,
             prompt,
             output_type=agent.output_type,
             usage=call.usage,
             use=call.cache,
-            run=lambda: agent.run_sync(prompt, usage=call.usage).output,
+            run=lambda: _ask_model(agent, prompt, call, identity.model if identity else None),
         )
     finally:
         call.ended = time.perf_counter()
+
+
+def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model: str | None) -> OutputT:
+    """One real model call: within the model's budget (BudgetExceeded when spent), priced by
+    `[ai_etl] model_prices` or genai-prices, and charged to the model's day counters."""
+    if model is None:
+        return agent.run_sync(prompt, usage=call.usage).output
+    budgets = process_budgets()
+    subject = Subject("model", model)
+    budgets.admit(subject)
+    try:
+        return agent.run_sync(prompt, usage=call.usage).output
+    finally:
+        usage = call.usage
+        cost = cost_usd(model, usage.input_tokens, usage.output_tokens)
+        if cost is not None:
+            usage.cost = Decimal(str(cost))
+        budgets.charge(subject, tokens=usage.input_tokens + usage.output_tokens, cost_usd=cost)
 
 
 class UsageMeter:

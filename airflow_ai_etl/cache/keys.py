@@ -27,18 +27,24 @@ REQUEST_PLACEHOLDER = "\x00request\x00"
 
 @dataclass(frozen=True)
 class CallIdentity:
-    """What makes two agents answer the same prompt the same way: the model (and where it is
-    served), the instructions, the tools and the output schema, as one digest."""
+    """What makes two agents answer the same prompt the same way: the model (`provider:name`) and
+    where it is served, the instructions, the tools and the output schema, as one digest."""
 
     model: str
     digest: str
 
     @classmethod
     def of(
-        cls, model: str, instructions: str, output_type: Any, tools: Sequence[dict[str, Any]]
+        cls, model: str, served_at: str, instructions: str, output_type: Any, tools: Sequence[dict[str, Any]]
     ) -> CallIdentity:
         schema = TypeAdapter(output_type).json_schema()
-        parts = {"model": model, "instructions": instructions, "output": schema, "tools": list(tools)}
+        parts = {
+            "model": model,
+            "served_at": served_at,
+            "instructions": instructions,
+            "output": schema,
+            "tools": list(tools),
+        }
         return cls(model=model, digest=_sha256(parts))
 
 
