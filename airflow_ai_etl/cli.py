@@ -16,12 +16,14 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.evaluation.cli import add_eval_command, run_eval_command
 
 if TYPE_CHECKING:
     from airflow_ai_etl.agents.events import Event
+    from airflow_ai_etl.budgets.limiter import Subject
+    from airflow_ai_etl.catalog.models import SchemaCatalog
     from airflow_ai_etl.deploy import Deployment
     from airflow_ai_etl.spec import PipelineSpec
 
@@ -221,22 +223,36 @@ def _print_event(event: Event) -> None:
     print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
 
 
+def _admitted_user() -> Subject:
+    """The user running the CLI (as the OS names them), admitted by their budget: a spent budget or a
+    misconfigured one is a refusal with the message the REST API gives."""
+    import getpass
+
+    from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budgets
+    from airflow_ai_etl.config import ConfigError, check_settings
+
+    user = Subject("user", getpass.getuser())
+    try:
+        check_settings()
+        process_budgets().admit(user)
+    except (ConfigError, BudgetExceeded) as exc:
+        raise CliError(str(exc)) from None
+    return user
+
+
 def cmd_generate(args: argparse.Namespace) -> Outcome:
     """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live."""
+    from airflow_ai_etl.agents.events import total_spent
     from airflow_ai_etl.agents.llm import LLMChoice
     from airflow_ai_etl.agents.orchestrator import generate
-    from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
+    from airflow_ai_etl.budgets.limiter import process_budgets
     from airflow_ai_etl.deploy import deploy_spec
     from airflow_ai_etl.spec import dumps_spec
 
     if not args.request.strip():
         raise CliError("REQUEST is empty: describe the pipeline in a sentence", code=EXIT_USAGE)
-    catalogs = []
-    for conn_id in dict.fromkeys(args.conn):
-        try:
-            catalogs.append(introspect(conn_id))
-        except (UnknownConnectionError, CatalogError) as exc:
-            raise CliError(f"--conn {conn_id}: {exc}") from None
+    user = _admitted_user()
+    catalogs = _catalogs(args.conn)
     print(f"generating a pipeline over {', '.join(c.conn_id for c in catalogs)}", file=sys.stderr)
     result = generate(
         args.request,
@@ -246,6 +262,8 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         on_event=_print_event,
         offline=args.offline,
     )
+    tokens, cost = total_spent(result.usage)
+    process_budgets().charge(user, tokens=tokens, cost_usd=cost)
     written = []
     if result.spec is not None:
         folder = Path(args.out)
@@ -278,6 +296,72 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     if not result.ok:
         raise CliError(text, out=out if args.json else "")
     return Outcome(out=out, err=err)
+
+
+def _catalogs(conn_ids: Sequence[str]) -> list[SchemaCatalog]:
+    from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
+
+    catalogs = []
+    for conn_id in dict.fromkeys(conn_ids):
+        try:
+            catalogs.append(introspect(conn_id))
+        except (UnknownConnectionError, CatalogError) as exc:
+            raise CliError(f"--conn {conn_id}: {exc}") from None
+    return catalogs
+
+
+def cmd_cache(args: argparse.Namespace) -> Outcome:
+    """`cache check A B`: would A's cached answer serve B; `cache stats`; `cache clear`."""
+    from airflow_ai_etl.cache.backends import BackendError
+    from airflow_ai_etl.cache.check import compare
+    from airflow_ai_etl.cache.model_cache import build_cache
+    from airflow_ai_etl.cache.settings import cache_settings
+    from airflow_ai_etl.config import ConfigError
+
+    if args.cache_command == "check":
+        if not args.request_a.strip() or not args.request_b.strip():
+            raise CliError("REQUEST_A and REQUEST_B must not be empty", code=EXIT_USAGE)
+        verdict = compare(args.request_a, args.request_b, _catalogs(args.conn))
+        if args.json:
+            return Outcome(out=_dump_json({"hit": verdict.hit, "tier": verdict.tier, "why": verdict.why}))
+        return Outcome(out=verdict.to_text())
+    try:
+        cache = build_cache(cache_settings())
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if cache is None:
+        raise CliError("the LLM cache is off ([ai_etl] cache_enabled) or its cache_conn_id is unusable")
+    try:
+        if args.cache_command == "clear":
+            return Outcome(out=f"cleared {cache.clear()} entries from the {cache.backend.description}")
+        stats = cache.stats()
+    except BackendError as exc:
+        raise CliError(f"the cache cannot be reached: {exc}") from None
+    data = {"backend": stats.backend, "entries": stats.entries, **stats.counts}
+    if args.json:
+        return Outcome(out=_dump_json(data))
+    return Outcome(
+        out="\n".join(
+            f"{name}: {value:g}" if isinstance(value, float) else f"{name}: {value}"
+            for name, value in data.items()
+        )
+    )
+
+
+def _add_cache_command(commands: Any, conn_help: str) -> None:
+    cache = commands.add_parser("cache", help="the LLM cache: check two requests, show stats, clear it")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True, metavar="SUBCOMMAND")
+    check = cache_commands.add_parser(
+        "check", help="would an answer cached for REQUEST_A be served for REQUEST_B? (hit/miss, then why)"
+    )
+    check.add_argument("request_a", metavar="REQUEST_A")
+    check.add_argument("request_b", metavar="REQUEST_B")
+    check.add_argument("--conn", metavar="CONN_ID", action="append", required=True, help=conn_help)
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    stats = cache_commands.add_parser("stats", help="entries, hits per tier, misses, saved tokens and cost")
+    stats.add_argument("--json", action="store_true", help="print the figures as JSON")
+    cache_commands.add_parser("clear", help="drop every entry and counter of the cache")
+    cache.set_defaults(handler=cmd_cache)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,13 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="turn a plain-language request into a validated spec and DAG file"
     )
     generate.add_argument("request", metavar="REQUEST", help="what the pipeline should do, in words")
-    generate.add_argument(
-        "--conn",
-        metavar="CONN_ID",
-        action="append",
-        required=True,
-        help="a connection the pipeline may read from or load into (repeat for each)",
-    )
+    conn_help = "a connection the pipeline may read from or load into (repeat for each)"
+    generate.add_argument("--conn", metavar="CONN_ID", action="append", required=True, help=conn_help)
     generate.add_argument("--out", metavar="DIR", default=".", help="where to write <dag_id>.yaml/.py")
     generate.add_argument("--dag-id", metavar="DAG_ID", help="dag_id of the pipeline (default: derived)")
     generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
@@ -340,6 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_generate)
 
     add_eval_command(commands)
+
+    _add_cache_command(commands, conn_help)
 
     system_dag = commands.add_parser(
         "install-system-dag", help="install the DAG ai_etl_generate that the UI and REST API trigger"

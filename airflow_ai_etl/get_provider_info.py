@@ -19,6 +19,47 @@ def _option(
     }
 
 
+def _cache_options() -> dict[str, Any]:
+    """The LLM cache's and the budgets' options (cache.settings, budgets.settings read and check them)."""
+    return {
+        "cache_enabled": _option("Serve repeated model calls from the LLM cache.\n", "True", type_="boolean"),
+        "cache_conn_id": _option(
+            "`redis` connection of the LLM cache, shared by every process. Empty: an in-process LRU.\n",
+            "",
+            "redis_default",
+        ),
+        "cache_ttl": _option("Seconds a cached answer may be served.\n", "86400", type_="float"),
+        "cache_max_entries": _option(
+            "Most entries the cache keeps; the least recently used go first.\n", "100000", type_="integer"
+        ),
+        "cache_key_prefix": _option(
+            "Prefix of the cache's Redis keys (deployments sharing one Redis use their own).\n",
+            "ai_etl:cache:",
+        ),
+        "user_requests_per_minute": _option(
+            "Generation requests one user may make per minute (0: no limit). Needs `cache_conn_id`.\n",
+            "0",
+            type_="integer",
+        ),
+        "user_tokens_per_day": _option(
+            "Model tokens one user's requests may use per UTC day (0: no limit).\n", "0", type_="integer"
+        ),
+        "user_cost_per_day": _option(
+            "USD one user's requests may cost per UTC day (0: no limit).\n", "0", type_="float"
+        ),
+        "model_budgets": _option(
+            "Limits per model, as JSON: requests_per_minute, tokens_per_day, cost_per_day (USD).\n",
+            "",
+            '{"openai:gpt-5": {"requests_per_minute": 60, "tokens_per_day": 2000000, "cost_per_day": 50}}',
+        ),
+        "model_prices": _option(
+            "Prices overriding genai-prices, as JSON: USD per million input and output tokens.\n",
+            "",
+            '{"openai:gpt-5": {"input_per_mtok": 1.25, "output_per_mtok": 10}}',
+        ),
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ai-etl",
@@ -91,6 +132,7 @@ def get_provider_info() -> dict[str, Any]:
                         "2",
                         type_="integer",
                     ),
+                    **_cache_options(),
                 },
             }
         },

@@ -66,3 +66,17 @@ def airflow_conn(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value)
 
     return define
+
+
+@pytest.fixture(autouse=True)
+def fresh_llm_cache_and_budgets() -> Iterator[None]:
+    """Each test starts with this process's LLM cache (empty) and budgets rebuilt from the
+    configuration it sets: an answer cached by one test must not answer another's scripted model."""
+    from airflow_ai_etl.budgets.limiter import process_budgets
+    from airflow_ai_etl.cache.model_cache import process_cache
+
+    for built in (process_cache, process_budgets):
+        built.cache_clear()
+    yield
+    for built in (process_cache, process_budgets):
+        built.cache_clear()

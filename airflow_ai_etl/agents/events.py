@@ -7,7 +7,7 @@ them, and a test can assert on them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,7 +41,10 @@ EventCallback = Callable[[Event], None]
 
 
 class AgentUsage(BaseModel):
-    """Model usage of one agent over a whole run; `cost_usd` is None when the price is not known."""
+    """Model usage of one agent over a whole run; `cost_usd` is None when the price is not known.
+
+    `cache_hits` counts the calls the LLM cache answered instead of the model, and the `saved_*`
+    fields what those calls cost when they were made for real (unpriced ones add no cost)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,6 +53,18 @@ class AgentUsage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = None
+    cache_hits: int = 0
+    saved_input_tokens: int = 0
+    saved_output_tokens: int = 0
+    saved_cost_usd: float = 0.0
+
+
+def total_spent(usage: Iterable[AgentUsage]) -> tuple[int, float | None]:
+    """Tokens and cost of a run's usage; the cost is None when any agent's is unknown."""
+    usage = list(usage)
+    costs = [u.cost_usd for u in usage]
+    tokens = sum(u.input_tokens + u.output_tokens for u in usage)
+    return tokens, None if None in costs else sum(c for c in costs if c is not None)
 
 
 class GenerationResult(BaseModel):

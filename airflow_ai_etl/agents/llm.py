@@ -17,8 +17,10 @@ invalid output) are read from the same section.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +33,10 @@ from pydantic_ai.settings import ModelSettings, merge_model_settings
 from pydantic_ai.usage import RunUsage
 
 from airflow_ai_etl.agents.events import AgentUsage
+from airflow_ai_etl.budgets.limiter import Subject, process_budgets
+from airflow_ai_etl.budgets.prices import cost_usd
+from airflow_ai_etl.cache.calls import CacheUse, cached_call
+from airflow_ai_etl.cache.keys import CallIdentity
 
 if TYPE_CHECKING:
     from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
@@ -149,7 +155,23 @@ class LLM:
         agent: Agent[None, OutputT]
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
         self._agents[key] = (tuple(tools), agent)
+        _IDENTITIES[id(agent)] = CallIdentity.of(
+            f"{self.model.system}:{self.model.model_name}",
+            self.model.base_url or "",
+            instructions,
+            output_type,
+            [
+                {"name": t.name, "description": t.description, "parameters": t.function_schema.json_schema}
+                for t in tools
+            ],
+        )
+        weakref.finalize(agent, _IDENTITIES.pop, id(agent), None)
         return agent
+
+
+#: The cache identity of each live agent built by `LLM.create_agent`, by id (agents are not
+#: hashable); agents built elsewhere have none and are never served from the cache.
+_IDENTITIES: dict[int, CallIdentity] = {}
 
 
 def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits | None = None) -> LLM | None:
@@ -215,6 +237,7 @@ class AgentCall:
     usage: RunUsage = field(default_factory=RunUsage)
     started: float = field(default_factory=time.perf_counter)
     ended: float | None = None
+    cache: CacheUse = field(default_factory=CacheUse)
 
     @property
     def duration_ms(self) -> float:
@@ -222,11 +245,38 @@ class AgentCall:
 
 
 def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> OutputT:
-    """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens."""
+    """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens;
+    the answer comes from the LLM cache when the run's cache scope holds one for this call."""
+    try:
+        identity = _IDENTITIES.get(id(agent))
+        return cached_call(
+            identity,
+            prompt,
+            output_type=agent.output_type,
+            usage=call.usage,
+            use=call.cache,
+            run=lambda: _ask_model(agent, prompt, call, identity.model if identity else None),
+        )
+    finally:
+        call.ended = time.perf_counter()
+
+
+def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model: str | None) -> OutputT:
+    """One real model call: within the model's budget (BudgetExceeded when spent), priced by
+    `[ai_etl] model_prices` or genai-prices, and charged to the model's day counters."""
+    if model is None:
+        return agent.run_sync(prompt, usage=call.usage).output
+    budgets = process_budgets()
+    subject = Subject("model", model)
+    budgets.admit(subject)
     try:
         return agent.run_sync(prompt, usage=call.usage).output
     finally:
-        call.ended = time.perf_counter()
+        usage = call.usage
+        cost = cost_usd(model, usage.input_tokens, usage.output_tokens)
+        if cost is not None:
+            usage.cost = Decimal(str(cost))
+        budgets.charge(subject, tokens=usage.input_tokens + usage.output_tokens, cost_usd=cost)
 
 
 class UsageMeter:
@@ -235,7 +285,13 @@ class UsageMeter:
     def __init__(self) -> None:
         self._usage: dict[str, AgentUsage] = {}
 
-    def add(self, agent: str, usage: RunUsage) -> None:
+    def add(self, agent: str, usage: RunUsage, cache: CacheUse | None = None) -> None:
+        if cache is not None and cache.tier is not None:
+            saved = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
+            saved.cache_hits += 1
+            saved.saved_input_tokens += cache.saved.input_tokens
+            saved.saved_output_tokens += cache.saved.output_tokens
+            saved.saved_cost_usd += cache.saved.cost_usd or 0.0
         if not usage.requests:
             return
         total = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))

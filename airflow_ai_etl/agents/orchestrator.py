@@ -39,6 +39,7 @@ from airflow_ai_etl.agents.llm import (
 from airflow_ai_etl.agents.planner import PlanTask, plan
 from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, RepairRequest
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
+from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.spec.models import DagId
@@ -98,6 +99,9 @@ class _Run:
         **data: Any,
     ) -> None:
         duration_ms = call.duration_ms if call else (time.perf_counter() - started) * 1000 if started else 0.0
+        if call is not None and call.cache.tier is not None:
+            message = f"{message} (answer from the LLM cache, {call.cache.tier} tier)"
+            data = {**data, "cache": call.cache.tier}
         event = Event(
             agent=agent,
             message=message,
@@ -133,7 +137,7 @@ class _Run:
         try:
             yield call
         finally:
-            self.meter.add(agent, call.usage)
+            self.meter.add(agent, call.usage, call.cache)
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -471,18 +475,19 @@ def generate(
     `offline` uses the deterministic offline planner whatever models are configured. `schedule`
     (cron or preset) replaces the planner's schedule of a valid spec.
     """
-    return _Run(
-        request=request,
-        catalogs=catalogs,
-        dag_id=dag_id,
-        today=today or dt.date.today(),
-        llm=llm,
-        agent_llms=agent_llms or {},
-        tools=tools,
-        context=context,
-        max_rounds=max_rounds,
-        dry_run=dry_run,
-        on_event=on_event,
-        offline=offline,
-        schedule=schedule,
-    ).run()
+    with cache_scope(request, catalogs, dag_id=dag_id):
+        return _Run(
+            request=request,
+            catalogs=catalogs,
+            dag_id=dag_id,
+            today=today or dt.date.today(),
+            llm=llm,
+            agent_llms=agent_llms or {},
+            tools=tools,
+            context=context,
+            max_rounds=max_rounds,
+            dry_run=dry_run,
+            on_event=on_event,
+            offline=offline,
+            schedule=schedule,
+        ).run()

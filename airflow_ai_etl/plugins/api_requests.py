@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budgets
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep, require_dag_access
@@ -50,7 +51,11 @@ def _input_problems(body: RequestIn, store: StoreDep) -> list[dict[str, Any]]:
 @router.post(
     "/requests",
     status_code=202,
-    responses={422: {"description": "Bad input, per field"}, 503: {"description": "System DAG missing"}},
+    responses={
+        422: {"description": "Bad input, per field"},
+        429: {"description": "The user's budget is spent: the detail names the limit, Retry-After says when"},
+        503: {"description": "System DAG missing"},
+    },
 )
 def create_request(body: RequestIn, request: Request, user: RequestUser, store: StoreDep) -> RequestOut:
     """Store the request and trigger the system DAG `ai_etl_generate` to generate it in a worker."""
@@ -63,6 +68,18 @@ def create_request(body: RequestIn, request: Request, user: RequestUser, store: 
     problems = _input_problems(body, store)
     if problems:
         refuse(store, user=user, action="request", target="request", status=422, detail=problems)
+    try:
+        process_budgets().admit(Subject("user", user))
+    except BudgetExceeded as exc:
+        refuse(
+            store,
+            user=user,
+            action="request",
+            target="request",
+            status=429,
+            detail=str(exc),
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     row = store.create_request(
         request=body.request,
         conn_ids=body.conn_ids,

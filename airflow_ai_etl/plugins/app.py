@@ -17,6 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from airflow_ai_etl import __version__
+from airflow_ai_etl.config import check_settings
 from airflow_ai_etl.plugins import api_drafts, api_pipelines, api_requests
 from airflow_ai_etl.plugins.auth import USER_STATE, get_store
 
@@ -78,6 +79,7 @@ async def _audit_bad_input(request: Request, exc: Exception) -> Response:
 
 
 def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
+    check_settings()  # a misconfigured cache or budget stops the api-server here, naming the option
     app = FastAPI(
         title="airflow-ai-etl",
         version=__version__,

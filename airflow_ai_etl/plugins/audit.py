@@ -9,8 +9,17 @@ from fastapi import HTTPException
 from airflow_ai_etl.store import Store
 
 
-def refuse(store: Store, *, user: str, action: str, target: str, status: int, detail: Any) -> NoReturn:
-    """Write the refused attempt to the audit log, then answer `status` with `detail`."""
+def refuse(
+    store: Store,
+    *,
+    user: str,
+    action: str,
+    target: str,
+    status: int,
+    detail: Any,
+    headers: dict[str, str] | None = None,
+) -> NoReturn:
+    """Write the refused attempt to the audit log, then answer `status` with `detail` (and `headers`)."""
     store.audit(
         user=user,
         action=action,
@@ -18,4 +27,4 @@ def refuse(store: Store, *, user: str, action: str, target: str, status: int, de
         outcome="refused",
         detail={"status": status, "detail": detail},
     )
-    raise HTTPException(status_code=status, detail=detail)
+    raise HTTPException(status_code=status, detail=detail, headers=headers)

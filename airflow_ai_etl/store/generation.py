@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from airflow_ai_etl.agents.events import Event, GenerationResult
+from airflow_ai_etl.agents.events import Event, GenerationResult, total_spent
+from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.spec import dumps_spec
@@ -84,7 +85,10 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
         store.start_request(row.id)
     if output.result is not None:
         state, error, draft = _outcome(row, output.result)
-        store.finish_request(row.id, state=state, error=error, draft=draft)
+        if store.finish_request(row.id, state=state, error=error, draft=draft) and draft is not None:
+            # Once per run: only the call that ends the request gets here.
+            tokens, cost = total_spent(draft.get("usage", ()))
+            process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
     elif output.ended is not None:
         store.finish_request(row.id, state="failed", error=_failure(events, output.ended, row.dag_run_id))
 

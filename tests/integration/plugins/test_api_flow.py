@@ -7,12 +7,17 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import subprocess
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import yaml
 
+from airflow_ai_etl.budgets.limiter import Subject, build_budgets
+from airflow_ai_etl.budgets.settings import budget_settings
 from airflow_ai_etl.store import Store, default_store
 from tests.integration.plugins.conftest import REQUEST, AirflowApi, run_generation
 
@@ -304,3 +309,36 @@ def test_the_pickers_mark_a_connection_whose_provider_is_missing(
     assert conns["shop"]["missing"] is None
     assert "connection type 'mysql' cannot be used here" in conns["legacy"]["missing"]
     assert "provider package" in conns["legacy"]["missing"]
+
+
+# --- budgets: a spent user budget is a 429 (the app is this module's, so no second one is built) ---
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def spent_budget(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    prefix = f"ai_etl_test:{uuid.uuid4().hex[:12]}:"
+    monkeypatch.setenv("AIRFLOW_CONN_AI_ETL_API_BUDGET", REDIS_URL)
+    monkeypatch.setenv("AIRFLOW__AI_ETL__CACHE_CONN_ID", "ai_etl_api_budget")
+    monkeypatch.setenv("AIRFLOW__AI_ETL__CACHE_KEY_PREFIX", prefix)
+    monkeypatch.setenv("AIRFLOW__AI_ETL__USER_TOKENS_PER_DAY", "500")
+    build_budgets(budget_settings()).charge(Subject("user", "op1"), tokens=800, cost_usd=None)
+    yield
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(*client.scan_iter(match=f"{prefix}*"))
+
+
+def test_a_spent_budget_is_a_429_naming_the_limit_with_retry_after(
+    airflow_api: AirflowApi, spent_budget
+) -> None:
+    body = {"request": REQUEST, "conn_ids": ["shop", "warehouse"]}
+    response = airflow_api.call("POST", "/requests", "op1", json=body)
+    assert response.status_code == 429, response.text
+    assert 0 < int(response.headers["Retry-After"]) <= 86400
+    detail = response.json()["detail"]
+    assert (
+        "user 'op1'" in detail and "500 tokens per day" in detail and "[ai_etl] user_tokens_per_day" in detail
+    )
+    audit = airflow_api.call("GET", "/audit").json()
+    assert any(entry["outcome"] == "refused" and entry["detail"].get("status") == 429 for entry in audit)

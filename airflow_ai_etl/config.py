@@ -1,0 +1,66 @@
+"""Reading `[ai_etl]` options with errors that name the option (a misconfiguration is a clear
+start-up error, not a traceback deep inside a run)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SECTION = "ai_etl"
+
+
+class ConfigError(ValueError):
+    """An `[ai_etl]` option whose value cannot be used."""
+
+    def __init__(self, option: str, value: object, problem: str) -> None:
+        super().__init__(f"[{SECTION}] {option} = {value!r}: {problem}")
+        self.option = option
+
+
+def config_str(option: str) -> str | None:
+    """The option's text, stripped; None when unset or empty."""
+    from airflow.sdk import conf
+
+    value = conf.get(SECTION, option, fallback=None)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def config_float(option: str, default: float) -> float:
+    text = config_str(option)
+    if text is None:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(option, text, "is not a number") from None
+
+
+def config_int(option: str, default: int) -> int:
+    text = config_str(option)
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(option, text, "is not a whole number") from None
+
+
+def config_json(option: str) -> Any:
+    """The option parsed as JSON; None when unset."""
+    text = config_str(option)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(option, text, f"is not JSON ({exc})") from None
+
+
+def check_settings() -> None:
+    """Check the LLM cache's and the budgets' options at start-up (api-server, `ai-etl generate`):
+    raises ConfigError naming the first option that cannot be used."""
+    from airflow_ai_etl.budgets.settings import budget_settings
+    from airflow_ai_etl.cache.settings import cache_settings
+
+    cache_settings()
+    budget_settings()
