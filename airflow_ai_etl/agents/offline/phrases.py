@@ -7,6 +7,7 @@ words to real columns is the planner's job, once it knows the tables.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -209,14 +210,19 @@ def read_checks(req: RequestText) -> list[CheckPhrase]:
 _GRAINS = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month", "yearly": "year"}
 GRAIN_WORDS = frozenset({"hour", "day", "date", "week", "month", "year"})
 _FUNCTIONS = {
+    "count distinct": "count_distinct", "count of distinct": "count_distinct",
+    "number of distinct": "count_distinct", "number of unique": "count_distinct",
+    "distinct count of": "count_distinct", "unique count of": "count_distinct",
     "total": "sum", "sum": "sum", "sum of": "sum", "average": "avg", "avg": "avg", "mean": "avg",
     "count": "count", "count of": "count", "number of": "count", "max": "max", "maximum": "max",
     "highest": "max", "largest": "max", "min": "min", "minimum": "min", "lowest": "min", "smallest": "min",
 }  # fmt: skip
 _FN = "|".join(r"\s+".join(w.split()) for w in sorted(_FUNCTIONS, key=len, reverse=True))
+_GROUP_LEAD = r"(?:per|by|for\s+each|for\s+every|grouped\s+by|broken\s+down\s+by|each)"
 _AGGREGATION = re.compile(
-    rf"\b(?:(?P<grain>{'|'.join(_GRAINS)})\s+)?(?P<fn>{_FN})\s+(?:the\s+)?(?:of\s+)?(?P<measure>{_IDENT})"
-    rf"(?:\s+(?:per|by|for\s+each|for\s+every|grouped\s+by)\s+"
+    rf"\b(?:(?P<grain>{'|'.join(_GRAINS)})\s+)?(?P<fn>{_FN})\s+(?:the\s+)?(?:of\s+)?"
+    rf"(?:(?!{_GROUP_LEAD}\b)(?P<measure>{_IDENT}))?"
+    rf"(?:\s*(?:{_GROUP_LEAD})\s+"
     rf"(?P<groups>{_IDENT}(?:\s*(?:,|and|per)\s*{_IDENT})*))?",
     _I,
 )
@@ -224,15 +230,18 @@ _AGGREGATION = re.compile(
 
 @dataclass(frozen=True)
 class AggregationPhrase:
-    function: Literal["sum", "avg", "count", "min", "max"]
-    measure: str  # a column word, or the table's name for count
-    measure_span: tuple[int, int]
+    function: Literal["sum", "avg", "count", "count_distinct", "min", "max"]
+    measure: str | None  # a column word, a table's name, or None ("daily total per customer")
     groups: list[str] = field(default_factory=list)
     grain: str | None = None  # hour, day, week, month, year
 
 
-def read_aggregation(req: RequestText) -> AggregationPhrase | None:
-    """`[daily] total <measure> per <group>[, <group>]...` — the first one in the request."""
+def read_aggregation(req: RequestText, is_table: Callable[[str], bool]) -> AggregationPhrase | None:
+    """`[daily] total [<measure>] per <group>[, <group>]...` — the first one in the request.
+
+    A measure word that names a table (`total payments`, `number of orders`) is left unclaimed: it
+    is also the request's mention of its source table.
+    """
     for match in req.finditer(_AGGREGATION):
         grain = _GRAINS.get((match.group("grain") or "").lower())
         groups: list[str] = []
@@ -246,13 +255,16 @@ def read_aggregation(req: RequestText) -> AggregationPhrase | None:
         if grain is None and not groups:
             continue  # "total amount" alone is no aggregation the planner can place
         function = _FUNCTIONS[" ".join(match.group("fn").lower().split())]
-        measure_span = match.span("measure")
-        # A counted table ("number of orders") is also the table mention: leave it for the table reader.
-        req.claim(match.start(), measure_span[0])
-        if function != "count":
-            req.claim(*measure_span)
-        req.claim(measure_span[1], match.end())
-        return AggregationPhrase(function, match.group("measure"), measure_span, groups, grain)  # type: ignore[arg-type]
+        measure = match.group("measure")
+        if measure is None or is_table(measure):
+            req.claim(match.start(), match.start("measure") if measure else match.end("fn"))
+            if measure is None:
+                req.claim(match.end("fn"), match.end())
+            else:
+                req.claim(match.end("measure"), match.end())
+        else:
+            req.claim(*match.span())
+        return AggregationPhrase(function, measure, groups, grain)  # type: ignore[arg-type]
     return None
 
 

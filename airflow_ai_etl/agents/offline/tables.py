@@ -57,6 +57,11 @@ class TableReader:
         # A connection alias that is also a table name reads as the table: tables are what matter.
         self.aliases = {a: c for a, c in connection_aliases(catalogs).items() if a not in table_forms}
         self._table_forms = sorted(table_forms)
+        self._table_form_set = frozenset(table_forms)
+
+    def is_table_word(self, word: str) -> bool:
+        """Whether `word` is a form of some catalog table's name ("orders", "order items")."""
+        return " ".join(word.lower().split()) in self._table_form_set
 
     def conn_of(self, word: str) -> str | None:
         return self.aliases.get(" ".join(word.lower().split()))
