@@ -36,9 +36,21 @@ _CACHED_TEXTS = 50_000
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
+#: Abbreviations common in column and table names, spelt out before embedding: the model knows
+#: "amount" but reads "amt" as noise.
+ABBREVIATIONS = {
+    "amt": "amount", "qty": "quantity", "cnt": "count", "num": "number", "nbr": "number", "no": "number",
+    "dt": "date", "ts": "timestamp", "tstamp": "timestamp", "desc": "description", "addr": "address",
+    "cust": "customer", "prod": "product", "txn": "transaction", "trx": "transaction", "acct": "account",
+    "emp": "employee", "dept": "department", "mgr": "manager", "org": "organization", "qtr": "quarter",
+    "yr": "year", "mo": "month", "pct": "percent", "avg": "average", "tot": "total", "bal": "balance",
+    "inv": "invoice", "pmt": "payment", "ref": "reference", "cat": "category", "id": "id",
+}  # fmt: skip
+
+
 def identifier_words(name: str) -> str:
-    """`orderItems`, `order_items`, `ORDER_ITEMS` -> "order items"."""
-    return " ".join(w.lower() for w in _WORD.findall(name))
+    """`orderItems`, `order_items`, `ORDER_ITEMS` -> "order items"; abbreviations spelt out."""
+    return " ".join(ABBREVIATIONS.get(w.lower(), w.lower()) for w in _WORD.findall(name))
 
 
 def _folded(text: str) -> tuple[str, ...]:

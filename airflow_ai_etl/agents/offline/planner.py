@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_ai_etl.agents.offline.intent import read_intent
 from airflow_ai_etl.agents.offline.names import (
     EVENT_TIME_NAMES,
     TableRef,
@@ -41,17 +42,12 @@ from airflow_ai_etl.agents.offline.phrases import (
     CheckPhrase,
     FilterPhrase,
     ModeWords,
-    read_aggregation,
-    read_checks,
-    read_emails,
-    read_filters,
-    read_mode,
 )
-from airflow_ai_etl.agents.offline.schedule import ScheduleError, parse_schedule
 from airflow_ai_etl.agents.offline.sqlgen import (
     Aggregation,
     Condition,
     OutputColumn,
+    Value,
     aggregate_columns,
     aggregate_sql,
     create_table_sql,
@@ -65,7 +61,7 @@ from airflow_ai_etl.agents.offline.targets import (
     rename_outputs,
     resolve_target,
 )
-from airflow_ai_etl.agents.offline.text import DESTRUCTIVE, RESTRICTING, RequestText
+from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, RESTRICTING, RequestText
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
 from airflow_ai_etl.spec.models import PipelineSpec, TransferMode
@@ -171,21 +167,25 @@ class _Planner:
     # --- reading --------------------------------------------------------------------------------
 
     def plan(self, *, dag_id: str | None, today: dt.date) -> PipelineSpec:
-        req = self.req
-        emails = read_emails(req)
-        filters = read_filters(req)
-        checks = read_checks(req)
-        aggregation = read_aggregation(req, is_table=self.reader.is_table_word)
-        try:
-            schedule = parse_schedule(req)
-        except ScheduleError as exc:
-            raise PlanningError(f"schedule: {exc}") from None
-        target = self.reader.read_target(req)
-        read_mode_words = read_mode(req)
-        mentions = self.reader.read_mentions(req)
+        intent = read_intent(self.req, self.reader)
+        if intent.destination is not None:
+            raise PlanningError(
+                f"the request sends data to {intent.destination!r}, which is not one of the named "
+                "connections; the planner writes only into connections: name one (define a connection "
+                "for it first)"
+            )
+        emails, filters, checks = intent.emails, intent.filters, intent.checks
+        aggregation, schedule, target, mentions = (
+            intent.aggregation,
+            intent.schedule,
+            intent.target,
+            intent.mentions,
+        )
+        read_mode_words = intent.mode
         self._refuse_critical_leftovers()
 
         sources = self._sources(mentions, target)
+        self._flag_filters(sources, filters)
         reading = _Reading(
             target=target,
             target_catalog=self._target_catalog(sources, mentions, target),
@@ -215,6 +215,8 @@ class _Planner:
         for index, rule in enumerate(checks):
             if index not in placed:
                 targets = ", ".join(f"{load.target_conn.conn_id}:{load.target_table}" for load in loads)
+                if rule.kind == "freshness":
+                    raise PlanningError(f"freshness rule: no date or timestamp column in {targets}")
                 raise PlanningError(f"quality rule on {rule.column!r}: no such column in {targets}")
         if schedule is None:
             self.note("schedule: none named, so the DAG runs only when triggered")
@@ -226,7 +228,7 @@ class _Planner:
         data: dict[str, Any] = {
             "dag_id": dag_id or self._dag_id(loads, aggregation is not None),
             "description": self._description(loads, schedule.description if schedule else None),
-            "request": req.text,
+            "request": self.req.text,
             "schedule": schedule.cron if schedule else None,
             "start_date": today.isoformat(),
             "tags": TAGS,
@@ -240,6 +242,23 @@ class _Planner:
             problems = "; ".join(f"{path}: {message}" for path, message in exc.problems)
             raise PlanningError(f"the planned spec is not valid: {problems}") from None
 
+    def _flag_filters(self, sources: list[TableRef], filters: list[FilterPhrase]) -> None:
+        """ "active customers", "inactive users", "non-deleted rows": boolean columns said as adjectives."""
+        filtered = {f.column.lower() for f in filters}
+        for ref in sources:
+            for column in ref.table.columns:
+                if "bool" not in column.type.lower() or column.name.lower() in filtered:
+                    continue
+                base = re.sub(r"^(?:is|has|flag)_", "", column.name.lower())
+                pattern = re.compile(rf"\b(?P<neg>non-?|not\s+|un|in)?{re.escape(base)}\b", re.IGNORECASE)
+                match = next(iter(self.req.finditer(pattern)), None)
+                if match is None:
+                    continue
+                self.req.claim(*match.span())
+                value = not match.group("neg")
+                filters.append(FilterPhrase(column.name, "=", "true" if value else "false", False))
+                filtered.add(column.name.lower())
+
     def _refuse_critical_leftovers(self) -> None:
         for phrase in self.req.leftover_phrases():
             words = {w.lower() for w in re.findall(r"\w+", phrase)}
@@ -247,6 +266,12 @@ class _Planner:
                 raise PlanningError(
                     f"the offline planner does not plan destructive operations ({phrase!r}); "
                     "it plans copies, syncs, aggregations and checks"
+                )
+            if words & CHECKING:
+                raise PlanningError(
+                    f"did not understand {phrase!r}, which would change what is checked; write a rule as "
+                    "'<column> must be unique', '<column> must not be null', 'at least N rows', 'fail if the "
+                    "row count drops by more than N%' or 'the data must be no older than N hours'"
                 )
             if words & RESTRICTING:
                 raise PlanningError(
@@ -456,19 +481,29 @@ class _Planner:
         return conditions
 
     @staticmethod
-    def _value(ref: TableRef, column: Column, phrase: FilterPhrase) -> str | int | float | bool | None:
-        value = phrase.value
-        if value is None or phrase.quoted:
-            return value
-        if is_numeric(column, ref.catalog.dialect):
-            if isinstance(value, str):
-                raise PlanningError(
-                    f"filter {phrase.words!r}: {column.name} is numeric but {value!r} is not a number"
-                )
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false") and "bool" in column.type.lower():
-            return value.lower() == "true"
-        return str(value)
+    def _value(ref: TableRef, column: Column, phrase: FilterPhrase) -> Value | tuple[Value, ...] | None:
+        def typed(value: str | int | float) -> Value:
+            if phrase.quoted:
+                return value
+            if is_numeric(column, ref.catalog.dialect):
+                if isinstance(value, str):
+                    raise PlanningError(
+                        f"filter {phrase.words!r}: {column.name} is numeric but {value!r} is not a number"
+                    )
+                return value
+            if (
+                isinstance(value, str)
+                and value.lower() in ("true", "false")
+                and "bool" in column.type.lower()
+            ):
+                return value.lower() == "true"
+            return str(value)
+
+        if phrase.value is None:
+            return None
+        if isinstance(phrase.value, tuple):
+            return tuple(typed(v) for v in phrase.value)
+        return typed(phrase.value)
 
     def _mode(self, words: ModeWords, has_key: bool) -> TransferMode:
         said = words.said
@@ -739,6 +774,17 @@ class _Planner:
                 row_count["min"] = phrase.minimum if phrase.minimum is not None else row_count.get("min", 1)
                 if phrase.maximum is not None:
                     row_count["max"] = phrase.maximum
+            elif phrase.kind == "freshness":
+                assert phrase.max_age_minutes is not None  # freshness phrases always carry their age
+                dialect = load.target_conn.dialect
+                column = pick_watermark(table, dialect) or pick_time_column(table, dialect, EVENT_TIME_NAMES)
+                if column is None:
+                    continue  # left unplaced: plan() refuses, naming the rule
+                placed.add(index)
+                checks.append(
+                    {"check": "freshness", "column": column.name, "max_age_minutes": phrase.max_age_minutes}
+                )
+                self.note(f"check on {label}: {column.name} at most {phrase.max_age_minutes} minutes old")
             elif phrase.kind == "row_count_change":
                 change.setdefault("check", "row_count_change")
                 if phrase.max_drop_pct is not None:

@@ -33,11 +33,14 @@ class OutputColumn:
     nullable: bool = True
 
 
+Value = str | int | float | bool
+
+
 @dataclass(frozen=True)
 class Condition:
     column: Column
-    op: str  # = != > >= < <=
-    value: str | int | float | bool | None
+    op: str  # = != > >= < <=, or in / not in with a tuple
+    value: Value | tuple[Value, ...] | None
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,9 @@ def _predicate(condition: Condition, dialect: str) -> exp.Expr:
     if condition.value is None:
         is_null = exp.Is(this=column, expression=exp.Null())
         return exp.Not(this=is_null) if condition.op == "!=" else is_null
+    if isinstance(condition.value, tuple):
+        is_in = exp.In(this=column, expressions=[_literal(v) for v in condition.value])
+        return exp.Not(this=is_in) if condition.op == "not in" else is_in
     value = _literal(condition.value)
     builders = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
     return builders[condition.op](this=column, expression=value)

@@ -284,7 +284,8 @@ def test_incremental_plan_in_full(catalogs: list[SchemaCatalog]) -> None:
         "source table: shop_pg:public.orders",
         "target connection: warehouse",
         "load mode: incremental, new rows by updated_at, upserting by order_id",
-        "target table: warehouse:public.orders (created in the connection's default schema: no such table exists yet)",
+        "target table: warehouse:public.orders "
+        "(created in the connection's default schema: no such table exists yet)",
         "check on warehouse:public.orders: order_id unique",
         "check on warehouse:public.orders: row count change (drop at most 50.0%)",
         "schedule: every day at 02:00 (cron '0 2 * * *')",
