@@ -37,9 +37,11 @@ ensure_venv() {
         "$PY" -c 'import importlib.metadata as m; m.distribution("airflow-ai-etl")' 2>/dev/null; then
         return 0
     fi
+    # torch first and pinned: the CPU build on this disk, not a larger one the memory extra could pull
     log "installing airflow-ai-etl[dev] into $VENV (a few minutes on a fresh machine)"
     local pip_log="$VENV/pip-install.log"
-    if ! { "$PY" -m pip install --upgrade pip && "$PY" -m pip install -e "$ROOT[dev]"; } >"$pip_log" 2>&1; then
+    if ! { "$PY" -m pip install --upgrade pip && "$PY" -m pip install torch==2.13.0 &&
+        "$PY" -m pip install -e "$ROOT[dev]"; } >"$pip_log" 2>&1; then
         tail -n 40 "$pip_log" >&2
         die "pip install failed; full log: $pip_log"
     fi

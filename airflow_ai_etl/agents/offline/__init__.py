@@ -16,7 +16,16 @@ It reads these phrasings (case-insensitive, anywhere in the request):
 - schedule: see `schedule.parse_schedule`; notification: "alert me at someone@example.com".
 """
 
+from airflow_ai_etl.agents.offline.intent import RequestIntent, parse_request
 from airflow_ai_etl.agents.offline.planner import OfflinePlan, plan_offline
 from airflow_ai_etl.agents.offline.schedule import ScheduleError, parse_schedule, schedule_to_cron
 
-__all__ = ["OfflinePlan", "ScheduleError", "parse_schedule", "plan_offline", "schedule_to_cron"]
+__all__ = [
+    "OfflinePlan",
+    "RequestIntent",
+    "ScheduleError",
+    "parse_request",
+    "parse_schedule",
+    "plan_offline",
+    "schedule_to_cron",
+]

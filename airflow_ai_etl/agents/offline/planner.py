@@ -15,14 +15,16 @@ and builds SQL as sqlglot trees, so no catalog or request text becomes SQL of it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_ai_etl.agents.offline.intent import read_intent
 from airflow_ai_etl.agents.offline.names import (
     EVENT_TIME_NAMES,
     TableRef,
@@ -40,17 +42,12 @@ from airflow_ai_etl.agents.offline.phrases import (
     CheckPhrase,
     FilterPhrase,
     ModeWords,
-    read_aggregation,
-    read_checks,
-    read_emails,
-    read_filters,
-    read_mode,
 )
-from airflow_ai_etl.agents.offline.schedule import ScheduleError, parse_schedule
 from airflow_ai_etl.agents.offline.sqlgen import (
     Aggregation,
     Condition,
     OutputColumn,
+    Value,
     aggregate_columns,
     aggregate_sql,
     create_table_sql,
@@ -58,14 +55,25 @@ from airflow_ai_etl.agents.offline.sqlgen import (
     storage_type,
 )
 from airflow_ai_etl.agents.offline.tables import Mentions, PlanningError, TableReader, TargetPhrase
-from airflow_ai_etl.agents.offline.text import DESTRUCTIVE, RESTRICTING, RequestText
+from airflow_ai_etl.agents.offline.targets import (
+    ResolvedTarget,
+    mapped_columns,
+    rename_outputs,
+    resolve_target,
+)
+from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, RESTRICTING, RequestText
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.io import SpecError, parse_spec
 from airflow_ai_etl.spec.models import PipelineSpec, TransferMode
 
+if TYPE_CHECKING:
+    from airflow_ai_etl.memory.linking import Link
+
 TAGS = ["ai-etl", "offline-planner"]
 _GRAIN_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
 _TABLE_WORDS = frozenset({"table", "it", "target", "result", "output"})
+#: Words that count rows of the table itself ("number of rows per status").
+_ROWS_WORDS = frozenset({"rows", "row", "records", "record", "entries", "entry", "lines"})
 
 
 class OfflinePlan(BaseModel):
@@ -136,6 +144,7 @@ class _Load:
     target_conn: SchemaCatalog
     target_table: str
     existing_target: Table | None
+    target_why: str
     columns: list[OutputColumn]
     mode: TransferMode
     key: list[str]
@@ -158,21 +167,25 @@ class _Planner:
     # --- reading --------------------------------------------------------------------------------
 
     def plan(self, *, dag_id: str | None, today: dt.date) -> PipelineSpec:
-        req = self.req
-        emails = read_emails(req)
-        filters = read_filters(req)
-        checks = read_checks(req)
-        aggregation = read_aggregation(req)
-        try:
-            schedule = parse_schedule(req)
-        except ScheduleError as exc:
-            raise PlanningError(f"schedule: {exc}") from None
-        target = self.reader.read_target(req)
-        read_mode_words = read_mode(req)
-        mentions = self.reader.read_mentions(req)
+        intent = read_intent(self.req, self.reader)
+        if intent.destination is not None:
+            raise PlanningError(
+                f"the request sends data to {intent.destination!r}, which is not one of the named "
+                "connections; the planner writes only into connections: name one (define a connection "
+                "for it first)"
+            )
+        emails, filters, checks = intent.emails, intent.filters, intent.checks
+        aggregation, schedule, target, mentions = (
+            intent.aggregation,
+            intent.schedule,
+            intent.target,
+            intent.mentions,
+        )
+        read_mode_words = intent.mode
         self._refuse_critical_leftovers()
 
         sources = self._sources(mentions, target)
+        self._flag_filters(sources, filters)
         reading = _Reading(
             target=target,
             target_catalog=self._target_catalog(sources, mentions, target),
@@ -181,10 +194,14 @@ class _Planner:
             key=self._key_words(sources[0].table),
         )
 
-        for phrase in filters:
-            if not any(resolve_column(ref.table, phrase.column) for ref in sources):
+        for index, phrase in enumerate(filters):
+            if any(resolve_column(ref.table, phrase.column) for ref in sources):
+                continue
+            if len(sources) > 1:
                 labels = ", ".join(ref.label for ref in sources)
                 raise PlanningError(f"filter column {phrase.column!r} is not a column of {labels}")
+            column = self._find_column(sources[0], phrase.column, "filter column")
+            filters[index] = dataclasses.replace(phrase, column=column.name)
         if aggregation is not None:
             loads = [self._aggregate_load(sources, aggregation, reading)]
         else:
@@ -198,6 +215,8 @@ class _Planner:
         for index, rule in enumerate(checks):
             if index not in placed:
                 targets = ", ".join(f"{load.target_conn.conn_id}:{load.target_table}" for load in loads)
+                if rule.kind == "freshness":
+                    raise PlanningError(f"freshness rule: no date or timestamp column in {targets}")
                 raise PlanningError(f"quality rule on {rule.column!r}: no such column in {targets}")
         if schedule is None:
             self.note("schedule: none named, so the DAG runs only when triggered")
@@ -209,7 +228,7 @@ class _Planner:
         data: dict[str, Any] = {
             "dag_id": dag_id or self._dag_id(loads, aggregation is not None),
             "description": self._description(loads, schedule.description if schedule else None),
-            "request": req.text,
+            "request": self.req.text,
             "schedule": schedule.cron if schedule else None,
             "start_date": today.isoformat(),
             "tags": TAGS,
@@ -223,6 +242,23 @@ class _Planner:
             problems = "; ".join(f"{path}: {message}" for path, message in exc.problems)
             raise PlanningError(f"the planned spec is not valid: {problems}") from None
 
+    def _flag_filters(self, sources: list[TableRef], filters: list[FilterPhrase]) -> None:
+        """ "active customers", "inactive users", "non-deleted rows": boolean columns said as adjectives."""
+        filtered = {f.column.lower() for f in filters}
+        for ref in sources:
+            for column in ref.table.columns:
+                if "bool" not in column.type.lower() or column.name.lower() in filtered:
+                    continue
+                base = re.sub(r"^(?:is|has|flag)_", "", column.name.lower())
+                pattern = re.compile(rf"\b(?P<neg>non-?|not\s+|un|in)?{re.escape(base)}\b", re.IGNORECASE)
+                match = next(iter(self.req.finditer(pattern)), None)
+                if match is None:
+                    continue
+                self.req.claim(*match.span())
+                value = not match.group("neg")
+                filters.append(FilterPhrase(column.name, "=", "true" if value else "false", False))
+                filtered.add(column.name.lower())
+
     def _refuse_critical_leftovers(self) -> None:
         for phrase in self.req.leftover_phrases():
             words = {w.lower() for w in re.findall(r"\w+", phrase)}
@@ -230,6 +266,12 @@ class _Planner:
                 raise PlanningError(
                     f"the offline planner does not plan destructive operations ({phrase!r}); "
                     "it plans copies, syncs, aggregations and checks"
+                )
+            if words & CHECKING:
+                raise PlanningError(
+                    f"did not understand {phrase!r}, which would change what is checked; write a rule as "
+                    "'<column> must be unique', '<column> must not be null', 'at least N rows', 'fail if the "
+                    "row count drops by more than N%' or 'the data must be no older than N hours'"
                 )
             if words & RESTRICTING:
                 raise PlanningError(
@@ -241,10 +283,9 @@ class _Planner:
 
     def _sources(self, mentions: Mentions, target: TargetPhrase) -> list[TableRef]:
         if not mentions.sources:
-            raise PlanningError(
-                "no source table: the request names none of the catalogs' tables "
-                f"({self.reader.known_tables()}); the planner does not guess a table"
-            )
+            linked = self._linked_source(mentions, target)
+            self.note(f"source table: {linked.label} (linked by meaning)")
+            return [linked]
         sources: list[TableRef] = []
         for word, candidates in zip(mentions.source_words, mentions.sources, strict=True):
             chosen = self._choose(word, candidates, mentions, target)
@@ -253,6 +294,36 @@ class _Planner:
         for ref in sources:
             self.note(f"source table: {ref.label}")
         return sources
+
+    def _linked_source(self, mentions: Mentions, target: TargetPhrase) -> TableRef:
+        """The one table a leftover phrase means ("clients" -> customers), or a refusal listing candidates."""
+        from airflow_ai_etl.memory.linking import TABLE_THRESHOLD, LinkError, choose, link_tables
+
+        excluded = {target.conn_id, *mentions.other_conns} - {None}
+        catalogs = [c for c in self.catalogs if c.conn_id not in excluded] or self.catalogs
+        best: dict[str, Link] = {}
+        for phrase in self.req.leftover_phrases():
+            words = phrase.split()
+            for candidate in dict.fromkeys([phrase, *words] if len(words) <= 4 else words):
+                for link in link_tables(candidate, catalogs, limit=3):
+                    if link.target not in best or link.score > best[link.target].score:
+                        best[link.target] = link
+        ranked = sorted(best.values(), key=lambda link: -link.score)
+        try:
+            link = choose(ranked, threshold=TABLE_THRESHOLD, what="source table")
+        except LinkError as exc:
+            raise PlanningError(
+                "no source table: the request names none of the catalogs' tables "
+                f"({self.reader.known_tables()}); the planner does not guess a table: {exc}"
+            ) from None
+        self.note(f"link: {link.describe()}")
+        self.req.claim_all(re.compile(rf"(?<!\w){re.escape(link.phrase)}(?!\w)", re.IGNORECASE))
+        return next(
+            TableRef(c, t)
+            for c in catalogs
+            for t in c.tables
+            if c.conn_id == link.conn_id and t.qualified_name == link.table
+        )
 
     def _choose(
         self, word: str, candidates: list[TableRef], mentions: Mentions, target: TargetPhrase
@@ -306,12 +377,12 @@ class _Planner:
             "which connection is the target? name one of: " + ", ".join(c.conn_id for c in candidates)
         )
 
-    def _target_name(self, target: TargetPhrase, catalog: SchemaCatalog, default: str, several: bool) -> str:
-        if target.table:
-            if several:
-                raise PlanningError(f"one target table ({target.table}) is named for several source tables")
-            return target.table
-        return f"{catalog.default_schema}.{default}" if catalog.default_schema else default
+    def _target(
+        self, target: TargetPhrase, catalog: SchemaCatalog, default: str, source: TableRef, several: bool
+    ) -> ResolvedTarget:
+        if target.table and several:
+            raise PlanningError(f"one target table ({target.table}) is named for several source tables")
+        return resolve_target(target.table, catalog, default, source)
 
     # --- columns, keys, mode --------------------------------------------------------------------
 
@@ -325,13 +396,78 @@ class _Planner:
                 return words, explicit
         return None
 
+    def _find_column(
+        self, ref: TableRef, word: str, what: str, accept: Callable[[Column], bool] | None = None
+    ) -> Column:
+        """The column `word` names: by spelling first, else by meaning (a link above the threshold)."""
+        column = resolve_column(ref.table, word)
+        if column is not None:
+            return column  # named outright: a wrong type is the caller's clear error, not a reason to link
+        from airflow_ai_etl.memory.linking import COLUMN_THRESHOLD, LinkError, choose, link_columns
+
+        links = link_columns(word, ref.catalog, ref.table, accept=accept)
+        try:
+            link = choose(links, threshold=COLUMN_THRESHOLD, what=f"{what} of {ref.label}")
+        except LinkError as exc:
+            names = ", ".join(c.name for c in ref.table.columns)
+            raise PlanningError(
+                f"{what} {word!r} is not a column of {ref.label} (columns: {names}); {exc}"
+            ) from None
+        self.note(f"{what} linked by meaning: {link.describe()}")
+        found = ref.table.column(link.column or "")
+        assert found is not None  # links name columns of this table
+        return found
+
     @staticmethod
-    def _column(table: Table, word: str, what: str, label: str) -> Column:
-        column = resolve_column(table, word)
-        if column is None:
-            names = ", ".join(c.name for c in table.columns)
-            raise PlanningError(f"{what} {word!r} is not a column of {label} (columns: {names})")
-        return column
+    def _numeric(ref: TableRef) -> Callable[[Column], bool]:
+        return lambda column: is_numeric(column, ref.catalog.dialect)
+
+    @staticmethod
+    def _temporal(ref: TableRef) -> Callable[[Column], bool]:
+        return lambda column: is_temporal(column, ref.catalog.dialect)
+
+    def _sole_measure(self, ref: TableRef) -> Column:
+        """ "total payments": the one numeric column of payments that is not a key or a reference."""
+        keys = {k.lower() for k in ref.table.primary_key} | {
+            c.lower() for fk in ref.table.foreign_keys for c in fk.columns
+        }
+        measures = [
+            c
+            for c in ref.table.columns
+            if is_numeric(c, ref.catalog.dialect)
+            and c.name.lower() not in keys
+            and not c.name.lower().endswith("_id")
+        ]
+        if len(measures) != 1:
+            shown = ", ".join(c.name for c in measures) or "none"
+            raise PlanningError(
+                f"which column of {ref.label} is to be added up? numeric columns: {shown}; "
+                "name it, e.g. 'total <column> per <group>'"
+            )
+        self.note(f"measure: {measures[0].name} (the only numeric measure of {ref.label})")
+        return measures[0]
+
+    def _into_existing(
+        self, aggregation: Aggregation, resolved: ResolvedTarget, catalog: SchemaCatalog
+    ) -> Aggregation:
+        """The aggregate's outputs renamed to the existing target's columns, by name or by type."""
+        assert resolved.table is not None
+        target = resolved.table
+        outputs = [(c.name, "group column") for c in aggregation.groups]
+        if aggregation.grain:
+            outputs.append((aggregation.grain, "time bucket"))
+        outputs.append((aggregation.alias, "measure"))
+        dialect = catalog.dialect
+        fits = {
+            "group column": {c.name for c in target.columns},
+            "time bucket": {c.name for c in target.columns if is_temporal(c, dialect)},
+            "measure": {c.name for c in target.columns if is_numeric(c, dialect)},
+        }
+        renames = rename_outputs(outputs, target, f"{catalog.conn_id}:{resolved.name}", fits)
+        for old, new in renames.items():
+            if old != new:
+                self.note(f"aggregate output {old} is written to {resolved.name}.{new}")
+        return dataclasses.replace(aggregation, renames=renames)
 
     def _conditions(self, ref: TableRef, filters: list[FilterPhrase]) -> list[Condition]:
         """The filters on this table's columns (with several sources, each takes the ones it has)."""
@@ -345,19 +481,29 @@ class _Planner:
         return conditions
 
     @staticmethod
-    def _value(ref: TableRef, column: Column, phrase: FilterPhrase) -> str | int | float | bool | None:
-        value = phrase.value
-        if value is None or phrase.quoted:
-            return value
-        if is_numeric(column, ref.catalog.dialect):
-            if isinstance(value, str):
-                raise PlanningError(
-                    f"filter {phrase.words!r}: {column.name} is numeric but {value!r} is not a number"
-                )
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false") and "bool" in column.type.lower():
-            return value.lower() == "true"
-        return str(value)
+    def _value(ref: TableRef, column: Column, phrase: FilterPhrase) -> Value | tuple[Value, ...] | None:
+        def typed(value: str | int | float) -> Value:
+            if phrase.quoted:
+                return value
+            if is_numeric(column, ref.catalog.dialect):
+                if isinstance(value, str):
+                    raise PlanningError(
+                        f"filter {phrase.words!r}: {column.name} is numeric but {value!r} is not a number"
+                    )
+                return value
+            if (
+                isinstance(value, str)
+                and value.lower() in ("true", "false")
+                and "bool" in column.type.lower()
+            ):
+                return value.lower() == "true"
+            return str(value)
+
+        if phrase.value is None:
+            return None
+        if isinstance(phrase.value, tuple):
+            return tuple(typed(v) for v in phrase.value)
+        return typed(phrase.value)
 
     def _mode(self, words: ModeWords, has_key: bool) -> TransferMode:
         said = words.said
@@ -373,7 +519,7 @@ class _Planner:
 
     def _watermark(self, ref: TableRef, words: ModeWords, key_words: list[str]) -> Column:
         if words.watermark:
-            return self._column(ref.table, words.watermark, "watermark", ref.label)
+            return self._find_column(ref, words.watermark, "watermark", self._temporal(ref))
         candidates = [resolve_column(ref.table, w) for w in key_words]
         if len(candidates) == 1 and candidates[0] and is_temporal(candidates[0], ref.catalog.dialect):
             return candidates[0]
@@ -400,13 +546,11 @@ class _Planner:
             watermark_column = self._watermark(ref, words, key_words)
             watermark = watermark_column.name
             if key_words and [w.lower() for w in key_words] != [watermark.lower()]:
-                key = [self._column(table, w, "key column", ref.label).name for w in key_words]
+                key = [self._find_column(ref, w, "key column").name for w in key_words]
             else:
                 key = list(table.primary_key)
         elif mode is TransferMode.UPSERT:
-            key = [self._column(table, w, "key column", ref.label).name for w in key_words] or list(
-                table.primary_key
-            )
+            key = [self._find_column(ref, w, "key column").name for w in key_words] or list(table.primary_key)
             if not key:
                 raise PlanningError(
                     f"an upsert needs a key and {ref.label} has no primary key; say 'by <column>'"
@@ -414,29 +558,36 @@ class _Planner:
         self._note_mode(mode, key, watermark, defaulted=not (key_phrase or words.said))
 
         conditions = self._conditions(ref, filters)
-        name = self._target_name(target, target_catalog, table.name, several)
-        if target_catalog.conn_id == ref.conn_id and target_catalog.find_table(name) == table:
+        resolved = self._target(target, target_catalog, table.name, ref, several)
+        if target_catalog.conn_id == ref.conn_id and resolved.table == table:
             raise PlanningError(
                 f"source and target are the same table ({ref.label}); name a target, "
                 "e.g. 'into <new_table>' or 'to <connection>'"
             )
+        loaded = list(table.columns)
+        if resolved.table is not None:
+            loaded, notes = mapped_columns(ref, resolved.table, f"{target_catalog.conn_id}:{resolved.name}")
+            for line in notes:
+                self.note(line)
         columns = []
-        for column in table.columns:
+        for column in loaded:
             kind, note = storage_type(column, ref.catalog.dialect)
             if note:
                 self.note(note)
             columns.append(OutputColumn(column.name, kind, column.nullable))
         ddl_key = key or ([] if mode is TransferMode.APPEND else list(table.primary_key))
+        narrowed = len(loaded) != len(table.columns)
         return _Load(
             source=ref,
             target_conn=target_catalog,
-            target_table=name,
-            existing_target=target_catalog.find_table(name),
+            target_table=resolved.name,
+            existing_target=resolved.table,
+            target_why=resolved.why,
             columns=columns,
             mode=mode,
             key=key,
             watermark=watermark,
-            sql=select_sql(ref, conditions) if conditions else None,
+            sql=select_sql(ref, conditions, loaded) if conditions or narrowed else None,
             ddl_key=ddl_key,
         )
 
@@ -465,20 +616,29 @@ class _Planner:
         ref = sources[0]
         table, dialect = ref.table, ref.catalog.dialect
         measure: Column | None = None
-        if phrase.function == "count" and phrase.measure.lower() in name_forms(table.name):
+        said = (phrase.measure or "").lower()
+        names_table = not said or said in name_forms(table.name) or said in _ROWS_WORDS
+        if phrase.function == "count" and names_table:
             alias = f"{singular(table.name.lower())}_count"
         else:
-            measure = self._column(table, phrase.measure, "measure", ref.label)
+            numeric = None if phrase.function in ("count", "count_distinct") else self._numeric(ref)
+            if names_table:
+                measure = self._sole_measure(ref)
+            else:
+                measure = self._find_column(ref, said, "measure", numeric)
             if phrase.function in ("sum", "avg") and not is_numeric(measure, dialect):
                 raise PlanningError(
                     f"cannot take the {phrase.function} of {measure.name}: "
                     f"its type {measure.type} is not numeric"
                 )
-            prefix = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "count": "count"}[
-                phrase.function
-            ]
-            alias = f"{measure.name}_count" if phrase.function == "count" else f"{prefix}_{measure.name}"
-        groups = [self._column(table, w, "group column", ref.label) for w in phrase.groups]
+            prefix = {"sum": "total", "avg": "avg", "min": "min", "max": "max", "count_distinct": "distinct"}
+            alias = (
+                f"{measure.name}_count"
+                if phrase.function == "count"
+                else f"{prefix[phrase.function]}_{measure.name}"
+                + ("_count" if phrase.function == "count_distinct" else "")
+            )
+        groups = [self._find_column(ref, w, "group column") for w in phrase.groups]
         time_column = None
         if phrase.grain:
             time_column = pick_time_column(table, dialect, EVENT_TIME_NAMES)
@@ -491,7 +651,11 @@ class _Planner:
         per = "".join(f" per {c.name}" for c in groups) + (
             f" per {phrase.grain} of {time_column.name}" if phrase.grain and time_column else ""
         )
-        measured = f"{phrase.function.upper()}({measure.name if measure else '*'})"
+        measured = (
+            f"COUNT(DISTINCT {measure.name})"
+            if phrase.function == "count_distinct" and measure
+            else f"{phrase.function.upper()}({measure.name if measure else '*'})"
+        )
         self.note(f"aggregation: {measured} as {alias}{per}")
         if key_phrase is not None:
             raise PlanningError(
@@ -508,12 +672,16 @@ class _Planner:
         grain_word = _GRAIN_ADJECTIVES[phrase.grain] + "_" if phrase.grain else ""
         group_words = "_and_".join(w.lower() for w in phrase.groups)
         default = f"{grain_word}{alias}" + (f"_per_{group_words}" if group_words else "")
-        name = self._target_name(target, target_catalog, default, several=False)
+        resolved = self._target(target, target_catalog, default, ref, several=False)
+        if resolved.table is not None:
+            aggregation = self._into_existing(aggregation, resolved, target_catalog)
+            key = [aggregation.output_name(k) for k in key]
         return _Load(
             source=ref,
             target_conn=target_catalog,
-            target_table=name,
-            existing_target=target_catalog.find_table(name),
+            target_table=resolved.name,
+            existing_target=resolved.table,
+            target_why=resolved.why,
             columns=aggregate_columns(aggregation, dialect),
             mode=mode,
             key=key if upsert else [],
@@ -542,9 +710,12 @@ class _Planner:
                 }
             )
             depends = [f"create_{short}"]
-            self.note(f"target table: {target.conn_id}:{load.target_table} (created: it does not exist yet)")
+            self.note(
+                f"target table: {target.conn_id}:{load.target_table} "
+                f"({load.target_why}: no such table exists yet)"
+            )
         else:
-            self.note(f"target table: {target.conn_id}:{load.target_table} (exists)")
+            self.note(f"target table: {target.conn_id}:{load.target_table} (exists: loaded by column name)")
 
         source: dict[str, Any] = {"conn_id": load.source.conn_id}
         if load.sql is None:
@@ -603,6 +774,17 @@ class _Planner:
                 row_count["min"] = phrase.minimum if phrase.minimum is not None else row_count.get("min", 1)
                 if phrase.maximum is not None:
                     row_count["max"] = phrase.maximum
+            elif phrase.kind == "freshness":
+                assert phrase.max_age_minutes is not None  # freshness phrases always carry their age
+                dialect = load.target_conn.dialect
+                column = pick_watermark(table, dialect) or pick_time_column(table, dialect, EVENT_TIME_NAMES)
+                if column is None:
+                    continue  # left unplaced: plan() refuses, naming the rule
+                placed.add(index)
+                checks.append(
+                    {"check": "freshness", "column": column.name, "max_age_minutes": phrase.max_age_minutes}
+                )
+                self.note(f"check on {label}: {column.name} at most {phrase.max_age_minutes} minutes old")
             elif phrase.kind == "row_count_change":
                 change.setdefault("check", "row_count_change")
                 if phrase.max_drop_pct is not None:

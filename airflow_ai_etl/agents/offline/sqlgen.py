@@ -7,8 +7,8 @@ values as literals: no word of the request or of a catalog becomes SQL text of i
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -33,21 +33,29 @@ class OutputColumn:
     nullable: bool = True
 
 
+Value = str | int | float | bool
+
+
 @dataclass(frozen=True)
 class Condition:
     column: Column
-    op: str  # = != > >= < <=
-    value: str | int | float | bool | None
+    op: str  # = != > >= < <=, or in / not in with a tuple
+    value: Value | tuple[Value, ...] | None
 
 
 @dataclass(frozen=True)
 class Aggregation:
-    function: Literal["sum", "avg", "count", "min", "max"]
+    function: Literal["sum", "avg", "count", "count_distinct", "min", "max"]
     measure: Column | None  # None: COUNT(*)
     alias: str
     groups: Sequence[Column]
     grain: str | None
     time_column: Column | None
+    #: output name -> the name written (an existing target's columns); unlisted names stay
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+    def output_name(self, name: str) -> str:
+        return self.renames.get(name, name)
 
 
 def _dialect(name: str) -> str | None:
@@ -107,15 +115,21 @@ def _predicate(condition: Condition, dialect: str) -> exp.Expr:
     if condition.value is None:
         is_null = exp.Is(this=column, expression=exp.Null())
         return exp.Not(this=is_null) if condition.op == "!=" else is_null
+    if isinstance(condition.value, tuple):
+        is_in = exp.In(this=column, expressions=[_literal(v) for v in condition.value])
+        return exp.Not(this=is_in) if condition.op == "not in" else is_in
     value = _literal(condition.value)
     builders = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
     return builders[condition.op](this=column, expression=value)
 
 
-def select_sql(ref: TableRef, conditions: Sequence[Condition]) -> str:
-    """SELECT <every column> FROM <table> WHERE <conditions>, in the table's dialect."""
+def select_sql(
+    ref: TableRef, conditions: Sequence[Condition], columns: Sequence[Column] | None = None
+) -> str:
+    """SELECT <columns (default: every column)> FROM <table> WHERE <conditions>, in the table's dialect."""
     dialect = ref.catalog.dialect
-    query = exp.select(*(_column(c, dialect) for c in ref.table.columns)).from_(_source_table(ref))
+    chosen = ref.table.columns if columns is None else columns
+    query = exp.select(*(_column(c, dialect) for c in chosen)).from_(_source_table(ref))
     for condition in conditions:
         query = query.where(_predicate(condition, dialect))
     return query.sql(dialect=_dialect(ref.catalog.dialect), pretty=True)
@@ -140,6 +154,8 @@ def _grain_expression(column: Column, grain: str, dialect: str) -> exp.Expr:
 
 def _metric_expression(aggregation: Aggregation, dialect: str) -> exp.Expr:
     argument: exp.Expr = _column(aggregation.measure, dialect) if aggregation.measure else exp.Star()
+    if aggregation.function == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[argument]))
     functions = {"sum": exp.Sum, "avg": exp.Avg, "count": exp.Count, "min": exp.Min, "max": exp.Max}
     return functions[aggregation.function](this=argument)
 
@@ -148,18 +164,33 @@ def aggregate_sql(ref: TableRef, aggregation: Aggregation, conditions: Sequence[
     """SELECT <groups>, <time bucket>, <metric> FROM <table> WHERE ... GROUP BY <groups>, <bucket>."""
     dialect = ref.catalog.dialect
     keys: list[exp.Expr] = [_column(c, dialect) for c in aggregation.groups]
-    selected: list[exp.Expr] = list(keys)
+    selected: list[exp.Expr] = [
+        _named(key.copy(), column.name, aggregation, dialect)
+        for key, column in zip(keys, aggregation.groups, strict=True)
+    ]
     if aggregation.grain and aggregation.time_column:
         bucket = _grain_expression(aggregation.time_column, aggregation.grain, dialect)
         keys.append(bucket)
-        selected.append(exp.alias_(bucket.copy(), _ident(aggregation.grain, dialect)))
-    selected.append(exp.alias_(_metric_expression(aggregation, dialect), _ident(aggregation.alias, dialect)))
+        selected.append(
+            exp.alias_(bucket.copy(), _ident(aggregation.output_name(aggregation.grain), dialect))
+        )
+    selected.append(
+        _named(_metric_expression(aggregation, dialect), aggregation.alias, aggregation, dialect, True)
+    )
     query = exp.select(*selected).from_(_source_table(ref))
     for condition in conditions:
         query = query.where(_predicate(condition, dialect))
     if keys:
         query = query.group_by(*keys)
     return query.sql(dialect=_dialect(dialect), pretty=True)
+
+
+def _named(
+    expression: exp.Expr, name: str, aggregation: Aggregation, dialect: str, always: bool = False
+) -> exp.Expr:
+    """The expression under its output name (an alias only where the name changes, or `always`)."""
+    output = aggregation.output_name(name)
+    return exp.alias_(expression, _ident(output, dialect)) if always or output != name else expression
 
 
 def storage_type(column: Column, dialect: str) -> tuple[exp.DataType, str | None]:
@@ -176,16 +207,19 @@ def storage_type(column: Column, dialect: str) -> tuple[exp.DataType, str | None
 
 def aggregate_columns(aggregation: Aggregation, dialect: str) -> list[OutputColumn]:
     """The columns an aggregation query returns, typed so that the totals fit."""
-    columns = [OutputColumn(c.name, storage_type(c, dialect)[0], nullable=False) for c in aggregation.groups]
+    named = aggregation.output_name
+    columns = [
+        OutputColumn(named(c.name), storage_type(c, dialect)[0], nullable=False) for c in aggregation.groups
+    ]
     if aggregation.grain and aggregation.time_column:
         bucket_type = (
             exp.DataType.build("DATE")
             if aggregation.grain == "day"
             else storage_type(aggregation.time_column, dialect)[0]
         )
-        columns.append(OutputColumn(aggregation.grain, bucket_type, nullable=False))
+        columns.append(OutputColumn(named(aggregation.grain), bucket_type, nullable=False))
     measure = aggregation.measure
-    if aggregation.function == "count" or measure is None:
+    if aggregation.function in ("count", "count_distinct") or measure is None:
         metric = exp.DataType.build("BIGINT")
     elif aggregation.function == "avg":
         metric = exp.DataType.build("DOUBLE")
@@ -193,7 +227,7 @@ def aggregate_columns(aggregation: Aggregation, dialect: str) -> list[OutputColu
         metric = _sum_type(measure, dialect)
     else:
         metric = storage_type(measure, dialect)[0]
-    columns.append(OutputColumn(aggregation.alias, metric))
+    columns.append(OutputColumn(named(aggregation.alias), metric))
     return columns
 
 

@@ -57,43 +57,63 @@ class TableReader:
         # A connection alias that is also a table name reads as the table: tables are what matter.
         self.aliases = {a: c for a, c in connection_aliases(catalogs).items() if a not in table_forms}
         self._table_forms = sorted(table_forms)
+        self._table_form_set = frozenset(table_forms)
+
+    def is_table_word(self, word: str) -> bool:
+        """Whether `word` is a form of some catalog table's name ("orders", "order items")."""
+        return " ".join(word.lower().split()) in self._table_form_set
 
     def conn_of(self, word: str) -> str | None:
         return self.aliases.get(" ".join(word.lower().split()))
 
     def read_target(self, req: RequestText) -> TargetPhrase:
-        """`into|to|as [the] [new] [table] <name>` phrases; unrecognised names are left alone."""
+        """`into|to|as [the] [new] [table] <name>` and `replace|refresh|fill <name> with|from` phrases.
+
+        Unrecognised names after `to`/`as` are left alone ("to copy"); after `into`, and as the
+        object of replace/refresh/fill, a name is a target whether it exists or not.
+        """
         alias = phrase_pattern(list(self.aliases)) or r"(?!)"
         pattern = re.compile(
-            rf"\b(?:into|to|as)\s+(?:the\s+|a\s+)?(?:(?P<new>new|target)\s+)?(?P<tableword>table\s+)?"
-            rf"(?:(?P<alias>{alias})(?!\w|\.\w)|(?P<name>{_IDENT}(?:\.{_IDENT}){{0,2}}))(?:\s+table\b)?",
+            rf"\b(?:(?P<into>into)|to|as)\s+(?:the\s+|a\s+)?(?:(?P<new>new|target|existing)\s+)?"
+            rf"(?P<tableword>table\s+)?"
+            rf"(?:(?P<alias>{alias})(?!\w|\.\w)|(?P<name>{_IDENT}(?:\.{_IDENT}){{0,2}}))(?:\s+table\b)?"
+            rf"|\b(?:replace|overwrite|refresh|reload|refill|repopulate|fill|populate|rebuild)\s+"
+            rf"(?:the\s+)?(?:(?:existing|target)\s+)?(?P<tableword2>table\s+)?"
+            rf"(?P<name2>{_IDENT}(?:\.{_IDENT}){{0,2}})(?:\s+table)?(?=\s+(?:with|from|using)\b)",
             _I,
         )
         target = TargetPhrase()
         for match in list(req.finditer(pattern)):
+            if match.group("name2"):
+                self._named_target(req, target, match, match.group("name2"), explicit=True)
+                continue
             if match.group("alias"):
                 self._set_conn(target, self.aliases[" ".join(match.group("alias").lower().split())])
                 req.claim(*match.span())
                 continue
-            name = match.group("name")
-            first, _, rest = name.partition(".")
-            conn = self.conn_of(first) if rest else None
-            table_name = rest if conn else name
-            existing = [
-                ref for ref in find_tables(table_name, self.catalogs) if conn is None or ref.conn_id == conn
-            ]
-            explicit_new = (
-                "." in table_name or "_" in table_name or match.group("tableword") or match.group("new")
-            )
-            if not existing and not explicit_new:
-                continue  # "to copy", "to the ..." — not a target
-            if target.table is not None and target.table.lower() != table_name.lower():
-                raise PlanningError(f"two target tables are named: {target.table!r} and {table_name!r}")
-            if conn:
-                self._set_conn(target, conn)
-            target.table, target.existing = table_name, existing
-            req.claim(*match.span())
+            explicit = bool(match.group("tableword") or match.group("new") or match.group("into"))
+            self._named_target(req, target, match, match.group("name"), explicit=explicit)
         return target
+
+    def _named_target(
+        self, req: RequestText, target: TargetPhrase, match: re.Match[str], name: str, *, explicit: bool
+    ) -> None:
+        first, _, rest = name.partition(".")
+        conn = self.conn_of(first) if rest else None
+        table_name = rest if conn else name
+        existing = [
+            ref for ref in find_tables(table_name, self.catalogs) if conn is None or ref.conn_id == conn
+        ]
+        if not existing and not (explicit or "." in table_name or "_" in table_name):
+            return  # "to copy", "to the ..." — not a target
+        if target.table is not None and target.table.lower() != table_name.lower():
+            raise PlanningError(f"two target tables are named: {target.table!r} and {table_name!r}")
+        if conn:
+            self._set_conn(target, conn)
+        target.table, target.existing = table_name, existing
+        req.claim(*match.span("name2" if match.group("name2") else "name"))
+        if not match.group("name2"):
+            req.claim(*match.span())
 
     @staticmethod
     def _set_conn(target: TargetPhrase, conn_id: str) -> None:

@@ -28,7 +28,7 @@ FILLER = word_set(
     i me my we us our you your please can could would should will shall want need like let lets
     to into from in of for on at with and then also as so be is are was were been being do does
     all any each every some just table tables data row rows record records
-    load loads loading copy copies copying move moving transfer transferring replicate replicating
+    fresh load loads loading copy copies copying move moving transfer transferring replicate replicating
     send push pull put get take bring export import ingest land write store save keep
     compute calculate aggregate summarise summarize build create make set up run runs job pipeline dag
     database db schema connection
@@ -37,6 +37,11 @@ FILLER = word_set(
 #: Leftover words that restrict what is loaded: a plan that ignored them would load something else
 #: than what was asked, so planning stops instead.
 RESTRICTING = word_set("where only except excluding unless without filter filtered whose join joined joining")
+#: Leftover words of a quality rule: a plan without the rule would check less than was asked.
+CHECKING = word_set(
+    "unique uniqueness duplicate duplicates duplicated null nulls blank freshness stale "
+    "fail fails alert check checks verify ensure validate"
+)
 #: Leftover words asking for destruction, which the offline planner never plans.
 DESTRUCTIVE = word_set("drop delete truncate remove purge alter")
 

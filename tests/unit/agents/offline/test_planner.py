@@ -70,7 +70,7 @@ COPIES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("Please copy the Orders table to the warehouse daily at 6:15am!", {"schedule": "15 6 * * *"}),
     ("copy orders to warehouse.analytics.orders", {"target": "analytics.orders"}),
-    ("copy orders to the warehouse as daily_orders", {"target": "daily_orders"}),
+    ("copy orders to the warehouse as daily_orders", {"target": "public.daily_orders"}),
     ("sync customers to the warehouse keyed on email", {"mode": "upsert", "key": ["email"]}),
     (
         "copy orders to the warehouse",
@@ -284,7 +284,8 @@ def test_incremental_plan_in_full(catalogs: list[SchemaCatalog]) -> None:
         "source table: shop_pg:public.orders",
         "target connection: warehouse",
         "load mode: incremental, new rows by updated_at, upserting by order_id",
-        "target table: warehouse:public.orders (created: it does not exist yet)",
+        "target table: warehouse:public.orders "
+        "(created in the connection's default schema: no such table exists yet)",
         "check on warehouse:public.orders: order_id unique",
         "check on warehouse:public.orders: row count change (drop at most 50.0%)",
         "schedule: every day at 02:00 (cron '0 2 * * *')",
@@ -420,7 +421,7 @@ def test_single_connection_needs_a_target_table() -> None:
     spec = planned("copy orders into orders_backup", shop)
     load = transfer(spec)
     assert (load.source.conn_id, load.target.conn_id) == ("shop_pg", "shop_pg")
-    assert load.target.table == "orders_backup"
+    assert load.target.table == "public.orders_backup"
     assert spec.dag_id == "orders_to_orders_backup"
 
 
@@ -435,7 +436,7 @@ def test_existing_target_table_is_not_created_again() -> None:
     assert [s.kind for s in result.spec.steps] == ["transfer"]
     load = transfer(result.spec)
     assert (load.source.conn_id, load.target.conn_id) == ("shop_pg", "warehouse")  # source: not the target
-    assert "target table: warehouse:public.orders (exists)" in result.understood
+    assert "target table: warehouse:public.orders (exists: loaded by column name)" in result.understood
     assert validate_spec(result.spec, validation_context(catalogs)).ok
 
 

@@ -1,0 +1,1 @@
+"""Embeddings, vector indexes and the memory of approved pipelines (heavy imports stay lazy)."""

