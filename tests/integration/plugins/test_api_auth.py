@@ -3,6 +3,8 @@ success for op and admin; the page itself needs a login too."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.integration.plugins.conftest import REQUEST, SCOPED_DAGS, AirflowApi
@@ -12,7 +14,6 @@ pytestmark = pytest.mark.integration
 
 def test_every_route_needs_a_login(airflow_api: AirflowApi) -> None:
     for method, path in [
-        ("GET", "/ai-etl/"),
         ("GET", "/ai-etl/static/app.js"),
         ("GET", "/ai-etl/api/openapi.json"),
         ("GET", "/ai-etl/api/pipelines"),
@@ -24,6 +25,24 @@ def test_every_route_needs_a_login(airflow_api: AirflowApi) -> None:
     ]:
         response = airflow_api.client.request(method, path)
         assert response.status_code == 401, (method, path, response.text)
+
+
+@pytest.mark.parametrize("path", ["/ai-etl/", "/ai-etl/api/docs"])
+def test_a_logged_out_browser_is_sent_to_airflows_login_and_back(airflow_api: AirflowApi, path: str) -> None:
+    response = airflow_api.client.get(path, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/api/v2/auth/login?next=%2Fplugin%2Fai-etl"
+    login = airflow_api.client.get(response.headers["location"], follow_redirects=False)
+    assert login.status_code in (302, 307) and "next=%2Fplugin%2Fai-etl" in login.headers["location"]
+
+
+def test_the_api_docs_load_only_files_the_plugin_serves(airflow_api: AirflowApi) -> None:
+    headers = airflow_api.headers("viewer1")
+    html = airflow_api.client.get("/ai-etl/api/docs", headers=headers).text
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", html)
+    assert urls and all(url.startswith("/ai-etl/") for url in urls), urls
+    for url in urls:
+        assert airflow_api.client.get(url, headers=headers).status_code == 200, url
 
 
 def test_a_garbage_token_is_refused(airflow_api: AirflowApi) -> None:
