@@ -6,8 +6,8 @@ import { PostgreSQL } from "@codemirror/lang-sql";
 import { yamlLanguage } from "@codemirror/lang-yaml";
 import {
   bracketMatching,
-  defaultHighlightStyle,
   foldGutter,
+  HighlightStyle,
   indentOnInput,
   LanguageSupport,
   syntaxHighlighting,
@@ -24,6 +24,29 @@ import {
 } from "@codemirror/view";
 import dagre from "@dagrejs/dagre";
 import { parseMixed } from "@lezer/common";
+import { tags } from "@lezer/highlight";
+
+// Colours come from the page's CSS variables, so the editors follow Airflow's light and dark modes.
+const highlightStyle = HighlightStyle.define([
+  { tag: [tags.keyword, tags.operatorKeyword, tags.bool, tags.null], color: "var(--tok-keyword)", fontWeight: "600" },
+  { tag: [tags.string, tags.special(tags.string), tags.content], color: "var(--tok-string)" },
+  { tag: [tags.comment, tags.lineComment, tags.blockComment], color: "var(--tok-comment)", fontStyle: "italic" },
+  { tag: [tags.number, tags.integer, tags.float], color: "var(--tok-number)" },
+  { tag: [tags.definition(tags.variableName), tags.function(tags.definition(tags.variableName))], color: "var(--tok-def)" },
+  { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: "var(--tok-def)", fontWeight: "600" },
+  { tag: [tags.standard(tags.variableName), tags.typeName], color: "var(--tok-builtin)" },
+  { tag: [tags.meta, tags.annotation, tags.processingInstruction], color: "var(--tok-decorator)" },
+]);
+
+const theme = EditorView.theme({
+  "&": { backgroundColor: "var(--bg-subtle)", color: "var(--fg)", border: "1px solid var(--border)", borderRadius: "var(--radius)", fontSize: "12.5px" },
+  "&.cm-focused": { outline: "2px solid var(--brand)", outlineOffset: "-1px" },
+  ".cm-scroller": { fontFamily: "var(--mono)", lineHeight: "1.45", maxHeight: "560px", overflow: "auto" },
+  ".cm-gutters": { backgroundColor: "var(--bg-subtle)", color: "var(--fg-muted)", borderRight: "1px solid var(--border)" },
+  ".cm-activeLine, .cm-activeLineGutter": { backgroundColor: "var(--bg-muted)" },
+  ".cm-content": { caretColor: "var(--fg)" },
+  ".cm-tooltip": { backgroundColor: "var(--bg)", color: "var(--fg)", border: "1px solid var(--border)" },
+});
 
 // SQL inside a spec: the value of any key ending in "sql" (`sql: |` blocks and one-line values)
 // is parsed and highlighted as SQL within the YAML.
@@ -64,7 +87,8 @@ export function createEditor(parent, { doc = "", language = "yaml", readOnly = f
         indentOnInput(),
         bracketMatching(),
         highlightActiveLine(),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        syntaxHighlighting(highlightStyle),
+        theme,
         lintGutter(),
         keymap.of([indentWithTab, ...defaultKeymap, ...historyKeymap]),
         LANGUAGES[language](),
