@@ -6,6 +6,7 @@ and session handling, so it behaves like Airflow's REST API does.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterable
@@ -68,20 +69,13 @@ def _env_conn_type(conn_id: str, value: str) -> str:
         return ""
 
 
-def trigger(dag_id: str, *, conf: dict[str, object], user: str, unpause: bool = False) -> RunState:
-    """Start a manual run of `dag_id` (optionally unpausing it first); DagNotReady when Airflow lacks it."""
+def trigger(dag_id: str, *, conf: dict[str, object], user: str) -> RunState:
+    """Start a manual run of `dag_id`; DagNotReady when Airflow lacks it."""
     from airflow.api.common.trigger_dag import trigger_dag
     from airflow.exceptions import DagNotFound, ParamValidationError
-    from airflow.models.dag import DagModel
-    from airflow.utils.session import create_session
     from airflow.utils.types import DagRunTriggeredByType
 
-    with create_session() as session:
-        model = session.get(DagModel, dag_id)
-        if model is None or model.is_stale:
-            raise DagNotReady(dag_id)
-        if unpause and model.is_paused:
-            model.is_paused = False
+    parsed_dag(dag_id)
     try:
         run = trigger_dag(
             dag_id,
@@ -96,6 +90,49 @@ def trigger(dag_id: str, *, conf: dict[str, object], user: str, unpause: bool = 
     if run is None:
         raise DagNotReady(dag_id)
     return RunState(dag_id, run.run_id, str(run.state) if run.state else None)
+
+
+@dataclass(frozen=True)
+class ParsedDag:
+    """What Airflow's DagModel says about a parsed DAG that a test run and the pipelines list need."""
+
+    dag_id: str
+    paused: bool
+    fileloc: str
+    bundle_name: str
+    schedule: str | None
+    next_run_after: dt.datetime | None
+
+
+def parsed_dag(dag_id: str) -> ParsedDag:
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        model = session.get(DagModel, dag_id)
+        if model is None or model.is_stale or not model.fileloc:
+            raise DagNotReady(dag_id)
+        return ParsedDag(
+            dag_id=dag_id,
+            paused=bool(model.is_paused),
+            fileloc=model.fileloc,
+            bundle_name=model.bundle_name,
+            schedule=model.timetable_summary,
+            next_run_after=model.next_dagrun_create_after,
+        )
+
+
+def set_paused(dag_id: str, *, paused: bool) -> ParsedDag:
+    """Pause or unpause `dag_id` as Airflow's `PATCH /api/v2/dags/{dag_id}` does; DagNotReady if unparsed."""
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    parsed_dag(dag_id)
+    with create_session() as session:
+        model = session.get(DagModel, dag_id)
+        assert model is not None
+        model.is_paused = paused
+    return parsed_dag(dag_id)
 
 
 def run_state(dag_id: str, run_id: str) -> RunState | None:
@@ -162,8 +199,21 @@ def generation_output(run_id: str) -> RunOutput:
     )
 
 
-def dag_overview(dag_ids: Iterable[str]) -> dict[str, tuple[str | None, bool | None]]:
-    """`{dag_id: (latest run state, is_paused)}` in two queries; unknown DAGs are left out."""
+@dataclass(frozen=True)
+class DagStatus:
+    """A deployed pipeline as Airflow sees it now: parsed or not, paused or not, its runs."""
+
+    parsed: bool
+    paused: bool | None
+    schedule: str | None
+    next_run_after: dt.datetime | None
+    last_run_id: str | None
+    last_run_state: str | None
+    last_run_at: dt.datetime | None
+
+
+def dag_statuses(dag_ids: Iterable[str]) -> dict[str, DagStatus]:
+    """`{dag_id: DagStatus}` for every dag_id asked, in two queries; unparsed DAGs say so."""
     from airflow.models.dag import DagModel
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
@@ -173,18 +223,43 @@ def dag_overview(dag_ids: Iterable[str]) -> dict[str, tuple[str | None, bool | N
     if not wanted:
         return {}
     with create_session() as session:
-        query_paused = select(DagModel.dag_id, DagModel.is_paused).where(DagModel.dag_id.in_(wanted))
-        paused: dict[str, bool] = {dag_id: is_paused for dag_id, is_paused in session.execute(query_paused)}
+        models = {
+            row.dag_id: row
+            for row in session.execute(
+                select(
+                    DagModel.dag_id,
+                    DagModel.is_paused,
+                    DagModel.is_stale,
+                    DagModel.timetable_summary,
+                    DagModel.next_dagrun_create_after,
+                ).where(DagModel.dag_id.in_(wanted))
+            )
+        }
         latest = (
             select(DagRun.dag_id, func.max(DagRun.id).label("run"))
             .where(DagRun.dag_id.in_(wanted))
             .group_by(DagRun.dag_id)
             .subquery()
         )
-        query = select(DagRun.dag_id, DagRun.state).join(latest, DagRun.id == latest.c.run)
-        states: dict[str, str | None] = {dag_id: state for dag_id, state in session.execute(query)}
-    return {
-        dag_id: (str(states[dag_id]) if states.get(dag_id) else None, paused.get(dag_id))
-        for dag_id in wanted
-        if dag_id in paused or dag_id in states
-    }
+        runs = {
+            row.dag_id: row
+            for row in session.execute(
+                select(DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.run_after).join(
+                    latest, DagRun.id == latest.c.run
+                )
+            )
+        }
+    statuses = {}
+    for dag_id in wanted:
+        model, run = models.get(dag_id), runs.get(dag_id)
+        live = model if model is not None and not model.is_stale else None
+        statuses[dag_id] = DagStatus(
+            parsed=live is not None,
+            paused=bool(live.is_paused) if live else None,
+            schedule=live.timetable_summary if live else None,
+            next_run_after=live.next_dagrun_create_after if live and not live.is_paused else None,
+            last_run_id=run.run_id if run else None,
+            last_run_state=str(run.state) if run and run.state else None,
+            last_run_at=run.run_after if run else None,
+        )
+    return statuses

@@ -14,9 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from airflow_ai_etl.plugins.audit import refuse
-from airflow_ai_etl.plugins.auth import DeployUser, EditUser, ReadUser, StoreDep, require_dag_access
+from airflow_ai_etl.plugins.auth import DeployUser, EditUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import DeployOut, DraftEdit, DraftOut, ReportOut
 from airflow_ai_etl.plugins.views import draft_out, report_out
+from airflow_ai_etl.plugins.visibility import Reader, ReaderDep
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.store import Store
 from airflow_ai_etl.store.models import DraftRow
@@ -49,9 +50,15 @@ def _draft_or_404(store: Store, draft_id: int, *, user: str, action: str | None)
 
 
 @router.get("/drafts/{draft_id}", responses=_NOT_FOUND)
-def get_draft(draft_id: int, user: ReadUser, store: StoreDep) -> DraftOut:
+def get_draft(draft_id: int, who: ReaderDep, store: StoreDep) -> DraftOut:
     """A draft: spec, rendered code, report, usage, graph, ER diagram, and the diff to the live DAG."""
-    return draft_out(store, _draft_or_404(store, draft_id, user=user, action=None), dags_folder())
+    return draft_out(store, _readable_draft(store, draft_id, who), dags_folder())
+
+
+def _readable_draft(store: Store, draft_id: int, who: Reader) -> DraftRow:
+    row = _draft_or_404(store, draft_id, user=who.name, action=None)
+    who.check(row.dag_id, row.created_by, f"draft {draft_id}")
+    return row
 
 
 def _spec_problems(exc: Any) -> list[dict[str, Any]]:
@@ -133,11 +140,11 @@ def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser,
 
 
 @router.post("/drafts/{draft_id}/validate", responses=_NOT_FOUND)
-def validate_draft(draft_id: int, user: ReadUser, store: StoreDep) -> ReportOut:
+def validate_draft(draft_id: int, who: ReaderDep, store: StoreDep) -> ReportOut:
     """Validate the draft's spec again, against the connections' schemas as they are now."""
     from airflow_ai_etl.validation import context_from_airflow, validate_spec
 
-    row = _draft_or_404(store, draft_id, user=user, action=None)
+    row = _readable_draft(store, draft_id, who)
     if row.spec is None:
         return ReportOut.model_validate(row.report | {"ok": False})
     spec = PipelineSpec.model_validate(row.spec)

@@ -1,15 +1,28 @@
-"""GET /pipelines, rollback, test runs; GET /connections (for the pickers); GET /audit."""
+"""GET /pipelines, rollback, test runs, schedule on/off; GET /connections (for the pickers); GET /audit."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from airflow_ai_etl.plugins.api_drafts import airflow_url
 from airflow_ai_etl.plugins.audit import refuse
-from airflow_ai_etl.plugins.auth import ReadUser, RollbackUser, RunUser, StoreDep
-from airflow_ai_etl.plugins.schemas import AuditOut, ConnectionOut, PipelineOut, RollbackOut, RunOut
+from airflow_ai_etl.plugins.auth import ReadUser, RollbackUser, RunUser, ScheduleUser, StoreDep
+from airflow_ai_etl.plugins.schemas import (
+    AuditOut,
+    ConnectionOut,
+    PipelineOut,
+    RollbackOut,
+    RunOut,
+    ScheduleIn,
+    ScheduleOut,
+)
+from airflow_ai_etl.plugins.visibility import VISIBILITY_WINDOW, ReaderDep, visible_audit
+from airflow_ai_etl.store import Store
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.plugins.airflow_side import ParsedDag
 
 router = APIRouter(tags=["pipelines"])
 
@@ -17,29 +30,34 @@ DagIdPath = Annotated[str, Path(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,199}$", descri
 
 
 @router.get("/pipelines")
-def list_pipelines(user: ReadUser, store: StoreDep) -> list[PipelineOut]:
-    """Deployed pipelines, newest first, with their live version and latest run state."""
-    from airflow_ai_etl.plugins.airflow_side import dag_overview
+def list_pipelines(who: ReaderDep, store: StoreDep) -> list[PipelineOut]:
+    """Deployed pipelines the caller may read, newest first: version, parsed, schedule, next and last run."""
+    from airflow_ai_etl.plugins.airflow_side import dag_statuses
 
-    live = store.live_deployments()
-    overview = dag_overview(row.dag_id for row in live)
-    pipelines = []
-    for row in live:
-        state, paused = overview.get(row.dag_id, (None, None))
-        pipelines.append(
-            PipelineOut(
-                dag_id=row.dag_id,
-                version=row.version,
-                draft_id=row.draft_id,
-                action=row.action,
-                deployed_by=row.deployed_by,
-                deployed_at=row.deployed_at,
-                state=state,
-                paused=paused,
-                airflow_url=airflow_url(row.dag_id),
-            )
+    deployed = store.live_deployments()
+    who.learn(row.dag_id for row in deployed)
+    live = [row for row in deployed if who.may_read(row.dag_id, None)]
+    statuses = dag_statuses(row.dag_id for row in live)
+    return [
+        PipelineOut(
+            dag_id=row.dag_id,
+            version=row.version,
+            draft_id=row.draft_id,
+            action=row.action,
+            deployed_by=row.deployed_by,
+            deployed_at=row.deployed_at,
+            parsed=status.parsed,
+            state=status.last_run_state,
+            paused=status.paused,
+            schedule=status.schedule,
+            next_run_after=status.next_run_after,
+            last_run_id=status.last_run_id,
+            last_run_at=status.last_run_at,
+            airflow_url=airflow_url(row.dag_id),
         )
-    return pipelines
+        for row in live
+        for status in [statuses[row.dag_id]]
+    ]
 
 
 @router.post(
@@ -81,36 +99,88 @@ def rollback_pipeline(dag_id: DagIdPath, user: RollbackUser, store: StoreDep) ->
     )
 
 
+def _parsed_pipeline(store: Store, dag_id: str, *, user: str, action: str) -> ParsedDag:
+    """The deployed pipeline as Airflow has parsed it; 404 when not ours, 409 when not parsed yet."""
+    from airflow_ai_etl.plugins.airflow_side import DagNotReady, parsed_dag
+
+    target = f"dag:{dag_id}"
+    if store.live_deployment(dag_id) is None:
+        detail = f"{dag_id!r} is not a deployed airflow-ai-etl pipeline"
+        refuse(store, user=user, action=action, target=target, status=404, detail=detail)
+    try:
+        return parsed_dag(dag_id)
+    except DagNotReady:
+        detail = (
+            f"Airflow has not parsed {dag_id!r} yet (the dag-processor picks up a new file within "
+            "seconds to minutes); try again shortly"
+        )
+        refuse(store, user=user, action=action, target=target, status=409, detail=detail)
+
+
 @router.post(
     "/pipelines/{dag_id}/runs",
     status_code=201,
     responses={404: {"description": "Not a deployed pipeline"}, 409: {"description": "Not parsed yet"}},
 )
 def start_test_run(dag_id: DagIdPath, user: RunUser, store: StoreDep) -> RunOut:
-    """A test run: unpause the pipeline's DAG and trigger a run now."""
-    from airflow_ai_etl.plugins.airflow_side import DagNotReady, trigger
+    """A test run: the pipeline runs once now; its schedule stays as it is.
 
+    A paused pipeline stays paused: the run is driven by `DAG.test()` in a child process of the
+    api-server (the scheduler ignores paused DAGs), so no scheduled run follows. A pipeline whose
+    schedule is on gets an ordinary manual run from the scheduler.
+    """
+    from airflow_ai_etl.plugins.airflow_side import DagNotReady, trigger
+    from airflow_ai_etl.plugins.test_run import launch
+
+    dag = _parsed_pipeline(store, dag_id, user=user, action="test_run")
     target = f"dag:{dag_id}"
-    if store.live_deployment(dag_id) is None:
-        detail = f"{dag_id!r} is not a deployed airflow-ai-etl pipeline"
-        refuse(store, user=user, action="test_run", target=target, status=404, detail=detail)
     try:
-        run = trigger(dag_id, conf={}, user=user, unpause=True)
-    except DagNotReady:
-        detail = f"Airflow has not parsed {dag_id!r} yet; try again in a few seconds"
-        refuse(store, user=user, action="test_run", target=target, status=409, detail=detail)
-    store.audit(user=user, action="test_run", target=target, detail={"run_id": run.run_id})
-    return RunOut(dag_id=run.dag_id, run_id=run.run_id, state=run.state)
+        run = launch(dag) if dag.paused else trigger(dag_id, conf={}, user=user)
+    except DagNotReady:  # removed between the two looks
+        refuse(store, user=user, action="test_run", target=target, status=409, detail=f"{dag_id!r} is gone")
+    store.audit(
+        user=user, action="test_run", target=target, detail={"run_id": run.run_id, "paused": dag.paused}
+    )
+    return RunOut(dag_id=run.dag_id, run_id=run.run_id, state=run.state, schedule_on=not dag.paused)
 
 
 @router.get("/pipelines/{dag_id}/runs/{run_id}", responses={404: {"description": "Unknown run"}})
 def get_run(dag_id: DagIdPath, run_id: str, user: ReadUser) -> RunOut:
-    from airflow_ai_etl.plugins.airflow_side import run_state
+    """A run's state; a test run that is still starting is `queued`, one that could not start `failed`."""
+    from airflow_ai_etl.plugins.airflow_side import dag_statuses, run_state
+    from airflow_ai_etl.plugins.test_run import start_failure, was_launched
 
+    schedule_on = dag_statuses([dag_id])[dag_id].paused is False
     found = run_state(dag_id, run_id)
-    if found is None:
+    if found is not None:
+        return RunOut(dag_id=dag_id, run_id=run_id, state=found.state, schedule_on=schedule_on)
+    if not was_launched(dag_id, run_id):
         raise HTTPException(status_code=404, detail=f"DAG {dag_id!r} has no run {run_id!r}")
-    return RunOut(dag_id=found.dag_id, run_id=found.run_id, state=found.state)
+    failure = start_failure(dag_id, run_id)
+    return RunOut(
+        dag_id=dag_id,
+        run_id=run_id,
+        state="failed" if failure else "queued",
+        schedule_on=schedule_on,
+        message=failure,
+    )
+
+
+@router.put(
+    "/pipelines/{dag_id}/schedule",
+    responses={404: {"description": "Not a deployed pipeline"}, 409: {"description": "Not parsed yet"}},
+)
+def set_schedule(dag_id: DagIdPath, body: ScheduleIn, user: ScheduleUser, store: StoreDep) -> ScheduleOut:
+    """Turn the pipeline's schedule on (unpause its DAG) or off (pause it), as Airflow's toggle does."""
+    from airflow_ai_etl.plugins.airflow_side import dag_statuses, set_paused
+
+    _parsed_pipeline(store, dag_id, user=user, action="schedule")
+    dag = set_paused(dag_id, paused=not body.on)
+    store.audit(user=user, action="schedule", target=f"dag:{dag_id}", detail={"on": body.on})
+    status = dag_statuses([dag_id])[dag_id]
+    return ScheduleOut(
+        dag_id=dag_id, on=not dag.paused, schedule=dag.schedule, next_run_after=status.next_run_after
+    )
 
 
 @router.get("/connections")
@@ -133,10 +203,14 @@ def list_connections(user: ReadUser) -> list[ConnectionOut]:
 
 @router.get("/audit")
 def audit_log(
-    user: ReadUser, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    who: ReaderDep, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[AuditOut]:
-    """Who requested, edited, deployed, rolled back or test-ran what, and when; refusals too. Newest first."""
+    """Who requested, edited, deployed, rolled back or test-ran what, and when; refusals too. Newest first.
+
+    Entries about DAGs the caller may read, and their own; see `GET /requests` for the window.
+    """
+    rows = store.audit_log(limit if who.all_dags else max(limit, VISIBILITY_WINDOW))
     return [
         AuditOut(at=r.at, user=r.user, action=r.action, target=r.target, outcome=r.outcome, detail=r.detail)
-        for r in store.audit_log(limit)
+        for r in visible_audit(store, who, rows)[:limit]
     ]

@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budgets
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.plugins.audit import refuse
-from airflow_ai_etl.plugins.auth import ReadUser, RequestUser, StoreDep, require_dag_access
+from airflow_ai_etl.plugins.auth import RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
 from airflow_ai_etl.plugins.views import request_out
+from airflow_ai_etl.plugins.visibility import VISIBILITY_WINDOW, ReaderDep, request_dag_ids, visible_requests
 from airflow_ai_etl.store.generation import record_run, run_params
 from airflow_ai_etl.store.models import RequestRow
 from airflow_ai_etl.store.repository import OPEN_STATES
@@ -118,16 +119,20 @@ def create_request(body: RequestIn, request: Request, user: RequestUser, store: 
 
 @router.get("/requests")
 def list_requests(
-    user: ReadUser, store: StoreDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    who: ReaderDep, store: StoreDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[RequestOut]:
-    """Requests, newest first, without their events."""
-    return [request_out(_caught_up(store, row)) for row in store.list_requests(limit)]
+    """Requests of the DAGs the caller may read (and their own), newest first, without their events.
+
+    A caller who may not read every DAG sees the visible ones among the newest `VISIBILITY_WINDOW`.
+    """
+    rows = store.list_requests(limit if who.all_dags else max(limit, VISIBILITY_WINDOW))
+    return [request_out(_caught_up(store, row)) for row in visible_requests(store, who, rows)[:limit]]
 
 
 @router.get("/requests/{request_id}", responses={404: {"description": "Unknown request"}})
 def get_request(
     request_id: int,
-    user: ReadUser,
+    who: ReaderDep,
     store: StoreDep,
     after: Annotated[int | None, Query(ge=0, description="Only events with seq > after")] = None,
 ) -> RequestOut:
@@ -135,6 +140,7 @@ def get_request(
     row = store.get_request(request_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
+    who.check(request_dag_ids(store, [row])[row.id], row.created_by, f"request {request_id}")
     row = _caught_up(store, row)
     return request_out(row, store.events(request_id, after))
 

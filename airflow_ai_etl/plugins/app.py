@@ -2,23 +2,26 @@
 
 Built only where it is served (the api-server reads the plugin's `fastapi_apps`); every route,
 the OpenAPI docs included, needs a logged-in Airflow user (the `_token` cookie or a Bearer token).
+A logged-out browser asking for the page or the docs is sent to Airflow's login; the API answers 401.
+The docs use the Swagger UI shipped in static/vendor: nothing is loaded from the internet.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from airflow.api_fastapi.core_api.security import requires_authenticated
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from airflow_ai_etl import __version__
 from airflow_ai_etl.config import check_settings
-from airflow_ai_etl.plugins import api_drafts, api_pipelines, api_requests
+from airflow_ai_etl.plugins import api_access, api_drafts, api_pipelines, api_requests
 from airflow_ai_etl.plugins.auth import USER_STATE, get_store
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -53,6 +56,15 @@ async def _caller(request: Request) -> str | None:
     except HTTPException:
         return None
     return user.get_name()
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    """A logged-out browser goes to Airflow's login, and from there back to the page inside Airflow."""
+    from airflow_ai_etl.plugins.plugin import NAV_ROUTE, URL_PREFIX
+
+    airflow_root = request.scope.get("root_path", "").removesuffix(URL_PREFIX)
+    after = f"{airflow_root}/plugin/{NAV_ROUTE}"
+    return RedirectResponse(f"{airflow_root}/api/v2/auth/login?{urlencode({'next': after})}", status_code=307)
 
 
 async def _audit_bad_input(request: Request, exc: Exception) -> Response:
@@ -94,7 +106,7 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
         openapi_url=None,
     )
     authenticated = [Depends(requires_authenticated())]
-    for module in (api_requests, api_drafts, api_pipelines):
+    for module in (api_requests, api_drafts, api_pipelines, api_access):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_exception_handler(RequestValidationError, _audit_bad_input)
 
@@ -102,13 +114,24 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
     def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get(f"{API_PREFIX}/docs", include_in_schema=False, dependencies=authenticated)
-    def docs(request: Request) -> HTMLResponse:
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    async def docs(request: Request) -> Response:
+        if await _caller(request) is None:
+            return _to_login(request)
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(openapi_url=f"{root}{API_PREFIX}/openapi.json", title="airflow-ai-etl API")
+        swagger = f"{root}/static/vendor/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{API_PREFIX}/openapi.json",
+            title="airflow-ai-etl API",
+            swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
+            swagger_css_url=f"{swagger}/swagger-ui.css",
+            swagger_favicon_url=f"{root}/static/icon.svg",
+        )
 
-    @app.get("/", include_in_schema=False, dependencies=authenticated)
-    def page() -> FileResponse:
+    @app.get("/", include_in_schema=False)
+    async def page(request: Request) -> Response:
+        if await _caller(request) is None:
+            return _to_login(request)
         return FileResponse(_static_file(static_dir, "index.html"), media_type="text/html")
 
     @app.get("/static/{path:path}", include_in_schema=False, dependencies=authenticated)

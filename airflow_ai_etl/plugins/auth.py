@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
+from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import Depends, HTTPException, Request
 
 from airflow_ai_etl.store import Store, default_store
 
 if TYPE_CHECKING:
-    from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
+    from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 
 USER_STATE = "ai_etl_user"
 _USER_OBJECT_STATE = "ai_etl_user_object"
@@ -58,12 +59,29 @@ def dag_permission(method: ResourceMethod, action: str | None = None) -> Callabl
     return dependency
 
 
+#: The DAG permission each write action needs, as checked below and reported by `GET /me`.
+ACTION_METHODS: dict[str, ResourceMethod] = {
+    "generate": "POST",
+    "edit": "PUT",
+    "deploy": "PUT",
+    "rollback": "PUT",
+    "run": "PUT",
+    "schedule": "PUT",
+}
+
 ReadUser = Annotated[str, Depends(dag_permission("GET"))]
-RequestUser = Annotated[str, Depends(dag_permission("POST", "request"))]
-EditUser = Annotated[str, Depends(dag_permission("PUT", "edit"))]
-DeployUser = Annotated[str, Depends(dag_permission("PUT", "deploy"))]
-RollbackUser = Annotated[str, Depends(dag_permission("PUT", "rollback"))]
-RunUser = Annotated[str, Depends(dag_permission("PUT", "test_run"))]
+RequestUser = Annotated[str, Depends(dag_permission(ACTION_METHODS["generate"], "request"))]
+EditUser = Annotated[str, Depends(dag_permission(ACTION_METHODS["edit"], "edit"))]
+DeployUser = Annotated[str, Depends(dag_permission(ACTION_METHODS["deploy"], "deploy"))]
+RollbackUser = Annotated[str, Depends(dag_permission(ACTION_METHODS["rollback"], "rollback"))]
+RunUser = Annotated[str, Depends(dag_permission(ACTION_METHODS["run"], "test_run"))]
+ScheduleUser = Annotated[str, Depends(dag_permission(ACTION_METHODS["schedule"], "schedule"))]
+
+
+def user_object(request: Request) -> BaseUser:
+    """The user a `dag_permission` dependency of this request resolved."""
+    user: BaseUser = getattr(request.state, _USER_OBJECT_STATE)
+    return user
 
 
 def require_dag_access(
@@ -74,7 +92,7 @@ def require_dag_access(
     Routes check DAG access in general first; auth managers with per-DAG rights (FAB, Keycloak)
     then decide on the DAG the draft would write.
     """
-    user = getattr(request.state, _USER_OBJECT_STATE)
+    user = user_object(request)
     try:
         requires_access_dag(method, param_dag_id=dag_id)(request, user)
     except HTTPException as exc:

@@ -13,6 +13,8 @@ from typing import Any
 from airflow.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/ai-etl"
+#: The page's address inside Airflow's UI: /plugin/ai-etl.
+NAV_ROUTE = "ai-etl"
 
 
 @functools.cache
@@ -23,7 +25,10 @@ def _app() -> Any:
 
 
 class AiEtlPlugin(AirflowPlugin):
-    """Mounts the review page and REST API at /ai-etl and puts "AI ETL" into the Airflow navigation."""
+    """Mounts the review page and REST API at /ai-etl and puts "AI ETL" into the Airflow navigation.
+
+    A top-level nav entry with its own icon (light and dark), like Airflow's own Dags and Assets.
+    """
 
     name = "ai_etl"
     external_views = [
@@ -31,9 +36,10 @@ class AiEtlPlugin(AirflowPlugin):
             "name": "AI ETL",
             "href": f"{URL_PREFIX}/",
             "destination": "nav",
-            "url_route": "ai-etl",
-            "category": "browse",
-            "icon": None,
+            "url_route": NAV_ROUTE,
+            "nav_top_level": True,
+            "icon": f"{URL_PREFIX}/static/icon.svg",
+            "icon_dark_mode": f"{URL_PREFIX}/static/icon-dark.svg",
         }
     ]
 

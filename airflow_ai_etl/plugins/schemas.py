@@ -169,6 +169,19 @@ class RunOut(BaseModel):
     dag_id: str
     run_id: str
     state: str | None
+    schedule_on: bool = Field(description="Whether the pipeline's schedule is on; a test run keeps it.")
+    message: str | None = Field(default=None, description="Why a test run could not start.")
+
+
+class ScheduleIn(_In):
+    on: bool = Field(description="True: the scheduler runs the pipeline on its schedule (unpaused).")
+
+
+class ScheduleOut(BaseModel):
+    dag_id: str
+    on: bool
+    schedule: str | None
+    next_run_after: dt.datetime | None = Field(description="When the scheduler creates the next run.")
 
 
 class PipelineOut(BaseModel):
@@ -178,8 +191,13 @@ class PipelineOut(BaseModel):
     action: str = Field(description="How the live version went live: deploy or rollback.")
     deployed_by: str
     deployed_at: dt.datetime
+    parsed: bool = Field(description="Whether Airflow has parsed the deployed file into a DAG.")
     state: str | None = Field(description="State of the latest DAG run; null before the first run.")
     paused: bool | None = Field(description="Null until Airflow has parsed the DAG.")
+    schedule: str | None = Field(description="The schedule as Airflow summarises it; null until parsed.")
+    next_run_after: dt.datetime | None = Field(description="Next scheduled run; null while paused.")
+    last_run_id: str | None
+    last_run_at: dt.datetime | None
     airflow_url: str
 
 
@@ -197,3 +215,12 @@ class AuditOut(BaseModel):
     target: str
     outcome: str
     detail: dict[str, Any]
+
+
+class AccessOut(BaseModel):
+    user: str
+    dag_id: str | None = Field(description="The DAG asked about; null: DAGs in general.")
+    may: dict[str, bool] = Field(
+        description="Per action (read, generate, edit, deploy, rollback, run, schedule): allowed or not."
+    )
+    why_not: dict[str, str] = Field(description="Per refused action: why, for the page's tooltip.")

@@ -15,7 +15,26 @@ from airflow_ai_etl.spec.models import PipelineSpec
 
 # The C loader is ~8x faster than the pure-Python one; fall back where libyaml is missing.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+#: Line width of dumped YAML; a longer string is written as a block scalar rather than folded.
+_WIDTH = 100
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc]  # a runtime-chosen base
+    """Writes multi-line and long strings (SQL above all) as literal block scalars (`|`).
+
+    A reviewer reads and edits SQL as it was written, without quotes, `\\n` escapes or `\\`
+    continuations; a literal block keeps the text byte for byte, so dumping stays lossless.
+    """
+
+
+def _represent_str(dumper: Any, value: str) -> Any:
+    style = "|" if "\n" in value or len(value) > _WIDTH else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 _INTERNAL_LOC = re.compile(r"[\[\]()]")
@@ -133,7 +152,7 @@ def dumps_spec(spec: PipelineSpec, fmt: str = "yaml") -> str:
     data = spec_to_data(spec)
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=_WIDTH)
 
 
 def spec_hash(spec: PipelineSpec) -> str:

@@ -11,6 +11,7 @@
   const API = new URL("../api/", document.currentScript.src);
   const POLL_MS = 500;
   const RUN_POLL_MS = 2000;
+  const PIPELINE_POLL_MS = 5000;
   const RUN_POLL_LIMIT_MS = 30 * 60 * 1000;
   const FINISHED_REQUEST = new Set(["ready", "failed"]);
   const FINISHED_RUN = new Set(["success", "failed", "upstream_failed", "skipped"]);
@@ -226,9 +227,61 @@
     offline: false,
     draft: null,
     specOriginal: "",
+    specEditor: null,
+    access: null, // GET me: what the user may do in general
     tab: "graph",
     runTimer: null,
+    pipelineTimer: null,
+    pipeline: null, // the open draft's DAG as GET pipelines reports it
   };
+
+  // ---------------------------------------------------------------- what the user may do
+
+  const ACTION_BUTTONS = { deploy: "deploy", run: "test-run", rollback: "rollback", schedule: "schedule-toggle" };
+  const ACTION_NAMES = { generate: "Generate", edit: "Edit the spec", deploy: "Approve & deploy", run: "Test run", rollback: "Roll back", schedule: "Turn the schedule on/off" };
+
+  async function loadAccess() {
+    try {
+      state.access = await api("GET", "me");
+    } catch (error) {
+      setBanner($("global-error"), error);
+      return;
+    }
+    const may = state.access.may;
+    show($("generate"), may.generate);
+    show($("regenerate"), may.generate);
+    missingNote($("request-missing"), state.access, ["generate"]);
+  }
+
+  /** Say which actions are hidden and why (the reason in the tooltip and in the text for screen readers). */
+  function missingNote(node, access, actions) {
+    const missing = actions.filter((a) => access && !access.may[a]);
+    clear(node);
+    show(node, missing.length > 0);
+    if (!missing.length) return;
+    const why = missing.map((a) => `${ACTION_NAMES[a]}: ${access.why_not[a] || "not allowed"}`).join("\n");
+    node.title = why;
+    node.append(`Not available to you: ${missing.map((a) => ACTION_NAMES[a]).join(", ")} `, el("span", { class: "why", text: "(why?)" }));
+  }
+
+  /** Show only the draft actions the user may do on this draft's DAG (asked per DAG: rights can differ). */
+  async function applyDraftAccess(draft) {
+    let access = state.access;
+    if (draft.dag_id) {
+      try {
+        access = await api("GET", `me?dag=${encodeURIComponent(draft.dag_id)}`);
+      } catch {
+        access = state.access; // the general answer still holds
+      }
+    }
+    if (!access || state.draft !== draft) return;
+    for (const [action, id] of Object.entries(ACTION_BUTTONS)) show($(id), Boolean(access.may[action]));
+    show($("spec-validate"), true);
+    const mayEdit = Boolean(access.may.edit);
+    $("spec-validate").textContent = "Re-validate";
+    $("spec-validate").title = mayEdit ? "" : "You may re-validate; saving an edited spec needs edit rights";
+    missingNote($("draft-missing"), access, ["edit", "deploy", "run", "rollback", "schedule"]);
+  }
 
   // ---------------------------------------------------------------- connections and the form
 
@@ -440,7 +493,8 @@
     show($("draft-card"), true);
     setBanner($("action-error"), null);
     $("draft-title").textContent = `Draft: ${draft.dag_id || "(no dag_id)"} · version ${draft.version}`;
-    $("draft-state").replaceWith(Object.assign(pill(draft.state), { id: "draft-state" }));
+    const isLive = Boolean(draft.deployed && draft.deployed.draft_id === draft.id);
+    $("draft-state").replaceWith(Object.assign(pill(isLive ? "deployed" : draft.state), { id: "draft-state" }));
     const deployed = clear($("draft-deployed"));
     if (draft.deployed) {
       deployed.append(
@@ -469,6 +523,8 @@
       );
       show($("action-error"), true);
     }
+    applyDraftAccess(draft);
+    watchPipeline(draft.deployed ? draft.dag_id : null);
     renderGraph(draft.graph);
     renderEr(draft.er, draft.spec);
     renderSpec(draft);
@@ -495,38 +551,20 @@
 
   // ---------------------------------------------------------------- pipeline graph (SVG)
 
-  /** Layers by longest path over depends_on: a step sits one layer right of its latest dependency. */
-  function layerGraph(nodes, edges) {
-    const ids = nodes.map((n) => n.id);
-    const preds = new Map(ids.map((id) => [id, []]));
-    for (const [from, to] of edges) if (preds.has(from) && preds.has(to)) preds.get(to).push(from);
-    const layer = new Map();
-    const visiting = new Set();
-    const depth = (id) => {
-      if (layer.has(id)) return layer.get(id);
-      if (visiting.has(id)) return 0; // a cycle (validation reports it): break it here
-      visiting.add(id);
-      const value = preds.get(id).reduce((max, p) => Math.max(max, depth(p) + 1), 0);
-      visiting.delete(id);
-      layer.set(id, value);
-      return value;
-    };
-    ids.forEach(depth);
-    const layers = [];
-    for (const id of ids) (layers[layer.get(id)] ||= []).push(id);
-    // One barycentre pass: order each layer by the mean position of its dependencies (fewer crossings).
-    const position = new Map();
-    layers.forEach((column, index) => {
-      if (index > 0) {
-        const score = (id) => {
-          const ps = preds.get(id).filter((p) => position.has(p));
-          return ps.length ? ps.reduce((s, p) => s + position.get(p), 0) / ps.length : Infinity;
-        };
-        column.sort((a, b) => score(a) - score(b));
+  /** `text` in lines of at most `width` characters, broken at spaces (a longer word gets its own line). */
+  function wrapText(text, width) {
+    const lines = [];
+    let line = "";
+    for (const word of String(text).split(/\s+/).filter(Boolean)) {
+      if (line && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? `${line} ${word}` : word;
       }
-      column.forEach((id, i) => position.set(id, i));
-    });
-    return layers.filter(Boolean);
+    }
+    if (line) lines.push(line);
+    return lines.flatMap((l) => (l.length > width ? l.match(new RegExp(`.{1,${width}}`, "g")) : [l]));
   }
 
   function renderGraph(graph) {
@@ -537,49 +575,49 @@
       target.append(empty("No steps in this draft.", "The spec has no steps to draw."));
       return;
     }
-    const W = 210, H = 58, GX = 64, GY = 22, PAD = 16;
-    const layers = layerGraph(nodes, edges);
-    const byId = new Map(nodes.map((n) => [n.id, n]));
-    const tallest = Math.max(...layers.map((l) => l.length));
-    const width = PAD * 2 + layers.length * W + (layers.length - 1) * GX;
-    const height = PAD * 2 + tallest * H + (tallest - 1) * GY;
-    const at = new Map();
-    layers.forEach((column, x) => {
-      const offset = ((tallest - column.length) * (H + GY)) / 2;
-      column.forEach((id, y) => at.set(id, { x: PAD + x * (W + GX), y: PAD + offset + y * (H + GY) }));
+    // Node text wraps (never cut): the box grows with its id and description.
+    const W = 230, LINE = 15, CHARS = 30;
+    const boxes = nodes.map((node) => {
+      const title = wrapText(node.id, CHARS - 4);
+      const desc = node.label && node.label !== node.id ? wrapText(node.label, CHARS) : [];
+      return { node, title, desc, height: 24 + (title.length + 1 + desc.length) * LINE };
     });
-    const root = diagramRoot("graph", width, height, `Pipeline graph with ${nodes.length} steps`, "arrow", "arrow-head");
-    for (const [from, to] of edges) {
-      const a = at.get(from);
-      const b = at.get(to);
-      if (!a || !b) continue;
-      const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
-      const bend = Math.max(30, (x2 - x1) / 2);
+    const ids = new Set(nodes.map((n) => n.id));
+    const drawn = edges.filter(([from, to]) => ids.has(from) && ids.has(to));
+    const layout = Vendor.layoutGraph(boxes.map((b) => ({ id: b.node.id, width: W, height: b.height })), drawn);
+    const root = diagramRoot("graph", layout.width, layout.height, `Pipeline graph with ${nodes.length} steps`, "arrow", "arrow-head");
+    for (const edge of layout.edges) {
+      const [first, ...rest] = edge.points;
       root.append(
         svg("path", {
           class: "edge",
-          d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`,
+          d: `M ${first.x} ${first.y} ${rest.map((p) => `L ${p.x} ${p.y}`).join(" ")}`,
           "marker-end": "url(#arrow)",
-          "data-from": from,
-          "data-to": to,
+          "data-from": edge.from,
+          "data-to": edge.to,
         }),
       );
     }
-    for (const [id, { x, y }] of at) {
-      const node = byId.get(id);
+    for (const { node, title, desc, height } of boxes) {
+      const centre = layout.nodes[node.id];
       const kind = String(node.kind || "step");
+      const texts = [
+        ...title.map((line, i) => svg("text", { x: 14, y: 20 + i * LINE, class: "node-label", text: line })),
+        svg("text", { x: 14, y: 20 + title.length * LINE, class: "node-kind", text: kind.replace(/_/g, " ") }),
+        ...desc.map((line, i) => svg("text", { x: 14, y: 20 + (title.length + 1 + i) * LINE, class: "node-desc", text: line })),
+      ];
       root.append(
         svg(
           "g",
-          { class: `node kind-${kind.replace(/[^a-z_]/gi, "")}`, transform: `translate(${x} ${y})`, "data-id": id },
-          svg("title", { text: `${id} (${kind})${node.label && node.label !== id ? `: ${node.label}` : ""}` }),
-          svg("rect", { width: W, height: H, rx: 6 }),
-          svg("rect", { class: "kind-bar", width: 5, height: H, rx: 2 }),
-          svg("text", { x: 14, y: 22, class: "node-label", text: truncate(id, 23) }),
-          svg("text", { x: 14, y: 39, class: "node-kind", text: kind.replace(/_/g, " ") }),
-          node.label && node.label !== id
-            ? svg("text", { x: 14, y: 52, class: "node-desc", text: truncate(node.label, 32) })
-            : null,
+          {
+            class: `node kind-${kind.replace(/[^a-z_]/gi, "")}`,
+            transform: `translate(${centre.x - W / 2} ${centre.y - height / 2})`,
+            "data-id": node.id,
+          },
+          svg("title", { text: `${node.id} (${kind})${node.label && node.label !== node.id ? `: ${node.label}` : ""}` }),
+          svg("rect", { width: W, height, rx: 6 }),
+          svg("rect", { class: "kind-bar", width: 5, height, rx: 2 }),
+          ...texts,
         ),
       );
     }
@@ -601,11 +639,6 @@
         ),
       ),
     );
-  }
-
-  function truncate(text, length) {
-    const s = String(text);
-    return s.length > length ? `${s.slice(0, length - 1)}…` : s;
   }
 
   // ---------------------------------------------------------------- ER diagram (SVG)
@@ -651,36 +684,50 @@
       target.append(empty("No tables to draw.", "The request does not touch any table the catalogs know."));
       return;
     }
-    const W = 250, ROW = 20, HEAD = 28, GX = 90, GY = 26, PAD = 16, MAX_COLS = 24;
+    const ROW = 20, HEAD = 28, MAX_COLS = 24, NAME_PX = 7.3, TYPE_PX = 6.7, MAX_W = 460;
     const flows = specFlows(spec);
-    // Sources left of targets: the order in which transfers read and write, then any other.
-    const connOrder = [
-      ...new Set([...flows.flatMap((f) => [f.from[0], f.to[0]]), ...tables.map((t) => t.conn_id)]),
-    ].filter((conn) => tables.some((t) => t.conn_id === conn));
-    // One column of boxes per connection (sources left of targets, in request order).
-    const columns = connOrder.map((conn) => tables.filter((t) => t.conn_id === conn));
+    // Full type names: a box is as wide as its longest name + type (up to MAX_W); a row that still
+    // does not fit puts the type on a line of its own.
     const boxes = new Map();
-    let height = 0;
-    columns.forEach((column, cx) => {
-      let y = PAD + 18;
-      for (const table of column) {
-        const cols = table.columns || [];
-        const shown = cols.slice(0, MAX_COLS);
-        const rows = shown.length + (cols.length > MAX_COLS ? 1 : 0);
-        const h = HEAD + Math.max(rows, 1) * ROW + 6;
-        boxes.set(tableKey(table), { table, x: PAD + cx * (W + GX), y, h, shown, hidden: cols.length - shown.length });
-        y += h + GY;
-      }
-      height = Math.max(height, y);
-    });
-    const width = PAD * 2 + columns.length * W + (columns.length - 1) * GX + 40;
-    const root = diagramRoot("er", width, height, `ER diagram of ${tables.length} tables`, "er-arrow", "flow-head");
-    connOrder.forEach((conn, cx) =>
-      root.append(svg("text", { class: "er-conn", x: PAD + cx * (W + GX), y: PAD + 6, text: conn })),
+    for (const table of tables) {
+      const cols = table.columns || [];
+      const shown = cols.slice(0, MAX_COLS);
+      const need = (c) => 46 + String(c.name).length * NAME_PX + 14 + String(c.type || "").length * TYPE_PX;
+      const headNeed = 20 + `${table.conn_id} · ${table.name}`.length * 7.6;
+      const w = Math.min(MAX_W, Math.max(250, headNeed, ...shown.map(need)));
+      const rows = shown.map((c) => (need(c) > w ? 2 : 1));
+      const offsets = rows.reduce((acc, r, i) => [...acc, acc[i] + r], [0]);
+      const lineCount = offsets[offsets.length - 1] + (cols.length > MAX_COLS ? 1 : 0);
+      const h = HEAD + Math.max(lineCount, 1) * ROW + 6;
+      boxes.set(tableKey(table), { table, w, h, shown, rows, offsets, hidden: cols.length - shown.length, x: 0, y: 0 });
+    }
+    // Layout (dagre): foreign keys and transfer flows are the edges, so related tables sit together.
+    const links = [];
+    for (const rel of relations) {
+      const from = findTable(tables, rel.from_table, rel.conn_id);
+      const to = findTable(tables, rel.to_table, rel.conn_id || (from && from.conn_id));
+      if (from && to && from !== to) links.push([tableKey(from), tableKey(to)]);
+    }
+    for (const flow of flows) {
+      const from = tables.find((t) => sameTable(t, flow.from[0], flow.from[1]));
+      const to = tables.find((t) => sameTable(t, flow.to[0], flow.to[1]));
+      if (from && to && from !== to) links.push([tableKey(from), tableKey(to)]);
+    }
+    const layout = Vendor.layoutGraph(
+      [...boxes.entries()].map(([id, b]) => ({ id, width: b.w, height: b.h })),
+      links,
+      { direction: "LR", nodeSep: 26, rankSep: 90 },
     );
+    for (const [id, box] of boxes) {
+      box.x = layout.nodes[id].x - box.w / 2;
+      box.y = layout.nodes[id].y - box.h / 2;
+    }
+    const width = layout.width + 40;
+    const height = layout.height;
+    const root = diagramRoot("er", width, height, `ER diagram of ${tables.length} tables`, "er-arrow", "flow-head");
     const rowY = (box, column) => {
       const index = box.shown.findIndex((c) => c.name === column);
-      return box.y + HEAD + (index < 0 ? 0 : index) * ROW + ROW / 2 + 3;
+      return box.y + HEAD + (index < 0 ? 0 : box.offsets[index]) * ROW + ROW / 2 + 3;
     };
     const lines = svg("g", { class: "relations" });
     relations.forEach((rel, index) => {
@@ -693,16 +740,16 @@
       const y2 = rowY(b, (rel.to_columns || [])[0]);
       let d;
       let x1, x2;
-      if (a.x === b.x) {
+      if (Math.abs(a.x + a.w / 2 - (b.x + b.w / 2)) < 1) {
         // Same column: loop out to the right of the boxes.
-        x1 = a.x + W;
-        x2 = b.x + W;
+        x1 = a.x + a.w;
+        x2 = b.x + b.w;
         const out = x1 + 24 + 12 * (index % 4) + Math.abs(y2 - y1) / 30;
         d = `M ${x1} ${y1} C ${out} ${y1}, ${out} ${y2}, ${x2} ${y2}`;
       } else {
         const leftToRight = a.x < b.x;
-        x1 = leftToRight ? a.x + W : a.x;
-        x2 = leftToRight ? b.x : b.x + W;
+        x1 = leftToRight ? a.x + a.w : a.x;
+        x2 = leftToRight ? b.x : b.x + b.w;
         const bend = (x2 - x1) / 2;
         d = `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
       }
@@ -719,33 +766,34 @@
       );
     });
     for (const box of boxes.values()) {
-      const { table, x, y, h } = box;
+      const { table, x, y, w: W, h } = box;
       const group = svg(
         "g",
         { class: "er-table", transform: `translate(${x} ${y})`, "data-table": table.name, "data-conn": table.conn_id },
         svg("title", { text: `${table.conn_id}: ${table.name}${table.comment ? ` — ${table.comment}` : ""}` }),
         svg("rect", { width: W, height: h, rx: 6, class: "er-box" }),
         svg("path", { d: `M 0 6 a 6 6 0 0 1 6 -6 h ${W - 12} a 6 6 0 0 1 6 6 v ${HEAD - 6} h ${-W} z`, class: "er-head" }),
-        svg("text", { x: 10, y: 19, class: "er-name", text: truncate(table.name, 30) }),
+        svg("text", { x: 10, y: 19, class: "er-name" }, svg("tspan", { class: "er-conn", text: `${table.conn_id} · ` }), table.name),
       );
       box.shown.forEach((column, i) => {
-        const cy = HEAD + i * ROW + ROW / 2 + 7;
-        // Monospace budget: the type keeps up to 14 characters, the name gets the rest of the row.
-        const type = truncate(column.type || "", 14);
-        const nameChars = Math.max(6, Math.floor((W - 46 - type.length * 6.7 - 10) / 7.3));
+        const cy = HEAD + box.offsets[i] * ROW + ROW / 2 + 7;
+        const type = String(column.type || "");
+        // A type that does not fit beside the name goes on its own line, right-aligned: never cut.
+        const typeY = box.rows[i] === 2 ? cy + ROW : cy;
         group.append(
           svg(
             "g",
             { class: column.pk ? "er-col pk" : "er-col" },
-            svg("title", { text: `${column.name} ${column.type || ""}${column.pk ? " (primary key)" : ""}` }),
+            svg("title", { text: `${column.name} ${type}${column.pk ? " (primary key)" : ""}` }),
             svg("text", { x: 10, y: cy, class: "er-pk", text: column.pk ? "PK" : "" }),
-            svg("text", { x: 36, y: cy, class: "er-col-name", text: truncate(column.name, nameChars) }),
-            svg("text", { x: W - 10, y: cy, class: "er-col-type", "text-anchor": "end", text: type }),
+            svg("text", { x: 36, y: cy, class: "er-col-name", text: column.name }),
+            svg("text", { x: W - 10, y: typeY, class: "er-col-type", "text-anchor": "end", text: type }),
           ),
         );
       });
+      const shownLines = box.offsets[box.offsets.length - 1];
       if (box.hidden > 0) {
-        group.append(svg("text", { x: 36, y: HEAD + box.shown.length * ROW + ROW / 2 + 7, class: "er-more", text: `+ ${box.hidden} more columns` }));
+        group.append(svg("text", { x: 36, y: HEAD + shownLines * ROW + ROW / 2 + 7, class: "er-more", text: `+ ${box.hidden} more columns` }));
       }
       if (!box.shown.length) group.append(svg("text", { x: 10, y: HEAD + ROW / 2 + 7, class: "er-more", text: "no columns known" }));
       root.append(group);
@@ -757,10 +805,10 @@
       if (!from || !to || from === to) continue;
       const a = boxes.get(tableKey(from));
       const b = boxes.get(tableKey(to));
-      if (a.x === b.x) continue;
+      if (Math.abs(a.x + a.w / 2 - (b.x + b.w / 2)) < 1) continue;
       const leftToRight = a.x < b.x;
-      const x1 = leftToRight ? a.x + W : a.x;
-      const x2 = leftToRight ? b.x : b.x + W;
+      const x1 = leftToRight ? a.x + a.w : a.x;
+      const x2 = leftToRight ? b.x : b.x + b.w;
       const y1 = a.y + HEAD / 2;
       const y2 = b.y + HEAD / 2;
       const bend = (x2 - x1) / 2;
@@ -793,17 +841,76 @@
     );
   }
 
-  // ---------------------------------------------------------------- spec editor
+  // ---------------------------------------------------------------- spec editor (CodeMirror)
+
+  const Vendor = window.AiEtlVendor;
+
+  function specEditor() {
+    if (!state.specEditor) {
+      state.specEditor = Vendor.createEditor($("spec-editor"), {
+        language: "yaml",
+        label: "Pipeline spec (YAML)",
+        onChange: updateSpecDirty,
+      });
+    }
+    return state.specEditor;
+  }
 
   function renderSpec(draft) {
-    const editor = $("spec-editor");
-    editor.value = draft.spec_yaml || "";
+    const editor = specEditor();
+    editor.setDoc(draft.spec_yaml || "");
     clear($("spec-result"));
+    showSpecFindings(((draft.report && draft.report.findings) || []).map(findingProblem));
     updateSpecDirty();
   }
 
+  function findingProblem(f) {
+    return { path: [f.step_id, f.field].filter(Boolean).join("."), message: f.message, severity: f.severity, hint: f.hint };
+  }
+
+  function escapeRegExp(text) {
+    return String(text).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+
+  /**
+   * The 1-based line of the spec a problem is about: the line a YAML error names, else the line of
+   * the field its path names (`steps[0](load).source.sql`, `load.source.sql`, `schedule`), else 1.
+   */
+  function specLine(text, path, message) {
+    const yamlError = /line (\d+), column \d+/.exec(message || "");
+    if (yamlError) return Number(yamlError[1]);
+    const lines = text.split("\n");
+    const parts = String(path || "")
+      .replace(/\[\d+\]\(([^)]+)\)/g, ".$1")
+      .replace(/\[\d+\]/g, "")
+      .split(".")
+      .filter(Boolean);
+    let at = 0;
+    for (const part of parts) {
+      const name = escapeRegExp(part);
+      const step = new RegExp(`^\\s*-\\s+id:\\s*['"]?${name}['"]?\\s*$`);
+      const key = new RegExp(`^\\s*(-\\s+)?['"]?${name}['"]?\\s*:`);
+      const found = lines.findIndex((line, i) => i >= at && (step.test(line) || key.test(line)));
+      if (found >= 0) at = found;
+    }
+    return at + 1;
+  }
+
+  /** Problems [{path, message, severity}] as inline marks at their lines of the spec editor. */
+  function showSpecFindings(problems) {
+    const editor = specEditor();
+    const text = editor.getDoc();
+    editor.showFindings(
+      problems.map((p) => ({
+        line: specLine(text, p.path, p.message),
+        severity: p.severity === "warning" ? "warning" : p.severity === "info" ? "info" : "error",
+        message: `${p.path ? `${p.path}: ` : ""}${p.message}${p.hint ? ` (hint: ${p.hint})` : ""}`,
+      })),
+    );
+  }
+
   function updateSpecDirty() {
-    const dirty = $("spec-editor").value !== state.specOriginal;
+    const dirty = specEditor().getDoc() !== state.specOriginal;
     $("spec-dirty").textContent = dirty ? "Edited: re-validating saves a new draft version." : "";
     $("spec-reset").disabled = !dirty;
   }
@@ -815,12 +922,13 @@
     const button = $("spec-validate");
     button.disabled = true;
     button.textContent = "Validating…";
-    const text = $("spec-editor").value;
+    const text = specEditor().getDoc();
     try {
       if (text === state.specOriginal) {
         const report = await api("POST", `drafts/${encodeURIComponent(draft.id)}/validate`);
         state.draft.report = report;
         renderReport(report);
+        showSpecFindings((report.findings || []).map(findingProblem));
         result.append(reportSummary(report, "Validated against the current schemas"));
       } else {
         const fresh = await api("PUT", `drafts/${encodeURIComponent(draft.id)}`, { spec_yaml: text });
@@ -830,6 +938,10 @@
         loadRequests();
       }
     } catch (error) {
+      // A refused edit stores nothing: the text stays in the editor, its problems marked at their lines.
+      if (error instanceof ApiError && error.status === 422 && Array.isArray(error.detail)) {
+        showSpecFindings(error.detail.map((d) => ({ path: d.path ?? "", message: d.msg ?? String(d), hint: d.hint })));
+      }
       result.append(errorBanner(error));
     } finally {
       button.disabled = false;
@@ -849,50 +961,7 @@
     );
   }
 
-  // ---------------------------------------------------------------- code (highlighted Python)
-
-  const PY_KEYWORDS = new Set(
-    ("False None True and as assert async await break class continue def del elif else except finally for " +
-      "from global if import in is lambda nonlocal not or pass raise return try while with yield match case").split(" "),
-  );
-  const PY_BUILTINS = new Set("dict list set tuple str int float bool len range print open super isinstance".split(" "));
-
-  /** Split Python source into [kind, text] tokens: comment, string, keyword, builtin, number, def, decorator. */
-  function tokenizePython(source) {
-    const tokens = [];
-    const re = new RegExp(
-      [
-        String.raw`(?<comment>#[^\n]*)`,
-        String.raw`(?<string>(?:[rRbBuUfF]{0,2})(?:"""[\s\S]*?(?:"""|$)|'''[\s\S]*?(?:'''|$)|"(?:\\.|[^"\\\n])*(?:"|$)|'(?:\\.|[^'\\\n])*(?:'|$)))`,
-        String.raw`(?<decorator>^[ \t]*@[\w.]+)`,
-        String.raw`(?<number>\b(?:0[xob][\da-f_]+|\d[\d_]*(?:\.\d*)?(?:e[+-]?\d+)?)\b)`,
-        String.raw`(?<word>[A-Za-z_]\w*)`,
-      ].join("|"),
-      "gmi",
-    );
-    let last = 0;
-    let previousWord = "";
-    for (const match of source.matchAll(re)) {
-      if (match.index > last) tokens.push(["plain", source.slice(last, match.index)]);
-      const text = match[0];
-      const g = match.groups;
-      let kind = "plain";
-      if (g.comment !== undefined) kind = "comment";
-      else if (g.string !== undefined) kind = "string";
-      else if (g.decorator !== undefined) kind = "decorator";
-      else if (g.number !== undefined) kind = "number";
-      else if (g.word !== undefined) {
-        if (PY_KEYWORDS.has(text)) kind = "keyword";
-        else if (previousWord === "def" || previousWord === "class") kind = "def";
-        else if (PY_BUILTINS.has(text)) kind = "builtin";
-        previousWord = text;
-      }
-      tokens.push([kind, text]);
-      last = match.index + text.length;
-    }
-    if (last < source.length) tokens.push(["plain", source.slice(last)]);
-    return tokens;
-  }
+  // ---------------------------------------------------------------- code (read-only CodeMirror, Python)
 
   function renderCode(source) {
     const target = clear(panel("code"));
@@ -900,12 +969,8 @@
       target.append(empty("No DAG file was rendered.", "A draft that fails validation is not rendered."));
       return;
     }
-    const code = el("code", { class: "language-python" });
-    for (const [kind, text] of tokenizePython(source)) {
-      code.append(kind === "plain" ? document.createTextNode(text) : el("span", { class: `tok-${kind}`, text }));
-    }
     const lines = source.split("\n").length;
-    const gutter = el("pre", { class: "gutter", "aria-hidden": "true", text: Array.from({ length: lines }, (_, i) => i + 1).join("\n") });
+    const view = el("div", { class: "code-view", id: "code-view" });
     target.append(
       el(
         "div",
@@ -913,8 +978,9 @@
         el("span", { class: "muted", text: `${lines} lines · read-only · the file that will be deployed` }),
         el("button", { type: "button", class: "btn btn-small", onclick: () => copyText(source), text: "Copy" }),
       ),
-      el("div", { class: "code-view" }, gutter, el("pre", { class: "code" }, code)),
+      view,
     );
+    Vendor.createEditor(view, { doc: source, language: "python", readOnly: true, label: "Rendered DAG file (Python)" });
   }
 
   async function copyText(text) {
@@ -1108,6 +1174,8 @@
       airflowLink(`/dags/${encodeURIComponent(run.dag_id)}/runs/${encodeURIComponent(run.run_id)}`, run.run_id),
       ": ",
       Object.assign(pill(run.state), { id: "run-state" }),
+      run.schedule_on ? "" : " · runs once; the schedule stays off",
+      run.message ? ` · ${run.message}` : "",
     );
     status.dataset.runState = run.state || "";
     if (FINISHED_RUN.has(run.state)) {
@@ -1129,6 +1197,71 @@
         $("test-run").disabled = false;
       }
     }, RUN_POLL_MS);
+  }
+
+  // ---------------------------------------------------------------- the deployed pipeline's state
+
+  /** Poll the pipelines list for the open draft's DAG: deployed -> parsed -> paused/active -> last run. */
+  function watchPipeline(dagId) {
+    if (state.pipelineTimer) clearTimeout(state.pipelineTimer);
+    state.pipelineTimer = null;
+    state.pipeline = null;
+    renderPipelineState(null, dagId);
+    if (!dagId) return;
+    const tick = async () => {
+      try {
+        const pipelines = (await api("GET", "pipelines")) || [];
+        if (!state.draft || state.draft.dag_id !== dagId) return;
+        state.pipeline = pipelines.find((p) => p.dag_id === dagId) || null;
+        renderPipelineState(state.pipeline, dagId);
+      } catch (error) {
+        setBanner($("action-error"), error);
+      }
+      state.pipelineTimer = setTimeout(tick, PIPELINE_POLL_MS);
+    };
+    tick();
+  }
+
+  function pipelineStateParts(p) {
+    if (!p.parsed) return [pill("deployed"), el("span", { class: "muted", text: " · waiting for Airflow to parse the file" })];
+    return [
+      pill(p.paused ? "paused" : "active"),
+      p.schedule ? el("span", { class: "muted", text: ` · schedule ${p.schedule}` }) : null,
+      p.paused
+        ? el("span", { class: "muted", text: " · the scheduler starts no runs" })
+        : el("span", { class: "muted", text: p.next_run_after ? ` · next run ${formatTime(p.next_run_after)}` : "" }),
+      el("span", { class: "muted", text: " · last run " }),
+      p.state ? pill(p.state) : el("span", { class: "muted", text: "none yet" }),
+    ];
+  }
+
+  function renderPipelineState(p, dagId) {
+    const node = clear($("pipeline-state"));
+    const toggle = $("schedule-toggle");
+    toggle.disabled = !p || !p.parsed;
+    toggle.textContent = p && p.paused === false ? "Turn off schedule" : "Turn on schedule";
+    toggle.title = !dagId ? "Deploy the pipeline first" : p && p.parsed ? "" : "Airflow has not parsed the pipeline yet";
+    if (!p) return;
+    node.append("In Airflow: ", ...pipelineStateParts(p));
+  }
+
+  async function toggleSchedule() {
+    const p = state.pipeline;
+    if (!p) return;
+    const button = $("schedule-toggle");
+    button.disabled = true;
+    setBanner($("action-error"), null);
+    try {
+      const result = await api("PUT", `pipelines/${encodeURIComponent(p.dag_id)}/schedule`, { on: p.paused !== false });
+      $("action-status").textContent = result.on
+        ? `Schedule on (${result.schedule || "no schedule"})${result.next_run_after ? `: next run ${formatTime(result.next_run_after)}` : ""}.`
+        : "Schedule off: the scheduler starts no runs of this pipeline.";
+      watchPipeline(p.dag_id);
+      loadPipelines();
+    } catch (error) {
+      setBanner($("action-error"), error);
+      button.disabled = false;
+    }
   }
 
   let rollbackArmed = null;
@@ -1226,7 +1359,7 @@
       el(
         "table",
         { class: "table pipelines" },
-        el("thead", {}, el("tr", {}, ["DAG", "Version", "Last run", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
+        el("thead", {}, el("tr", {}, ["DAG", "Version", "State", "Schedule", "Next run", "Last run", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
         el(
           "tbody",
           {},
@@ -1236,14 +1369,10 @@
               { "data-dag-id": p.dag_id },
               el("td", {}, airflowLink(p.airflow_url && p.airflow_url.startsWith("/") ? p.airflow_url : dagHref(p.dag_id), p.dag_id)),
               el("td", { text: `v${p.version}${p.action === "rollback" ? " (rolled back)" : ""}` }),
-              el(
-                "td",
-                {},
-                p.state ? pill(p.state) : el("span", { class: "muted", text: "no runs yet" }),
-                p.paused ? " " : null,
-                p.paused ? pill("paused") : null,
-                p.paused === null ? el("span", { class: "muted", text: " · waiting for Airflow to parse it" }) : null,
-              ),
+              el("td", {}, p.parsed ? pill(p.paused ? "paused" : "active") : el("span", { class: "muted", text: "waiting for Airflow to parse it" })),
+              el("td", { text: p.schedule || "—" }),
+              el("td", { text: p.paused === false && p.next_run_after ? formatTime(p.next_run_after) : "—" }),
+              el("td", {}, p.state ? pill(p.state) : el("span", { class: "muted", text: "no runs yet" })),
               el("td", { text: p.deployed_by || "—" }),
               el("td", { text: formatTime(p.deployed_at) }),
               el(
@@ -1328,12 +1457,13 @@
     $("rollback").addEventListener("click", rollback);
     $("regenerate-btn").addEventListener("click", regenerate);
     $("spec-validate").addEventListener("click", revalidateSpec);
-    $("spec-editor").addEventListener("input", updateSpecDirty);
     $("spec-reset").addEventListener("click", () => {
-      $("spec-editor").value = state.specOriginal;
+      specEditor().setDoc(state.specOriginal);
+      showSpecFindings([]);
       updateSpecDirty();
       clear($("spec-result"));
     });
+    $("schedule-toggle").addEventListener("click", toggleSchedule);
     $("pipelines-refresh").addEventListener("click", loadPipelines);
     const tabs = [...document.querySelectorAll("#tabs [role=tab]")];
     tabs.forEach((tab, i) => {
@@ -1347,6 +1477,7 @@
       });
     });
     selectTab(state.tab);
+    loadAccess();
     loadConnections();
     loadPipelines();
     loadRequests();

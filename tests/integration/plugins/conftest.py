@@ -1,6 +1,7 @@
 """The real Airflow api-server app in-process (`airflow.api_fastapi.app.create_app`) with our plugin
-mounted, SimpleAuthManager users of every role, a migrated SQLite metadata database holding the
-system DAG, and SQLite shop/warehouse connections the offline planner can plan over.
+mounted, SimpleAuthManager users of every role (and one with per-DAG read rights), a migrated
+SQLite metadata database holding the system DAG, and SQLite shop/warehouse connections the
+offline planner can plan over.
 
 Airflow reads `AIRFLOW__*` variables at every lookup, so the settings made here take effect for
 the app built here, whatever test module imported airflow first.
@@ -21,10 +22,20 @@ from typing import Any
 
 import pytest
 
+from tests.support.dag_grants import GRANTS_ENV
+
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
-PASSWORDS = {"viewer1": "viewer-pw", "user1": "user-pw", "op1": "op-pw", "admin1": "admin-pw"}
-USERS = "viewer1:viewer,user1:user,op1:op,admin1:admin"
+PASSWORDS = {
+    "viewer1": "viewer-pw",
+    "user1": "user-pw",
+    "op1": "op-pw",
+    "admin1": "admin-pw",
+    "scoped1": "scoped-pw",
+}
+USERS = "viewer1:viewer,user1:user,op1:op,admin1:admin,scoped1:viewer"
+#: scoped1 may read these DAGs only (per-DAG rights, as FAB or Keycloak give them).
+SCOPED_DAGS = ["granted_dag"]
 REQUEST = "every day at 2am copy new orders into the warehouse; order_id must be unique"
 
 
@@ -63,9 +74,8 @@ def airflow_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowApi
     passwords = data / "passwords.json"
     passwords.write_text(json.dumps(PASSWORDS))
     settings = {
-        "AIRFLOW__CORE__AUTH_MANAGER": (
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-        ),
+        "AIRFLOW__CORE__AUTH_MANAGER": "tests.support.dag_grants.DagGrantsAuthManager",
+        GRANTS_ENV: json.dumps({"scoped1": SCOPED_DAGS}),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
@@ -103,6 +113,11 @@ def airflow_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowApi
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def reserialize(api: AirflowApi) -> None:
+    """Do what the dag-processor does with the dags folder: parse it into the metadata database."""
+    _airflow({**os.environ}, "dags", "reserialize")
 
 
 def run_generation(api: AirflowApi, request_id: int) -> None:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -19,7 +21,7 @@ import yaml
 from airflow_ai_etl.budgets.limiter import Subject, build_budgets
 from airflow_ai_etl.budgets.settings import budget_settings
 from airflow_ai_etl.store import Store, default_store
-from tests.integration.plugins.conftest import REQUEST, AirflowApi, run_generation
+from tests.integration.plugins.conftest import REQUEST, AirflowApi, reserialize, run_generation
 
 pytestmark = pytest.mark.integration
 
@@ -224,12 +226,56 @@ def test_a_failed_draft_is_not_deployed(airflow_api: AirflowApi) -> None:
 
 def test_a_test_run_needs_a_parsed_pipeline(airflow_api: AirflowApi) -> None:
     assert airflow_api.call("POST", "/pipelines/not_ours/runs", "op1").status_code == 404
-    # Deployed but not parsed by a dag-processor in this test: a clear 409, not a run.
+    # Deployed, but no dag-processor has parsed it in this test: a clear 409, not a run.
     response = airflow_api.call("POST", f"/pipelines/{DAG_ID}/runs", "op1")
-    assert response.status_code in (201, 409), response.text
-    if response.status_code == 409:
-        assert "not parsed" in response.json()["detail"]
+    assert response.status_code == 409, response.text
+    assert "not parsed" in response.json()["detail"]
+    schedule = airflow_api.call("PUT", f"/pipelines/{DAG_ID}/schedule", "op1", json={"on": True})
+    assert schedule.status_code == 409 and "not parsed" in schedule.json()["detail"]
     assert airflow_api.call("GET", f"/pipelines/{DAG_ID}/runs/nope").status_code == 404
+    [pipeline] = airflow_api.call("GET", "/pipelines").json()
+    assert (pipeline["parsed"], pipeline["paused"], pipeline["schedule"]) == (False, None, None)
+
+
+def test_a_test_run_leaves_the_schedule_off_and_turning_it_on_is_separate(airflow_api: AirflowApi) -> None:
+    reserialize(airflow_api)
+    [pipeline] = airflow_api.call("GET", "/pipelines").json()
+    assert (pipeline["parsed"], pipeline["paused"], pipeline["schedule"]) == (True, True, "0 3 * * *")
+    assert pipeline["next_run_after"] is None
+
+    started = airflow_api.call("POST", f"/pipelines/{DAG_ID}/runs", "op1")
+    assert started.status_code == 201, started.text
+    run = started.json()
+    assert run["schedule_on"] is False and run["run_id"].startswith("manual__")
+    deadline = time.monotonic() + 240
+    while run["state"] not in ("success", "failed") and time.monotonic() < deadline:
+        time.sleep(1)
+        response = airflow_api.call("GET", f"/pipelines/{DAG_ID}/runs/{quote(run['run_id'], safe='')}")
+        assert response.status_code == 200, response.text
+        run = response.json()
+    assert run["state"] == "success", run
+    assert run["schedule_on"] is False  # the DAG stayed paused through the run
+    [pipeline] = airflow_api.call("GET", "/pipelines").json()
+    assert (pipeline["paused"], pipeline["state"], pipeline["last_run_id"]) == (
+        True,
+        "success",
+        run["run_id"],
+    )
+    assert _audit(airflow_api, user="op1", action="test_run", outcome="ok", target=f"dag:{DAG_ID}")
+
+    assert (
+        airflow_api.call("PUT", f"/pipelines/{DAG_ID}/schedule", "viewer1", json={"on": True}).status_code
+        == 403
+    )
+    on = airflow_api.call("PUT", f"/pipelines/{DAG_ID}/schedule", "op1", json={"on": True})
+    assert on.status_code == 200, on.text
+    assert (on.json()["on"], on.json()["schedule"]) == (True, "0 3 * * *") and on.json()["next_run_after"]
+    [pipeline] = airflow_api.call("GET", "/pipelines").json()
+    assert pipeline["paused"] is False
+    off = airflow_api.call("PUT", f"/pipelines/{DAG_ID}/schedule", "op1", json={"on": False}).json()
+    assert (off["on"], off["next_run_after"]) == (False, None)
+    bad = airflow_api.call("PUT", f"/pipelines/{DAG_ID}/schedule", "op1", json={"on": "maybe"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "on"]
 
 
 def test_openapi_documents_the_routes(airflow_api: AirflowApi) -> None:

@@ -31,7 +31,7 @@ def test_index_loads_only_the_plugins_own_files() -> None:
     parser = _References()
     parser.feed(_read("index.html"))
     scripts_and_styles = [value for tag, value in parser.found if tag in ("script", "link")]
-    assert sorted(scripts_and_styles) == ["static/app.css", "static/app.js"]
+    assert sorted(scripts_and_styles) == ["static/app.css", "static/app.js", "static/vendor/review.js"]
     for value in scripts_and_styles:
         assert (STATIC / value.removeprefix("static/")).is_file(), value
     external = [value for _, value in parser.found if re.match(r"^(https?:)?//", value)]

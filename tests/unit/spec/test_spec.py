@@ -176,6 +176,25 @@ def test_yaml_round_trip_and_hash_is_stable() -> None:
     assert loads_spec(dumps_spec(spec, "json")) == spec
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT o.order_id,\n       o.amount\nFROM public.orders AS o\nWHERE o.amount > 0",
+        "SELECT order_id, customer_id, amount, created_at, updated_at FROM public.orders WHERE amount > 0 "
+        "AND status <> 'cancelled'",
+        "SELECT 1 AS n\n\nUNION ALL\nSELECT 2 AS n",
+    ],
+)
+def test_sql_is_dumped_as_a_literal_block_and_read_back_unchanged(sql: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["steps"][0]["source"]["sql"] = sql
+    text = dumps_spec(parse_spec(data))
+    sql_line = next(line for line in text.splitlines() if line.strip().startswith("sql:"))
+    assert sql_line.split("sql:")[1].strip() in ("|", "|-"), text
+    assert "\\n" not in text and '"SELECT' not in text
+    assert loads_spec(text).steps[0].source.sql == sql  # type: ignore[union-attr]
+
+
 def test_hash_changes_with_content_but_not_key_order() -> None:
     spec = parse_spec(copy.deepcopy(BASE))
     reordered = parse_spec(dict(reversed(list(copy.deepcopy(BASE).items()))))
