@@ -18,10 +18,11 @@ from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.rules.functions import unknown_functions
 from airflow_ai_etl.validation.sql.rules.identifiers import identifier_case
+from airflow_ai_etl.validation.sql.rules.types import type_errors
 
 Rule = Callable[[exp.Expr, Scope, RuleCatalog], Iterable[Finding]]
 
-RULES: tuple[Rule, ...] = (unknown_functions, identifier_case)
+RULES: tuple[Rule, ...] = (unknown_functions, identifier_case, type_errors)
 
 
 def _scopes(expression: exp.Expr) -> Iterator[Scope]:
