@@ -34,12 +34,17 @@ _POLYMORPHIC = frozenset(
         "anynonarray",
         "anycompatible",
         "anycompatiblenonarray",
-        "record",
-        "cstring",
     }
 )
 _ARRAY_POLYMORPHIC = frozenset({"anyarray", "anycompatiblearray"})
-_CATEGORY_POLYMORPHIC = {"anyenum": "E", "anyrange": "R", "anycompatiblerange": "R", "anymultirange": "R"}
+_CATEGORY_POLYMORPHIC = {
+    "anyenum": "E",
+    "anyrange": "R",
+    "anycompatiblerange": "R",
+    "anymultirange": "R",
+    "anycompatiblemultirange": "R",
+    "record": "C",
+}
 _TYPE_MODIFIERS = re.compile(r"\s*\([^)]*\)")
 
 

@@ -15,13 +15,28 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from airflow_ai_etl.validation.report import Finding
+from airflow_ai_etl.validation.sql.rules.aggregates import misplaced_aggregates
+from airflow_ai_etl.validation.sql.rules.aliases import duplicate_aliases
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.rules.functions import unknown_functions
+from airflow_ai_etl.validation.sql.rules.grouping import ungrouped_columns
 from airflow_ai_etl.validation.sql.rules.identifiers import identifier_case
+from airflow_ai_etl.validation.sql.rules.join_order import join_references
+from airflow_ai_etl.validation.sql.rules.set_operations import set_operation_columns
+from airflow_ai_etl.validation.sql.rules.types import type_errors
 
 Rule = Callable[[exp.Expr, Scope, RuleCatalog], Iterable[Finding]]
 
-RULES: tuple[Rule, ...] = (unknown_functions, identifier_case)
+RULES: tuple[Rule, ...] = (
+    unknown_functions,
+    identifier_case,
+    type_errors,
+    misplaced_aggregates,
+    ungrouped_columns,
+    duplicate_aliases,
+    set_operation_columns,
+    join_references,
+)
 
 
 def _scopes(expression: exp.Expr) -> Iterator[Scope]:
