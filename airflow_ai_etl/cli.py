@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from airflow_ai_etl.evaluation.cli import add_eval_command, run_eval_command
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from airflow_ai_etl.agents.events import Event
     from airflow_ai_etl.budgets.limiter import Subject
     from airflow_ai_etl.catalog.models import SchemaCatalog
@@ -216,6 +218,48 @@ def cmd_doctor(args: argparse.Namespace) -> Outcome:
     failed = sum(not f.ok for f in findings)
     lines.append(f"{failed} problem(s) found" if failed else "no problems found")
     return Outcome(out="\n".join(lines), code=code)
+
+
+def _store_engine() -> tuple[Engine, str]:
+    """The configured store's engine (not migrated yet) and its URL without a password."""
+    from sqlalchemy.engine import make_url
+
+    from airflow_ai_etl.store.engine import StoreNotConfigured, configured_url, make_engine
+
+    try:
+        url = configured_url()
+    except StoreNotConfigured as exc:
+        raise CliError(str(exc)) from None
+    return make_engine(url), make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> Outcome:
+    """Migrate the store to this package's schema (also done on the store's first use)."""
+    from airflow_ai_etl.store.migrate import StoreSchemaError, upgrade
+
+    engine, where = _store_engine()
+    try:
+        done = upgrade(engine)
+    except StoreSchemaError as exc:
+        raise CliError(str(exc)) from None
+    if done.before == done.after:
+        return Outcome(err=f"store {where}: already at revision {done.after}")
+    return Outcome(err=f"store {where}: upgraded from revision {done.before or 'none'} to {done.after}")
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> Outcome:
+    from alembic.util.exc import CommandError
+
+    from airflow_ai_etl.store.migrate import StoreSchemaError, downgrade
+
+    engine, where = _store_engine()
+    try:
+        downgrade(engine, args.revision)
+    except StoreSchemaError as exc:
+        raise CliError(f"store {where}: {exc}") from None
+    except CommandError as exc:
+        raise CliError(f"REVISION {args.revision!r}: {exc}", code=EXIT_USAGE) from None
+    return Outcome(err=f"store {where}: downgraded to revision {args.revision}")
 
 
 def _print_event(event: Event) -> None:
@@ -435,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog = commands.add_parser("catalog", help="print the schema catalog of a connection as JSON")
     catalog.add_argument("conn_id", metavar="CONN_ID")
     catalog.set_defaults(handler=cmd_catalog)
+    _add_db_command(commands)
     return parser
 
 
@@ -446,6 +491,17 @@ def resolve_connections_like_the_api_server() -> None:
     add`). Airflow's own `airflow connections get` declares itself a server process the same way.
     """
     os.environ["_AIRFLOW_PROCESS_CONTEXT"] = "server"
+
+
+def _add_db_command(commands: Any) -> None:
+    db = commands.add_parser("db", help="the store's schema (its ai_etl_ tables)")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
+    db_commands.add_parser("upgrade", help="migrate the store to this package's schema").set_defaults(
+        handler=cmd_db_upgrade
+    )
+    db_downgrade = db_commands.add_parser("downgrade", help="undo migrations (refused: restore a backup)")
+    db_downgrade.add_argument("revision", metavar="REVISION", help="the revision to go back to")
+    db_downgrade.set_defaults(handler=cmd_db_downgrade)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -199,6 +199,55 @@ def generation_output(run_id: str) -> RunOutput:
     )
 
 
+def generation_markers(run_ids: Iterable[str]) -> dict[str, str]:
+    """`{run_id: marker}` of the system DAG's runs, in one query; a deleted run is left out.
+
+    The marker changes whenever the run publishes (a new XCom replaces the old one with a new
+    timestamp) or its run or task changes state, so an unchanged marker means nothing to copy.
+    """
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import and_, func, select
+
+    from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
+    from airflow_ai_etl.store.generation import GENERATE_TASK_ID
+
+    wanted = list(dict.fromkeys(run_ids))
+    if not wanted:
+        return {}
+    published = (
+        select(XComModel.run_id, func.max(XComModel.timestamp).label("at"), func.count().label("count"))
+        .where(
+            XComModel.dag_id == SYSTEM_DAG_ID,
+            XComModel.task_id == GENERATE_TASK_ID,
+            XComModel.map_index == -1,
+            XComModel.run_id.in_(wanted),
+        )
+        .group_by(XComModel.run_id)
+        .subquery()
+    )
+    task = and_(
+        TaskInstance.dag_id == DagRun.dag_id,
+        TaskInstance.run_id == DagRun.run_id,
+        TaskInstance.task_id == GENERATE_TASK_ID,
+        TaskInstance.map_index == -1,
+    )
+    query = (
+        select(DagRun.run_id, DagRun.state, TaskInstance.state, published.c.at, published.c.count)
+        .outerjoin(TaskInstance, task)
+        .outerjoin(published, published.c.run_id == DagRun.run_id)
+        .where(DagRun.dag_id == SYSTEM_DAG_ID, DagRun.run_id.in_(wanted))
+    )
+    with create_session() as session:
+        rows = session.execute(query).all()
+    return {
+        run_id: f"{run}|{task_state}|{at.isoformat() if at else '-'}|{count or 0}"
+        for run_id, run, task_state, at, count in rows
+    }
+
+
 @dataclass(frozen=True)
 class DagStatus:
     """A deployed pipeline as Airflow sees it now: parsed or not, paused or not, its runs."""

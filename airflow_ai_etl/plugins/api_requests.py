@@ -13,9 +13,8 @@ from airflow_ai_etl.plugins.auth import RequestUser, StoreDep, require_dag_acces
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
 from airflow_ai_etl.plugins.views import request_out
 from airflow_ai_etl.plugins.visibility import VISIBILITY_WINDOW, ReaderDep, request_dag_ids, visible_requests
-from airflow_ai_etl.store.generation import record_run, run_params
+from airflow_ai_etl.store.generation import catch_up, run_params
 from airflow_ai_etl.store.models import RequestRow
-from airflow_ai_etl.store.repository import OPEN_STATES
 
 router = APIRouter(tags=["requests"])
 
@@ -121,12 +120,13 @@ def create_request(body: RequestIn, request: Request, user: RequestUser, store: 
 def list_requests(
     who: ReaderDep, store: StoreDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[RequestOut]:
-    """Requests of the DAGs the caller may read (and their own), newest first, without their events.
+    """Requests of the DAGs the caller may read (and their own), newest first, without their events
+    (runs that changed are copied first).
 
     A caller who may not read every DAG sees the visible ones among the newest `VISIBILITY_WINDOW`.
     """
     rows = store.list_requests(limit if who.all_dags else max(limit, VISIBILITY_WINDOW))
-    return [request_out(_caught_up(store, row)) for row in visible_requests(store, who, rows)[:limit]]
+    return [request_out(row) for row in _caught_up(store, visible_requests(store, who, rows)[:limit])]
 
 
 @router.get("/requests/{request_id}", responses={404: {"description": "Unknown request"}})
@@ -141,15 +141,12 @@ def get_request(
     if row is None:
         raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
     who.check(request_dag_ids(store, [row])[row.id], row.created_by, f"request {request_id}")
-    row = _caught_up(store, row)
+    (row,) = _caught_up(store, [row])
     return request_out(row, store.events(request_id, after))
 
 
-def _caught_up(store: StoreDep, row: RequestRow) -> RequestRow:
-    """The request with what its generation run has published so far copied into the store."""
-    from airflow_ai_etl.plugins.airflow_side import generation_output
+def _caught_up(store: StoreDep, rows: list[RequestRow]) -> list[RequestRow]:
+    """The requests with what their generation runs published since the last look copied in."""
+    from airflow_ai_etl.plugins.airflow_side import generation_markers, generation_output
 
-    if row.state not in OPEN_STATES or not row.dag_run_id:
-        return row
-    record_run(store, row, generation_output(row.dag_run_id))
-    return store.get_request(row.id) or row
+    return catch_up(store, rows, generation_markers, generation_output)

@@ -122,3 +122,16 @@ class Kind(ABC, Generic[S]):
 def not_a_sql_field(step_id: str, field: str) -> KeyError:
     """The error `set_sql` raises for a field that holds no SQL the expert may write."""
     return KeyError(f"{step_id}.{field} is not a SQL field")
+
+
+class KindWithoutSql(Kind[S]):
+    """A kind whose steps hold no SQL for the SQL expert and run no read query worth a dry run."""
+
+    def sql_fields(self, step: S) -> list[StepSql]:
+        return []
+
+    def set_sql(self, step: S, field: str, sql: str) -> None:
+        raise not_a_sql_field(step.id, field)
+
+    def read_queries(self, step: S, context: ValidationContext) -> list[StepSql]:
+        return []

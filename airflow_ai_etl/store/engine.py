@@ -1,6 +1,7 @@
 """Where the store lives: `[ai_etl] store_url`, else the Airflow metadata database.
 
-One engine per URL and process, with the tables created (idempotently) the first time. The store
+One engine per URL and process, with the store migrated to this package's schema the first time
+(store/migrate.py); a store migrated by a newer version is refused there. The store
 has its own engine rather than Airflow's session: a separately configured store_url must not
 depend on Airflow's ORM settings. Workers never use it (Airflow 3 keeps task processes away from
 the metadata database): a generation run publishes XComs, which the api-server stores.
@@ -11,10 +12,10 @@ from __future__ import annotations
 import functools
 import threading
 
-from sqlalchemy import Engine, create_engine, event, exc, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from airflow_ai_etl.store.models import StoreBase
+from airflow_ai_etl.store.migrate import upgrade
 
 _lock = threading.Lock()
 
@@ -58,25 +59,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
-def create_tables(engine: Engine) -> None:
-    """Create the `ai_etl_` tables that are missing; safe when other processes do it at the same time.
-
-    Table by table, in dependency order: when CREATE TABLE fails because another process created
-    that table between our check and our statement, the table exists and we go on; any other
-    failure is raised.
-    """
-    for table in StoreBase.metadata.sorted_tables:
-        try:
-            table.create(engine, checkfirst=True)
-        except (exc.ProgrammingError, exc.IntegrityError, exc.OperationalError):
-            if not inspect(engine).has_table(table.name):
-                raise
-
-
 @functools.cache
 def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
-    create_tables(engine)
+    upgrade(engine)
     return engine
 
 

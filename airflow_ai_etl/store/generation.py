@@ -3,13 +3,14 @@
 Airflow 3 keeps task processes away from the metadata database, where the store lives by
 default, so a worker never writes to the store: GeneratePipelineOperator publishes its events
 while it runs and its result at the end as XComs, through the Task SDK. The api-server, which
-has the database, copies them into the store whenever the request is looked at. The copy is
-idempotent: any number of pollers at once store each event once and the draft once.
+has the database, copies them into the store whenever the request is looked at, but only when
+the run changed since the last copy (its marker, see `catch_up`). The copy is idempotent: any
+number of pollers at once store each event once and the draft once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.spec import dumps_spec
 from airflow_ai_etl.store.diagrams import er_diagram
 from airflow_ai_etl.store.models import RequestRow
-from airflow_ai_etl.store.repository import DraftFields, Store
+from airflow_ai_etl.store.repository import OPEN_STATES, DraftFields, Store
 
 #: The system DAG's one task, whose XComs carry a run's events and result.
 GENERATE_TASK_ID = "generate"
@@ -91,6 +92,38 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
             process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
     elif output.ended is not None:
         store.finish_request(row.id, state="failed", error=_failure(events, output.ended, row.dag_run_id))
+
+
+#: The marker of a run Airflow no longer has.
+RUN_DELETED = "deleted"
+
+
+def catch_up(
+    store: Store,
+    rows: Sequence[RequestRow],
+    markers: Callable[[list[str]], Mapping[str, str]],
+    output: Callable[[str], RunOutput],
+) -> list[RequestRow]:
+    """The rows with what their runs published copied into the store, for runs that changed.
+
+    `markers` gives every open request's run marker in one look; a request whose marker is the
+    one stored with it is skipped, so a list of unchanged open requests costs one query. The
+    marker is read before the output: a run that publishes in between is copied again next time.
+    """
+    open_rows = [row for row in rows if row.state in OPEN_STATES and row.dag_run_id]
+    if not open_rows:
+        return list(rows)
+    now = markers([row.dag_run_id for row in open_rows if row.dag_run_id])
+    updated: dict[int, RequestRow] = {}
+    for row in open_rows:
+        assert row.dag_run_id is not None
+        marker = now.get(row.dag_run_id, RUN_DELETED)
+        if marker == row.run_marker:
+            continue
+        record_run(store, row, output(row.dag_run_id))
+        store.update_request(row.id, run_marker=marker)
+        updated[row.id] = store.get_request(row.id) or row
+    return [updated.get(row.id, row) for row in rows]
 
 
 def _event(item: Any) -> Event:

@@ -1,9 +1,10 @@
 """The store's tables: requests, their events, drafts (every version), deployments, LLM usage, audit.
 
 They live in the Airflow metadata database by default, under an `ai_etl_` prefix and on their own
-MetaData: Airflow's migrations neither create nor drop them, and `create_tables` makes them
-idempotently. JSON columns hold the typed models of the rest of the package (spec, report, usage)
-as plain data, so a row can be read back into them without a second schema.
+MetaData: Airflow's migrations neither create nor drop them; the store's own migrations
+(store/migrations, run by store/migrate.py) do, and a change here needs a migration there. JSON
+columns hold the typed models of the rest of the package (spec, report, usage) as plain data, so a
+row can be read back into them without a second schema.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class RequestRow(StoreBase):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     dag_run_id: Mapped[str | None] = mapped_column(String(250))
     draft_id: Mapped[int | None] = mapped_column(Integer)
+    #: The generation run as it was when its output was last copied (store.generation.run_marker).
+    run_marker: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index(f"{PREFIX}request_created", "created_at"),)
 

@@ -51,7 +51,7 @@ class _NotOpen(Exception):
 
 
 #: Request fields a worker or the API may change after creation.
-_MUTABLE_REQUEST_FIELDS = frozenset({"state", "error", "dag_run_id", "draft_id"})
+_MUTABLE_REQUEST_FIELDS = frozenset({"state", "error", "dag_run_id", "draft_id", "run_marker"})
 
 
 class Store:

@@ -9,20 +9,17 @@ from airflow_ai_etl.render.source import DagSource
 from airflow_ai_etl.steps.base import (
     Checking,
     EvalFacts,
-    Kind,
+    KindWithoutSql,
     StepCheck,
-    StepSql,
     TableUse,
-    not_a_sql_field,
 )
 from airflow_ai_etl.steps.file_load.model import FileLoadStep
 from airflow_ai_etl.steps.files import FILE_OPERATORS, file_kwargs, storage_connection
-from airflow_ai_etl.validation.context import ValidationContext
 from airflow_ai_etl.validation.files import check_file_load
 from airflow_ai_etl.validation.transfer import Side
 
 
-class FileLoadKind(Kind[FileLoadStep]):
+class FileLoadKind(KindWithoutSql[FileLoadStep]):
     name = "file_load"
     model = FileLoadStep
     imports = {"FileToSqlOperator": FILE_OPERATORS}
@@ -62,12 +59,3 @@ class FileLoadKind(Kind[FileLoadStep]):
 
     def eval_facts(self, step: FileLoadStep) -> EvalFacts:
         return EvalFacts(modes=[step.mode.value])
-
-    def sql_fields(self, step: FileLoadStep) -> list[StepSql]:
-        return []
-
-    def set_sql(self, step: FileLoadStep, field: str, sql: str) -> None:
-        raise not_a_sql_field(step.id, field)
-
-    def read_queries(self, step: FileLoadStep, context: ValidationContext) -> list[StepSql]:
-        return []

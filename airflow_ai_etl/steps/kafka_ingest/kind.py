@@ -10,18 +10,15 @@ from airflow_ai_etl.render.source import DagSource
 from airflow_ai_etl.steps.base import (
     Checking,
     EvalFacts,
-    Kind,
+    KindWithoutSql,
     StepCheck,
-    StepSql,
     TableUse,
-    not_a_sql_field,
 )
 from airflow_ai_etl.steps.kafka_ingest.model import KafkaIngestStep
-from airflow_ai_etl.validation.context import ValidationContext
 from airflow_ai_etl.validation.kafka import check_kafka_ingest
 
 
-class KafkaIngestKind(Kind[KafkaIngestStep]):
+class KafkaIngestKind(KindWithoutSql[KafkaIngestStep]):
     name = "kafka_ingest"
     model = KafkaIngestStep
     imports = {"KafkaToSqlOperator": "airflow_ai_etl.operators.kafka"}
@@ -75,12 +72,3 @@ class KafkaIngestKind(Kind[KafkaIngestStep]):
     def eval_facts(self, step: KafkaIngestStep) -> EvalFacts:
         """Rows are upserted by `key` (the last message wins), else appended."""
         return EvalFacts(modes=["upsert" if step.key else "append"])
-
-    def sql_fields(self, step: KafkaIngestStep) -> list[StepSql]:
-        return []
-
-    def set_sql(self, step: KafkaIngestStep, field: str, sql: str) -> None:
-        raise not_a_sql_field(step.id, field)
-
-    def read_queries(self, step: KafkaIngestStep, context: ValidationContext) -> list[StepSql]:
-        return []

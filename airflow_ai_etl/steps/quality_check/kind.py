@@ -15,11 +15,10 @@ from airflow_ai_etl.render.source import COMMON_SQL_OPERATORS, DagSource, number
 from airflow_ai_etl.steps.base import (
     Checking,
     EvalFacts,
-    Kind,
+    KindWithoutSql,
     StepCheck,
     StepSql,
     TableUse,
-    not_a_sql_field,
 )
 from airflow_ai_etl.steps.quality_check.model import (
     ColumnCheck,
@@ -88,7 +87,7 @@ def _rows_failing(table: str, condition: str, dialect: str) -> str | None:
     return query.sql(dialect=dialect or None)
 
 
-class QualityCheckKind(Kind[QualityCheckStep]):
+class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
     name = "quality_check"
     model = QualityCheckStep
     imports = {
@@ -151,12 +150,6 @@ class QualityCheckKind(Kind[QualityCheckStep]):
 
     def eval_facts(self, step: QualityCheckStep) -> EvalFacts:
         return EvalFacts(checks=[c.check for c in step.checks])
-
-    def sql_fields(self, step: QualityCheckStep) -> list[StepSql]:
-        return []
-
-    def set_sql(self, step: QualityCheckStep, field: str, sql: str) -> None:
-        raise not_a_sql_field(step.id, field)
 
     def read_queries(self, step: QualityCheckStep, context: ValidationContext) -> list[StepSql]:
         """The expression checks' queries, on a table the catalog holds (one the pipeline creates

@@ -144,3 +144,59 @@ def test_run_params_carry_the_feedback_and_the_revised_drafts_dag_id(store: Stor
     params = run_params(store, again)
     assert params["request"] == "copy orders\n\nFeedback on the previous draft: only paid ones"
     assert (params["dag_id"], params["conn_ids"]) == ("orders_copy", ["shop"])
+
+
+def test_catch_up_copies_only_runs_that_changed_among_500_open_requests(store: Store) -> None:
+    from sqlalchemy import event
+
+    from airflow_ai_etl.store.generation import catch_up
+    from airflow_ai_etl.store.models import utcnow
+
+    with store.session() as session, session.begin():
+        session.add_all(
+            RequestRow(
+                request=f"copy {n}", conn_ids=["shop"], created_by="op1", state="running",
+                dag_run_id=f"run_{n}", run_marker="seen", created_at=utcnow(), updated_at=utcnow(),
+            )
+            for n in range(500)
+        )  # fmt: skip
+    markers = {f"run_{n}": "seen" for n in range(500)}
+    looked: list[list[str]] = []
+    copied: list[str] = []
+
+    def read_markers(run_ids: list[str]) -> dict[str, str]:
+        looked.append(run_ids)
+        return markers
+
+    def read_output(run_id: str) -> RunOutput:
+        copied.append(run_id)
+        if run_id not in markers:
+            return RunOutput(ended="deleted")
+        return RunOutput(events=[_event("planning")], result=_result() if run_id == "run_7" else None)
+
+    queries: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
+
+    rows = catch_up(store, store.list_requests(500), read_markers, read_output)
+    assert len(rows) == 500 and len(looked) == 1 and len(looked[0]) == 500
+    assert copied == [] and len(queries) == 1  # the list itself, nothing per request
+
+    markers.update(run_3="published", run_7="finished")
+    rows = catch_up(store, store.list_requests(500), read_markers, read_output)
+    assert sorted(copied) == ["run_3", "run_7"]
+    by_run = {row.dag_run_id: row for row in rows}
+    assert by_run["run_7"].state == "ready" and by_run["run_7"].draft_id is not None
+    assert by_run["run_3"].state == "running" and [e.message for e in store.events(by_run["run_3"].id)] == [
+        "planning"
+    ]
+
+    copied.clear()
+    del markers["run_9"]  # Airflow deleted the run
+    queries.clear()
+    rows = catch_up(store, store.list_requests(500), read_markers, read_output)
+    assert copied == ["run_9"]
+    assert next(r for r in rows if r.dag_run_id == "run_9").state == "failed"
+    copied.clear()
+    queries.clear()
+    catch_up(store, store.list_requests(500), read_markers, read_output)
+    assert copied == [] and len(queries) == 1  # ended requests are not looked at again

@@ -1,4 +1,4 @@
-"""The store on SQLite and on PostgreSQL: tables created idempotently, every record kept and read back."""
+"""The store on SQLite and on PostgreSQL: every record kept and read back (tables: test_migrations.py)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,14 @@ import concurrent.futures
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from airflow_ai_etl.agents.events import AgentUsage, Event
 from airflow_ai_etl.store import Store
-from airflow_ai_etl.store.engine import create_tables, make_engine
 from airflow_ai_etl.store.models import DraftRow
 from airflow_ai_etl.store.repository import DraftFields
 
 pytestmark = pytest.mark.integration
-
-
-def test_tables_are_prefixed_and_created_idempotently(store_url: str) -> None:
-    engine = make_engine(store_url)
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:  # several processes starting at once
-        list(pool.map(lambda _: create_tables(engine), range(3)))
-    create_tables(engine)
-    tables = set(inspect(engine).get_table_names())
-    assert {"ai_etl_request", "ai_etl_event", "ai_etl_draft", "ai_etl_usage"} <= tables
-    assert {"ai_etl_deployment", "ai_etl_audit"} <= tables
-    assert all(name.startswith("ai_etl_") for name in tables)
 
 
 def test_a_request_its_events_drafts_usage_deployments_and_audit(store_url: str) -> None:
