@@ -127,6 +127,22 @@ def get_provider_info() -> dict[str, Any]:
                         "",
                         "postgresql+psycopg2://airflow@db/airflow",
                     ),
+                    "deploy_target": _option(
+                        "Where deploys publish DAG files: `local` (the dags folder) or `git` (a commit "
+                        "pushed to the repository of `deploy_git_conn_id`, for gitSync / GitDagBundle).\n",
+                        "local",
+                        "git",
+                    ),
+                    "deploy_git_conn_id": _option(
+                        "The `git` connection of the git deploy target: host = repository URL, "
+                        "login/password or extra key_file/private_key, extra branch and subdir.\n",
+                        "ai_etl_git",
+                    ),
+                    "deploy_git_clone_dir": _option(
+                        "The git deploy target's own clone. Empty: $AIRFLOW_HOME/ai_etl/git/<conn_id>.\n",
+                        "",
+                        "/opt/airflow/ai_etl_git",
+                    ),
                     "llm_output_retries": _option(
                         "Times a model is asked again when its output does not fit the schema.\n",
                         "2",

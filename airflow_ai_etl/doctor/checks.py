@@ -99,7 +99,11 @@ def check_deploy_target() -> list[Finding]:
 
 
 def check_system_dag() -> list[Finding]:
-    """The system DAG is installed (local target), current, and parsed by the dag-processor."""
+    """The system DAG is parsed by the dag-processor, and a copy in the dags folder is current.
+
+    It may also come from a bundle on the package's own `dags/` folder (the helm values do that),
+    so a missing file is only a problem when Airflow does not know the DAG either.
+    """
     from airflow.models import DagModel
     from airflow.utils.session import create_session
 
@@ -108,29 +112,34 @@ def check_system_dag() -> list[Finding]:
     from airflow_ai_etl.deploy.system_dag import system_dag_source
     from airflow_ai_etl.deploy.targets import LocalTarget
 
-    findings = []
     install = "run `ai-etl install-system-dag` (after every upgrade of airflow-ai-etl)"
     target = choose_target()
-    if isinstance(target, LocalTarget):
-        path = target.dags_folder / AI_ETL_SUBDIR / f"{SYSTEM_DAG_ID}.py"
-        if not path.exists():
-            return [Finding("system DAG", False, f"{path} is missing", install)]
-        if path.read_text(encoding="utf-8", errors="replace") != system_dag_source():
-            findings.append(Finding("system DAG", False, f"{path} is from another version", install))
+    path = (
+        target.dags_folder / AI_ETL_SUBDIR / f"{SYSTEM_DAG_ID}.py"
+        if isinstance(target, LocalTarget)
+        else None
+    )
+    current = system_dag_source()
+    if path is not None and path.exists() and path.read_text(encoding="utf-8", errors="replace") != current:
+        return [Finding("system DAG", False, f"{path} is from another version of airflow-ai-etl", install)]
     with create_session() as session:
         model = session.get(DagModel, SYSTEM_DAG_ID)
         parsed = model is not None and not model.is_stale
-    if not parsed:
-        findings.append(
-            Finding(
-                "system DAG",
-                False,
-                f"Airflow has not parsed {SYSTEM_DAG_ID} (it is not in the metadata database)",
-                "start the dag-processor and wait for its next scan ([dag_processor] refresh_interval); "
-                "`airflow dags list-import-errors` shows why a file does not parse",
-            )
+    if parsed:
+        return [Finding("system DAG", True, f"{SYSTEM_DAG_ID} is installed and parsed")]
+    if path is not None and not path.exists():
+        return [
+            Finding("system DAG", False, f"{SYSTEM_DAG_ID} is not installed ({path} is missing)", install)
+        ]
+    return [
+        Finding(
+            "system DAG",
+            False,
+            f"Airflow has not parsed {SYSTEM_DAG_ID} (it is not in the metadata database)",
+            "start the dag-processor and wait for its next scan ([dag_processor] refresh_interval); "
+            "`airflow dags list-import-errors` shows why a file does not parse",
         )
-    return findings or [Finding("system DAG", True, f"{SYSTEM_DAG_ID} is installed and parsed")]
+    ]
 
 
 def check_store() -> list[Finding]:

@@ -80,6 +80,7 @@ def test_doctor_names_each_problem_with_its_fix_then_passes(
         providers["fix"]
     )
     assert "dags folder" in str(only(found, "deploy target")["message"])
+    assert "ai_etl_generate is not installed" in str(only(found, "system DAG")["message"])
     assert only(found, "system DAG")["fix"] == (
         "run `ai-etl install-system-dag` (after every upgrade of airflow-ai-etl)"
     )
