@@ -1439,6 +1439,21 @@
 
   // ---------------------------------------------------------------- colour mode
 
+  /** The first opaque background behind the page's iframe in Airflow's document, if it can be read. */
+  function airflowBackground() {
+    let node;
+    try {
+      node = window.frameElement;
+    } catch {
+      return null; // another origin
+    }
+    for (; node; node = node.parentElement) {
+      const colour = window.parent.getComputedStyle(node).backgroundColor;
+      if (colour && colour !== "transparent" && !/rgba\(.*,\s*0\)$/.test(colour)) return colour;
+    }
+    return null;
+  }
+
   /** Follow Airflow's own light/dark toggle (a class on the parent's <html>), else the OS setting. */
   function followColourMode() {
     const root = document.documentElement;
@@ -1453,6 +1468,10 @@
       const cls = parentRoot ? parentRoot.classList : null;
       const airflow = cls && cls.contains("dark") ? "dark" : cls && cls.contains("light") ? "light" : null;
       root.dataset.theme = airflow || (media.matches ? "dark" : "light");
+      // The page's background is the one Airflow paints around the frame: no seam shows as a border.
+      const around = airflowBackground();
+      if (around) root.style.setProperty("--bg", around);
+      else root.style.removeProperty("--bg");
     };
     apply();
     media.addEventListener("change", apply);
