@@ -312,3 +312,68 @@ def dag_statuses(dag_ids: Iterable[str]) -> dict[str, DagStatus]:
             last_run_at=run.run_after if run else None,
         )
     return statuses
+
+
+@dataclass(frozen=True)
+class GenerationWait:
+    """What a generation run waits for now, from Airflow's own run and task instance rows."""
+
+    waiting_for: str
+    since: dt.datetime | None
+    pool: str | None
+    executor: str | None
+
+
+def generation_wait(run_id: str) -> GenerationWait | None:
+    """Where the system DAG's run `run_id` stands: queued run, task waiting for a slot or a worker, running.
+
+    None when the run is gone or over. The stages are the scheduler's: a queued run waits for the
+    scheduler to start it; a scheduled task for a pool slot and the executor; a queued task for a
+    worker of its executor to pick it up.
+    """
+    from airflow.configuration import conf
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
+    from airflow_ai_etl.store.generation import GENERATE_TASK_ID
+
+    with create_session() as session:
+        run = session.execute(
+            select(DagRun.state, DagRun.queued_at, DagRun.start_date).where(
+                DagRun.dag_id == SYSTEM_DAG_ID, DagRun.run_id == run_id
+            )
+        ).one_or_none()
+        task = session.execute(
+            select(
+                TaskInstance.state,
+                TaskInstance.pool,
+                TaskInstance.executor,
+                TaskInstance.scheduled_dttm,
+                TaskInstance.queued_dttm,
+                TaskInstance.start_date,
+            ).where(
+                TaskInstance.dag_id == SYSTEM_DAG_ID,
+                TaskInstance.run_id == run_id,
+                TaskInstance.task_id == GENERATE_TASK_ID,
+            )
+        ).one_or_none()
+    if run is None or str(run.state) not in ("queued", "running"):
+        return None
+    executor = (task.executor if task else None) or conf.get("core", "executor").split(",")[0].split(":")[-1]
+    pool = task.pool if task else None
+    if str(run.state) == "queued":
+        return GenerationWait("the scheduler to start the run", run.queued_at, pool, executor)
+    state = str(task.state) if task and task.state else None
+    if task is None or state in (None, "scheduled", "up_for_retry"):
+        since = (task.scheduled_dttm if task else None) or run.start_date
+        return GenerationWait(
+            f"the scheduler to queue the task (pool {pool or 'default_pool'})", since, pool, executor
+        )
+    if state == "queued":
+        return GenerationWait(
+            f"a worker of the {executor} to pick up the task", task.queued_dttm, pool, executor
+        )
+    return GenerationWait("nothing: the agents are running in a worker", task.start_date, pool, executor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,11 +11,12 @@ from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budg
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import RequestUser, StoreDep, require_dag_access
-from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut
+from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut, WaitOut
 from airflow_ai_etl.plugins.views import request_out
 from airflow_ai_etl.plugins.visibility import VISIBILITY_WINDOW, ReaderDep, request_dag_ids, visible_requests
 from airflow_ai_etl.store.generation import catch_up, run_params
 from airflow_ai_etl.store.models import RequestRow
+from airflow_ai_etl.store.repository import OPEN_STATES
 
 router = APIRouter(tags=["requests"])
 
@@ -142,7 +144,13 @@ def get_request(
         raise HTTPException(status_code=404, detail=f"there is no request {request_id}")
     who.check(request_dag_ids(store, [row])[row.id], row.created_by, f"request {request_id}")
     (row,) = _caught_up(store, [row])
-    return request_out(row, store.events(request_id, after))
+    out = request_out(row, store.events(request_id, after))
+    if row.state in OPEN_STATES and row.dag_run_id:
+        from airflow_ai_etl.plugins.airflow_side import generation_wait
+
+        wait = generation_wait(row.dag_run_id)
+        out.waiting = WaitOut(**dataclasses.asdict(wait)) if wait else None
+    return out
 
 
 def _caught_up(store: StoreDep, rows: list[RequestRow]) -> list[RequestRow]:

@@ -44,6 +44,13 @@ class EventOut(BaseModel):
     at: dt.datetime
 
 
+class WaitOut(BaseModel):
+    waiting_for: str = Field(description="What the generation run waits for now, in words.")
+    since: dt.datetime | None = Field(description="Since when (Airflow's own timestamp for that stage).")
+    pool: str | None
+    executor: str | None
+
+
 class RequestOut(BaseModel):
     id: int
     request: str
@@ -60,6 +67,7 @@ class RequestOut(BaseModel):
     dag_run_id: str | None
     draft_id: int | None
     events: list[EventOut] = Field(default_factory=list)
+    waiting: WaitOut | None = Field(default=None, description="While open: where its generation run stands.")
 
 
 class ReportOut(BaseModel):

@@ -1,7 +1,9 @@
 """The AI ETL page in a real browser inside a real Airflow: log in through Airflow's login page, open
 the page from Airflow's navigation, ask for a pipeline in plain language (offline planner), watch the
-agents' progress, review the draft's tabs, approve & deploy, find the DAG in Airflow's DAG list, and
-run it to success from the page; the warehouse then holds the shop's customers.
+agents' progress, review the draft's tabs (an invalid edit marked inline in the editor), approve &
+deploy, find the DAG in Airflow's DAG list, and test-run it to success from the page while it stays
+paused; the warehouse then holds the shop's customers. A viewer sees the page without the actions a
+viewer may not take, and the API docs load with every address outside Airflow cut off.
 
 Airflow runs as in production (api-server, scheduler with LocalExecutor, dag-processor, triggerer,
 PostgreSQL metadata, SimpleAuthManager); the browser is Debian's headless Chromium driven by
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ARTIFACTS / "ui_browser"
 ADMIN, PASSWORD = "admin", "ai-etl-e2e-admin-pw"
+VIEWER, VIEWER_PASSWORD = "viewer", "ai-etl-e2e-viewer-pw"
 REQUEST = "every day at 2am copy new customers into the warehouse; customer_id must be unique"
 DAG_ID = "customers_to_warehouse"  # what the offline planner names this request's DAG
 #: Browser-side waits (milliseconds): each bounded, together well inside the test's budget.
@@ -38,7 +41,7 @@ RUN_MS = 150_000
 
 
 @pytest.fixture
-def browser_page() -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test.sh does it)")
     from playwright.sync_api import sync_playwright
@@ -49,13 +52,16 @@ def browser_page() -> Iterator[Any]:
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.set_default_timeout(PAGE_MS)
-            yield page
-            # The last state, whatever happened: the first thing to look at when the test fails.
-            _shot(page, "99-last")
+            yield browser
         finally:
             browser.close()
+
+
+def _new_page(browser: Any) -> Any:
+    """A page of its own browser context: its own cookies, so each user logs in separately."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    page.set_default_timeout(PAGE_MS)
+    return page
 
 
 def _shot(page: Any, name: str, focus: Any = None) -> None:
@@ -88,7 +94,7 @@ def _start_airflow(airflow: Airflow) -> str:
     returns the api-server's base URL once it answers and ai_etl_generate is parsed."""
     # SimpleAuthManager with a known admin: the password file it would otherwise generate.
     (airflow.session.home / "simple_auth_manager_passwords.json.generated").write_text(
-        json.dumps({ADMIN: PASSWORD})
+        json.dumps({ADMIN: PASSWORD, VIEWER: VIEWER_PASSWORD})
     )
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -97,7 +103,7 @@ def _start_airflow(airflow: Airflow) -> str:
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin,{VIEWER}:viewer",
             "AIRFLOW__API__BASE_URL": base_url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
             "AIRFLOW__AI_ETL__LLM_CONN_ID": "",  # no model: the offline planner
@@ -119,23 +125,24 @@ def _start_airflow(airflow: Airflow) -> str:
     return base_url
 
 
-def _log_in(page: Any, base_url: str) -> None:
-    """Through Airflow's own login page (SimpleAuthManager's form)."""
-    page.goto(f"{base_url}/")
+def _log_in(page: Any, base_url: str, user: str = ADMIN, password: str = PASSWORD) -> None:
+    """Logged out, the page sends the browser to Airflow's own login page, and back after it."""
+    page.goto(f"{base_url}/ai-etl/")
     page.wait_for_selector("input[name=username]")
-    _shot(page, "01-airflow-login")
-    page.fill("input[name=username]", ADMIN)
-    page.fill("input[name=password]", PASSWORD)
+    _shot(page, f"01-airflow-login-{user}")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/plugin/ai-etl**")
     page.get_by_role("button", name="Browse").wait_for()
-    _shot(page, "02-airflow-home")
 
 
 def _open_from_navigation(page: Any) -> Any:
-    """Browse -> AI ETL in Airflow's navigation; the page renders in Airflow's iframe."""
-    page.get_by_role("button", name="Browse").click()
-    page.get_by_role("menuitem", name="AI ETL").click()
-    page.wait_for_url("**/plugin/ai-etl**")
+    """AI ETL, a top-level entry of Airflow's navigation; the page renders in Airflow's iframe."""
+    page.goto(page.url.split("/plugin/")[0].rstrip("/") + "/")
+    page.get_by_role("button", name="Browse").wait_for()
+    _shot(page, "02-airflow-home")
+    page.get_by_role("link", name="AI ETL").or_(page.get_by_role("button", name="AI ETL")).first.click()
     frame = page.frame_locator("iframe")
     frame.locator("#pipelines .empty, #pipelines table").first.wait_for()
     return frame
@@ -152,22 +159,31 @@ def _review_tabs(page: Any, frame: Any) -> None:
     assert frame.locator("[data-panel=er] .flow[data-step=load_customers]").count() == 1
     _shot(page, "06-draft-er", frame.locator("#draft-card"))
     frame.locator("[data-tab=spec]").click()
-    editor = frame.locator("#spec-editor")
-    spec_yaml = editor.input_value()
+    spec_yaml = _draft_spec(page)
     assert f"dag_id: {DAG_ID}" in spec_yaml and "mode: incremental" in spec_yaml
-    # An edit into an invalid spec is refused with the field at fault, and nothing is saved.
-    editor.fill(spec_yaml.replace("mode: incremental", "mode: sideways"))
+    assert "sql: |" in spec_yaml  # SQL as a literal block, not a quoted string with escapes
+    editor = frame.locator("#spec-editor .cm-content")
+    assert frame.locator("#spec-editor .cm-lineNumbers").count() == 1
+    assert frame.locator("#spec-editor .cm-content span").count() > 20  # highlighted, not plain text
+    # An edit into an invalid spec is refused, the field at fault is marked at its line, nothing is saved.
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(spec_yaml.replace("mode: incremental", "mode: sideways"))
     frame.locator("#spec-validate").click()
     refused = frame.locator("#spec-result .banner-error")
     refused.wait_for()
     assert "Invalid input" in refused.inner_text() and "mode" in refused.inner_text()
-    _shot(page, "07a-spec-refused", frame.locator("#draft-card"))
+    marked = frame.locator("#spec-editor .cm-line:has(.cm-lintRange-error)")
+    marked.first.wait_for()
+    assert "mode: sideways" in marked.first.inner_text()
+    _shot(page, "07a-spec-refused-inline", frame.locator("#draft-card"))
     frame.locator("#spec-reset").click()
-    assert editor.input_value() == spec_yaml
+    assert frame.locator("#spec-editor .cm-lintRange-error").count() == 0
     assert "version 1" in frame.locator("#draft-title").inner_text()
     frame.locator("[data-tab=code]").click()
-    assert frame.locator("[data-panel=code] .tok-keyword").count() > 5
-    assert "TransferOperator" in frame.locator("[data-panel=code] .code").inner_text()
+    code = frame.locator("[data-panel=code] .cm-content")
+    assert "TransferOperator" in code.inner_text()
+    assert frame.locator("[data-panel=code] .cm-lineNumbers").count() == 1
     _shot(page, "07-draft-code", frame.locator("#draft-card"))
     frame.locator("[data-tab=report]").click()
     assert "Valid" in frame.locator("[data-panel=report]").inner_text()
@@ -176,6 +192,57 @@ def _review_tabs(page: Any, frame: Any) -> None:
     frame.locator("[data-tab=usage]").click()
     assert "No model was used" in frame.locator("[data-panel=usage]").inner_text()
     frame.locator("[data-tab=graph]").click()
+
+
+def _draft_spec(page: Any) -> str:
+    """The newest draft's spec text, as the API gives it (the editor renders only what is in view)."""
+    base = page.url.split("/plugin/")[0]
+    [request] = page.request.get(f"{base}/ai-etl/api/requests?limit=1").json()
+    return str(page.request.get(f"{base}/ai-etl/api/drafts/{request['draft_id']}").json()["spec_yaml"])
+
+
+def _as_viewer(browser: Any, base_url: str) -> None:
+    """A viewer sees the pipelines and drafts, but no action a viewer may not take, and why."""
+    page = _new_page(browser)
+    _log_in(page, base_url, VIEWER, VIEWER_PASSWORD)
+    frame = page.frame_locator("iframe")
+    frame.locator("#pipelines table").wait_for()
+    missing = frame.locator("#request-missing")
+    missing.wait_for()
+    assert frame.locator("#generate").is_hidden()
+    assert "Generate" in missing.inner_text() and "viewer has no POST permission" in str(
+        missing.get_attribute("title")
+    )
+    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] button").click()
+    frame.locator("#draft-missing").wait_for()
+    for action in ("#deploy", "#test-run", "#rollback", "#schedule-toggle"):
+        assert frame.locator(action).is_hidden(), action
+    assert "Approve & deploy" in frame.locator("#draft-missing").inner_text()
+    _shot(page, "12-viewer", frame.locator("#draft-card"))
+    page.context.close()
+
+
+def _docs_offline(browser: Any, base_url: str) -> None:
+    """The API docs with every address outside this Airflow cut off: Swagger UI still lists the routes."""
+    page = _new_page(browser)
+    outside: list[str] = []
+
+    def only_airflow(route: Any) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.route("**/*", only_airflow)
+    _log_in(page, base_url)
+    page.goto(f"{base_url}/ai-etl/api/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/api/requests", "/api/pipelines/{dag_id}/runs", "/api/me"} <= set(paths), paths
+    _shot(page, "13-api-docs-offline")
+    assert outside == []
+    page.context.close()
 
 
 def _wait_for_dag_list(page: Any, base_url: str, dag_id: str, timeout: float = 90) -> None:
@@ -199,13 +266,37 @@ def _check_dark_mode(page: Any, frame: Any) -> None:
     _shot(page, "11-dark", frame.locator("#draft-card"))
 
 
+def _test_run_leaves_the_schedule_off(page: Any, frame: Any, airflow: Airflow) -> None:
+    """Test run from the page: it runs once to success while the DAG stays paused; the schedule is a
+    separate action that says when the next run is."""
+    frame.locator("#pipeline-state .pill-paused").wait_for()  # parsed, created paused
+    frame.locator("#test-run:enabled").click()
+    frame.locator("#action-status[data-run-state]").wait_for()
+    assert "the schedule stays off" in frame.locator("#action-status").inner_text()
+    finished = "#action-status[data-run-state=success], #action-status[data-run-state=failed]"
+    frame.locator(finished).wait_for(timeout=RUN_MS)
+    _shot(page, "10-test-run", frame.locator("#draft-card"))
+    assert frame.locator("#action-status").get_attribute("data-run-state") == "success"
+    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] .pill-success").wait_for()
+    # The test run left the schedule off: still paused, and the scheduler made no run of its own.
+    assert airflow.metadata_query("SELECT is_paused FROM dag WHERE dag_id = %s", (DAG_ID,)) == [(True,)]
+    scheduled = "SELECT count(*) FROM dag_run WHERE dag_id = %s AND run_type <> 'manual'"
+    assert airflow.metadata_query(scheduled, (DAG_ID,)) == [(0,)]
+    # Turning the schedule on is its own action, and says when the next run is.
+    frame.locator("#schedule-toggle:has-text('Turn on schedule')").click()
+    frame.locator("#action-status:has-text('Schedule on')").wait_for()
+    assert "next run" in frame.locator("#action-status").inner_text()
+    frame.locator("#schedule-toggle:has-text('Turn off schedule')").click()
+    frame.locator("#action-status:has-text('Schedule off')").wait_for()
+
+
 def test_request_to_deployed_dag_run_through_the_page(
     airflow: Airflow,
     airflow_conn: Callable[..., None],
-    browser_page: Any,
+    browser: Any,
     tmp_path: Path,
 ) -> None:
-    page = browser_page
+    page = _new_page(browser)
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     shop = _demo_databases(airflow_conn, tmp_path)
@@ -213,6 +304,7 @@ def test_request_to_deployed_dag_run_through_the_page(
     _log_in(page, base_url)
 
     frame = _open_from_navigation(page)
+    page.wait_for_url(f"{base_url}/plugin/ai-etl/")  # a clean address: not /plugin/ai-etl/ai-etl/
     assert "No pipelines yet" in frame.locator("#pipelines").inner_text()
     _shot(page, "03-ai-etl-page")
 
@@ -250,13 +342,7 @@ def test_request_to_deployed_dag_run_through_the_page(
     # Back to the page through the navigation; review the pipeline and run it from there.
     frame = _open_from_navigation(page)
     frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] button").click()
-    frame.locator("#test-run:enabled").click()
-    frame.locator("#action-status[data-run-state]").wait_for()
-    finished = "#action-status[data-run-state=success], #action-status[data-run-state=failed]"
-    frame.locator(finished).wait_for(timeout=RUN_MS)
-    _shot(page, "10-test-run", frame.locator("#draft-card"))
-    assert frame.locator("#action-status").get_attribute("data-run-state") == "success"
-    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] .pill-success").wait_for()
+    _test_run_leaves_the_schedule_off(page, frame, airflow)
 
     # What the run did: the warehouse holds the shop's customers.
     with sqlite3.connect(shop.warehouse) as target, sqlite3.connect(shop.source) as source:
@@ -264,4 +350,7 @@ def test_request_to_deployed_dag_run_through_the_page(
         expected = source.execute("SELECT count(*) FROM customers").fetchone()[0]
     assert copied == expected > 0
     _check_dark_mode(page, frame)
+    _shot(page, "99-last")
     assert page_errors == []
+    _as_viewer(browser, base_url)
+    _docs_offline(browser, base_url)

@@ -17,6 +17,8 @@
   const FINISHED_RUN = new Set(["success", "failed", "upstream_failed", "skipped"]);
   // After this long without a worker (or without a new event), the page says where to look.
   const STALL_MS = 90 * 1000;
+  // A generation run still waiting for the scheduler or a worker after this long: say what to check.
+  const QUEUE_HINT_MS = 60 * 1000;
 
   const $ = (id) => document.getElementById(id);
 
@@ -444,7 +446,13 @@
     const note = clear($("progress-note"));
     const running = !FINISHED_REQUEST.has(request.state);
     if (running) note.append(el("span", { class: "spinner", "aria-hidden": "true" }));
-    if (request.state === "queued") note.append("Waiting for a worker to start the generation");
+    const wait = request.waiting;
+    const waitedMs = wait && wait.since ? Date.now() - Date.parse(wait.since) : 0;
+    if (wait && !wait.waiting_for.startsWith("nothing")) {
+      // Honest about the queue: what the run waits for, where, and for how long (Airflow's timestamps).
+      note.append(`Waiting for ${wait.waiting_for}`, wait.since ? ` — ${Math.max(0, Math.round(waitedMs / 1000))} s so far` : "");
+      note.append(el("span", { class: "muted", text: ` (pool ${wait.pool || "default_pool"}, ${wait.executor || "default executor"})` }));
+    } else if (request.state === "queued") note.append("Waiting for Airflow to start the generation");
     else if (request.state === "running") note.append("The agents are working");
     else if (request.state === "ready") note.append("Draft ready for review");
     else if (request.state === "failed") note.append("Generation failed");
@@ -458,21 +466,29 @@
         " of ai_etl_generate",
       );
     }
-    if (running && Date.now() - (state.lastChange || Date.now()) > STALL_MS) {
+    const waiting = wait && !wait.waiting_for.startsWith("nothing");
+    if (waiting && waitedMs > QUEUE_HINT_MS) {
+      note.append(el("div", { class: "stall", text: queueHint(wait) }));
+    } else if (running && !waiting && Date.now() - (state.lastChange || Date.now()) > STALL_MS) {
       note.append(
-        el("div", {
-          class: "stall",
-          text:
-            request.state === "queued"
-              ? "No worker has started it yet: is Airflow's scheduler running, and is the DAG ai_etl_generate unpaused? Its run in Airflow shows why it waits."
-              : "No news from the agents for a while: the run of ai_etl_generate in Airflow shows its log.",
-        }),
+        el("div", { class: "stall", text: "No news from the agents for a while: the run of ai_etl_generate in Airflow shows its log." }),
       );
     }
     if (request.state === "failed" && request.error) {
       clear($("progress-error")).append(el("strong", { text: "Generation failed: " }), request.error);
       show($("progress-error"), true);
     }
+  }
+
+  /** What to check when no worker picked the generation run within a minute, by the stage it waits in. */
+  function queueHint(wait) {
+    if (wait.waiting_for.startsWith("the scheduler to start")) {
+      return "Not started within a minute: is Airflow's scheduler running (airflow jobs check --job-type SchedulerJob), is the DAG ai_etl_generate unpaused, and has it reached max_active_runs?";
+    }
+    if (wait.waiting_for.startsWith("the scheduler to queue")) {
+      return `Not queued within a minute: are slots free in pool ${wait.pool || "default_pool"} and under [core] parallelism? The scheduler's log says why it holds the task.`;
+    }
+    return `No worker picked the task within a minute: is a worker of the ${wait.executor || "executor"} running and does it have free slots? The task's log in Airflow shows where it waits.`;
   }
 
   // ---------------------------------------------------------------- the draft
@@ -1427,6 +1443,21 @@
 
   // ---------------------------------------------------------------- colour mode
 
+  /** The first opaque background behind the page's iframe in Airflow's document, if it can be read. */
+  function airflowBackground() {
+    let node;
+    try {
+      node = window.frameElement;
+    } catch {
+      return null; // another origin
+    }
+    for (; node; node = node.parentElement) {
+      const colour = window.parent.getComputedStyle(node).backgroundColor;
+      if (colour && colour !== "transparent" && !/rgba\(.*,\s*0\)$/.test(colour)) return colour;
+    }
+    return null;
+  }
+
   /** Follow Airflow's own light/dark toggle (a class on the parent's <html>), else the OS setting. */
   function followColourMode() {
     const root = document.documentElement;
@@ -1441,6 +1472,10 @@
       const cls = parentRoot ? parentRoot.classList : null;
       const airflow = cls && cls.contains("dark") ? "dark" : cls && cls.contains("light") ? "light" : null;
       root.dataset.theme = airflow || (media.matches ? "dark" : "light");
+      // The page's background is the one Airflow paints around the frame: no seam shows as a border.
+      const around = airflowBackground();
+      if (around) root.style.setProperty("--bg", around);
+      else root.style.removeProperty("--bg");
     };
     apply();
     media.addEventListener("change", apply);
@@ -1449,7 +1484,19 @@
 
   // ---------------------------------------------------------------- start
 
+  /**
+   * Airflow mirrors the iframe's path into its own address (`/plugin/ai-etl` + `/ai-etl/`, so
+   * `/plugin/ai-etl/ai-etl/`) when the page has loaded. The page is one screen at one address, so
+   * it shows its path as `/`: Airflow's address stays `/plugin/ai-etl/`, and a reload of that
+   * address loads the page again. Everything the page fetches or links to is absolute from here on.
+   */
+  function cleanAddress() {
+    $("api-docs").href = new URL("docs", API).href;
+    if (window.parent !== window) history.replaceState(null, "", "/");
+  }
+
   function start() {
+    cleanAddress();
     followColourMode();
     $("request-form").addEventListener("submit", submitRequest);
     $("deploy").addEventListener("click", deploy);

@@ -91,6 +91,10 @@ def test_op_and_admin_may_generate(airflow_api: AirflowApi, user: str) -> None:
     assert out["conn_ids"] == ["shop", "warehouse"] and out["schedule"] == "@daily"
     fetched = airflow_api.call("GET", f"/requests/{out['id']}", "viewer1").json()
     assert fetched["id"] == out["id"] and fetched["events"] == []
+    # No scheduler runs here: the page is told the run waits for it, since when, and on which executor.
+    waiting = fetched["waiting"]
+    assert waiting["waiting_for"] == "the scheduler to start the run" and waiting["since"], waiting
+    assert waiting["executor"]
 
 
 def test_me_says_what_each_role_may_do_and_why_not(airflow_api: AirflowApi) -> None:
