@@ -7,7 +7,8 @@ Writes airflow_ai_etl/validation/sql/catalogues/<dialect>.json.gz (package data,
 validation/sql/functions.py):
 - postgres: pg_proc (name, argument and return types, kind, volatility, strictness, variadic,
   defaults, side-effect class), pg_aggregate's kind, pg_operator, pg_cast, pg_type and the
-  keywords that look like calls (`COALESCE(...)`, `TRIM(...)`) but are grammar, from a real server;
+  column-name and reserved keywords that look like calls (`COALESCE(...)`, `TRIM(...)`) but are
+  grammar, from a real server;
 - clickhouse: system.functions through chDB;
 - spark: SHOW FUNCTIONS and each function's ExpressionInfo (what DESCRIBE FUNCTION EXTENDED prints)
   from a local session;
@@ -149,7 +150,7 @@ def postgres(uri: str) -> dict[str, Any]:
             keywords = sorted(
                 word
                 for word, catcode in _pg_rows(cur, "SELECT word, catcode FROM pg_get_keywords()")
-                if catcode in ("C", "T", "R")
+                if catcode in ("C", "R")  # grammar (COALESCE, EXTRACT, CAST), not type_func_name words
             )
     finally:
         conn.close()

@@ -88,8 +88,8 @@ class TypeInference:
             return self.type_of(node.this)
         if isinstance(node, exp.Literal):
             return UNKNOWN if node.is_string else self._number(node.this)
-        if isinstance(node, exp.Null):
-            return UNKNOWN
+        if isinstance(node, exp.Null | exp.Var):
+            return UNKNOWN  # a Var is a keyword sqlglot made of a string literal ('day')
         if isinstance(node, exp.Any | exp.All):
             return None  # `= ANY(array)` compares with the elements: not a value of its own
         if isinstance(node, _BOOLEAN_RESULTS):
@@ -105,7 +105,7 @@ class TypeInference:
         if isinstance(node, exp.CurrentTimestamp):
             return "timestamptz"
         if isinstance(node, exp.Case | exp.Coalesce):
-            return self._common([*self._branches(node)])
+            return self._common(self.branches(node))
         if isinstance(node, exp.Window):
             return self.type_of(node.this)
         if type(node) in OPERATORS and isinstance(node, exp.Binary):
@@ -136,7 +136,44 @@ class TypeInference:
                     return TypeInference(source, self.schema, self.functions, self.sql).type_of(projection)
         return None
 
-    def _branches(self, node: exp.Expr) -> list[exp.Expr]:
+    def subquery_type(self, query: exp.Expr) -> str | None:
+        """The type of a one-column subquery's column (`x IN (SELECT y ...)`)."""
+        target = query.unnest() if isinstance(query, exp.Subquery) else query
+        for child in self.scope.subquery_scopes:
+            if child.expression is target and isinstance(target, exp.Select) and len(target.selects) == 1:
+                return TypeInference(child, self.schema, self.functions, self.sql).type_of(target.selects[0])
+        return None
+
+    def output_types(self) -> list[str | None] | None:
+        """The types of the scope's output columns (a set operation's are its first query's)."""
+        query = self.scope.expression
+        if isinstance(query, exp.SetOperation) and self.scope.set_operation_scopes:
+            first = TypeInference(self.scope.set_operation_scopes[0], self.schema, self.functions, self.sql)
+            return first.output_types()
+        if isinstance(query, exp.Select):
+            return [self.type_of(p) for p in query.selects]
+        return None
+
+    def mismatch(self, types: list[str | None]) -> tuple[str, str] | None:
+        """Two known types PostgreSQL cannot bring to a common type (different categories)."""
+        known = [t for t in types if t not in (None, UNKNOWN)]
+        categories = {self.functions.category(self._base(t)) for t in known if t is not None}
+        if None in categories or len(categories) < 2:
+            return None
+        first = known[0]
+        other = next(
+            t
+            for t in known
+            if self.functions.category(self._base(t)) != self.functions.category(self._base(first))
+        )
+        return str(first), str(other)
+
+    def _base(self, type_name: str | None) -> str:
+        base = self.functions.types.get(type_name or "", {}).get("base")
+        return str(base or type_name)
+
+    def branches(self, node: exp.Expr) -> list[exp.Expr]:
+        """The values a CASE or COALESCE chooses between."""
         if isinstance(node, exp.Coalesce):
             return [node.this, *node.expressions]
         branches = [when.args["true"] for when in node.args.get("ifs") or []]
