@@ -1,25 +1,21 @@
-"""PostgreSQL's types over an expression tree: what each expression is, and which function or
-operator overload a call resolves to, by the engine's own rules and catalogue.
+"""PostgreSQL's types over an expression tree: what each expression is.
 
-Types come from the catalog's columns, literals, casts and the result types of resolved calls.
-Resolution follows PostgreSQL's (Typecasting docs, "Functions" / "Operators"): candidates of the
-right arity whose every parameter accepts its argument by an implicit coercion (pg_cast context
-'i', unknown literals, polymorphic parameters); an exact match wins; then the most exact matches;
-what is still ambiguous has an unknown result. A type that cannot be known is None, and a call
-with an argument of unknown type is never declared impossible on that argument's account.
+Types come from the catalog's columns, literals, casts and the result types of calls resolved by
+overloads.py. A type that cannot be known is None, and a call with an argument of unknown type is
+never declared impossible on that argument's account.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.validation.sql.calls import written_call
-from airflow_ai_etl.validation.sql.functions import UNKNOWN, FunctionCatalogue, Signature
+from airflow_ai_etl.validation.sql.functions import UNKNOWN, FunctionCatalogue
+from airflow_ai_etl.validation.sql.overloads import Resolution, resolve_function, resolve_operator
 from airflow_ai_etl.validation.sql.tables import table_name
 
 #: sqlglot binary nodes and the PostgreSQL operator each one is written as.
@@ -52,14 +48,6 @@ _LITERAL_SYNTAX = {
     "float8": re.compile(r"(?i)\s*([+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|nan|[+-]?inf(inity)?)\s*"),
     "bool": re.compile(r"(?i)\s*(t(r(ue?)?)?|f(a(l(se?)?)?)?|y(es?)?|no?|on|of?f?|1|0)\s*"),
 }
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """A call's outcome: `possible` False when no overload can take the arguments."""
-
-    possible: bool
-    returns: str | None = None
 
 
 def literal_fits(text: str, type_name: str) -> bool:
@@ -186,12 +174,8 @@ class TypeInference:
     # --- calls --------------------------------------------------------------------------------
 
     def operator(self, node: exp.Binary) -> Resolution:
-        candidates = self.functions.operators.get(OPERATORS[type(node)], ())
         left, right = self.type_of(node.this), self.type_of(node.expression)
-        signatures = tuple(
-            Signature(kind="normal", args=(c[0], c[1]), returns=c[2]) for c in candidates if c[0]
-        )
-        return self._resolve(signatures, [left, right])
+        return resolve_operator(self.functions, OPERATORS[type(node)], left, right)
 
     def arguments(self, node: exp.Func) -> tuple[str, tuple[exp.Expr, ...]] | None:
         """The written name and arguments of a call whose arguments are all plain values."""
@@ -208,55 +192,12 @@ class TypeInference:
 
     def function(self, node: exp.Func) -> Resolution:
         if isinstance(node, exp.Extract):  # EXTRACT(field FROM x) is extract(text, x) since PostgreSQL 14
-            extract = self.functions.signatures("extract")
-            return (
-                self._resolve(extract, [UNKNOWN, self.type_of(node.expression)])
-                if extract
-                else Resolution(True)
-            )
+            return resolve_function(self.functions, "extract", (UNKNOWN, self.type_of(node.expression)))
         named = self.arguments(node)
         if named is None or self.schema.find_functions(named[0]):
             return Resolution(True)
         name, args = named
-        signatures = tuple(s for s in self.functions.signatures(name) if s.args is not None)
-        if not signatures:
+        if not self.functions.signatures(name):
             type_name = self.functions.type_name(name)  # `date(x)`: a cast written as a call
             return Resolution(True, type_name if len(args) == 1 else None)
-        return self._resolve(signatures, [self.type_of(a) for a in args])
-
-    def _resolve(self, signatures: tuple[Signature, ...], args: list[str | None]) -> Resolution:
-        fitting = [s for s in signatures if s.accepts_count(len(args))]
-        if not fitting:
-            return Resolution(not signatures)
-        viable = [s for s in fitting if self._accepts(s, args)]
-        if not viable:
-            return Resolution(False)
-        if None in args:
-            return Resolution(True, self._single_return(viable, args))
-        exact = [s for s in viable if s.parameters(len(args)) == tuple(args)]
-        if exact:
-            return Resolution(True, self._returns(exact[0], args))
-        best = max(self._exact_count(s, args) for s in viable)
-        viable = [s for s in viable if self._exact_count(s, args) == best]
-        return Resolution(True, self._single_return(viable, args))
-
-    def _accepts(self, signature: Signature, args: list[str | None]) -> bool:
-        parameters = signature.parameters(len(args))
-        return all(a is None or self.functions.coercible(a, p) for a, p in zip(args, parameters, strict=True))
-
-    def _exact_count(self, signature: Signature, args: list[str | None]) -> int:
-        return sum(a == p for a, p in zip(args, signature.parameters(len(args)), strict=True))
-
-    def _single_return(self, viable: list[Signature], args: list[str | None]) -> str | None:
-        returns = {self._returns(s, args) for s in viable}
-        return returns.pop() if len(returns) == 1 else None
-
-    def _returns(self, signature: Signature, args: list[str | None]) -> str | None:
-        returns = signature.returns
-        if returns is None or signature.returns_set or not self.functions.is_polymorphic(returns):
-            return None if signature.returns_set else returns
-        parameters = signature.parameters(len(args))
-        bound = {
-            a for a, p in zip(args, parameters, strict=True) if p == returns and a not in (None, UNKNOWN)
-        }
-        return bound.pop() if len(bound) == 1 else None
+        return resolve_function(self.functions, name, tuple(self.type_of(a) for a in args))

@@ -15,7 +15,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, walk_in_scope
 
 from airflow_ai_etl.validation.report import Finding
-from airflow_ai_etl.validation.sql.aggregates import clause, inside_aggregate, is_aggregate
+from airflow_ai_etl.validation.sql.aggregates import clauses, inside_aggregate, is_aggregate
 from airflow_ai_etl.validation.sql.findings import error
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.tables import table_name
@@ -47,11 +47,11 @@ def _dependent_tables(scope: Scope, keys: set[str], catalog: RuleCatalog) -> set
     return dependent
 
 
-def _grouped(select: exp.Select, catalog: RuleCatalog) -> bool:
+def _grouped(select: exp.Select, places: dict[int, str], catalog: RuleCatalog) -> bool:
     if select.args.get("group") is not None or select.args.get("having") is not None:
         return True
     return any(
-        is_aggregate(n, catalog.functions, catalog.sql) and clause(n, select) in _READ_AFTER_GROUPING
+        places.get(id(n)) in _READ_AFTER_GROUPING and is_aggregate(n, catalog.functions, catalog.sql)
         for n in walk_in_scope(select)
     )
 
@@ -66,13 +66,13 @@ def _outer_aggregates(select: exp.Select, scope: Scope, catalog: RuleCatalog) ->
     return False
 
 
-def _columns_read(select: exp.Select, scope: Scope) -> Iterator[exp.Column]:
+def _columns_read(select: exp.Select, scope: Scope, places: dict[int, str]) -> Iterator[exp.Column]:
     """Columns of this query read after grouping, in subqueries too (correlated references)."""
     for node in select.walk():
         if (
             isinstance(node, exp.Column)
             and node.table in scope.sources
-            and clause(node, select) in _READ_AFTER_GROUPING
+            and places.get(id(node)) in _READ_AFTER_GROUPING
         ):
             yield node
 
@@ -95,13 +95,16 @@ def _shadowed(column: exp.Column, select: exp.Select) -> bool:
 
 def ungrouped_columns(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) -> Iterator[Finding]:
     select = scope.expression
-    if not isinstance(select, exp.Select) or not _grouped(select, catalog):
+    if not isinstance(select, exp.Select):
+        return
+    places = clauses(select)
+    if not _grouped(select, places, catalog):
         return
     keys = _grouped_keys(select)
     if keys is None or _outer_aggregates(select, scope, catalog):
         return
     dependent = _dependent_tables(scope, keys, catalog)
-    for column in _columns_read(select, scope):
+    for column in _columns_read(select, scope, places):
         if column.table in dependent or _shadowed(column, select):
             continue
         if inside_aggregate(column, select, catalog.functions, catalog.sql):
