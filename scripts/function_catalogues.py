@@ -226,16 +226,29 @@ def spark() -> dict[str, Any]:
     }
 
 
+def _sqlite_aggregates(conn: sqlite3.Connection, name: str, narg: int) -> bool:
+    """Whether SQLite runs the function without OVER (row_number() et al. refuse)."""
+    args = ", ".join(["x"] * narg) if narg >= 0 else "x"
+    try:
+        conn.execute(f"SELECT {name}({args}) FROM (SELECT 1 AS x)").fetchall()
+    except sqlite3.Error as exc:
+        return "misuse of window function" not in str(exc)
+    return True
+
+
 def sqlite() -> dict[str, Any]:
     conn = sqlite3.connect(":memory:")
     deterministic = 0x800  # SQLITE_DETERMINISTIC
     functions: dict[str, list[dict[str, Any]]] = {}
     for fname, ftype, narg, flags in conn.execute(
         "SELECT name, type, narg, flags FROM pragma_function_list ORDER BY name, narg"
-    ):
+    ).fetchall():
+        kind = {"a": "aggregate", "w": "window"}.get(ftype, "normal")
+        if kind == "window" and _sqlite_aggregates(conn, fname, narg):
+            kind = "aggregate"  # 'w' lists aggregates usable as windows too: count, sum, group_concat
         functions.setdefault(fname, []).append(
             {
-                "kind": {"a": "aggregate", "w": "window"}.get(ftype, "normal"),
+                "kind": kind,
                 "nargs": narg,
                 "volatility": "immutable" if flags & deterministic else "volatile",
             }

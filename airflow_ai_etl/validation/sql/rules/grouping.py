@@ -4,7 +4,8 @@ A query is grouped when it has GROUP BY, HAVING or an aggregate of its own. Then
 the select list, HAVING and ORDER BY (window specifications and subqueries that read it
 included) must be a GROUP BY expression, sit inside one or inside an aggregate, or belong to a
 table whose primary key is grouped (PostgreSQL's functional dependency). Grouping sets and
-columns that cannot be resolved to a table of this query are left alone.
+columns that cannot be resolved to a table of this query are left alone. Engines that allow bare
+columns in grouped queries (SQLite, MySQL without ONLY_FULL_GROUP_BY) are not checked.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.tables import table_name
 
 _READ_AFTER_GROUPING = ("expressions", "having", "order")
+#: Engines that refuse an ungrouped column (the catalogue's dialect names).
+_STRICT = ("postgres", "clickhouse", "spark")
 
 
 def _grouped_keys(select: exp.Select) -> set[str] | None:
@@ -95,7 +98,11 @@ def _shadowed(column: exp.Column, select: exp.Select) -> bool:
 
 def ungrouped_columns(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) -> Iterator[Finding]:
     select = scope.expression
-    if not isinstance(select, exp.Select):
+    if (
+        not isinstance(select, exp.Select)
+        or catalog.functions is None
+        or catalog.functions.dialect not in _STRICT
+    ):
         return
     places = clauses(select)
     if not _grouped(select, places, catalog):
