@@ -7,7 +7,8 @@ Writes airflow_ai_etl/validation/sql/catalogues/<dialect>.json.gz (package data,
 validation/sql/functions.py):
 - postgres: pg_proc (name, argument and return types, kind, volatility, strictness, variadic,
   defaults, side-effect class), pg_aggregate's kind, pg_operator, pg_cast, pg_type and the
-  keywords that look like calls (`COALESCE(...)`, `TRIM(...)`) but are grammar, from a real server;
+  column-name and reserved keywords that look like calls (`COALESCE(...)`, `TRIM(...)`) but are
+  grammar, from a real server;
 - clickhouse: system.functions through chDB;
 - spark: SHOW FUNCTIONS and each function's ExpressionInfo (what DESCRIBE FUNCTION EXTENDED prints)
   from a local session;
@@ -149,7 +150,7 @@ def postgres(uri: str) -> dict[str, Any]:
             keywords = sorted(
                 word
                 for word, catcode in _pg_rows(cur, "SELECT word, catcode FROM pg_get_keywords()")
-                if catcode in ("C", "T", "R")
+                if catcode in ("C", "R")  # grammar (COALESCE, EXTRACT, CAST), not type_func_name words
             )
     finally:
         conn.close()
@@ -225,16 +226,29 @@ def spark() -> dict[str, Any]:
     }
 
 
+def _sqlite_aggregates(conn: sqlite3.Connection, name: str, narg: int) -> bool:
+    """Whether SQLite runs the function without OVER (row_number() et al. refuse)."""
+    args = ", ".join(["x"] * narg) if narg >= 0 else "x"
+    try:
+        conn.execute(f"SELECT {name}({args}) FROM (SELECT 1 AS x)").fetchall()
+    except sqlite3.Error as exc:
+        return "misuse of window function" not in str(exc)
+    return True
+
+
 def sqlite() -> dict[str, Any]:
     conn = sqlite3.connect(":memory:")
     deterministic = 0x800  # SQLITE_DETERMINISTIC
     functions: dict[str, list[dict[str, Any]]] = {}
     for fname, ftype, narg, flags in conn.execute(
         "SELECT name, type, narg, flags FROM pragma_function_list ORDER BY name, narg"
-    ):
+    ).fetchall():
+        kind = {"a": "aggregate", "w": "window"}.get(ftype, "normal")
+        if kind == "window" and _sqlite_aggregates(conn, fname, narg):
+            kind = "aggregate"  # 'w' lists aggregates usable as windows too: count, sum, group_concat
         functions.setdefault(fname, []).append(
             {
-                "kind": {"a": "aggregate", "w": "window"}.get(ftype, "normal"),
+                "kind": kind,
                 "nargs": narg,
                 "volatility": "immutable" if flags & deterministic else "volatile",
             }

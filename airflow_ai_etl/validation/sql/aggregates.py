@@ -46,10 +46,14 @@ def inside_aggregate(node: exp.Expr, stop: exp.Expr, functions: FunctionCatalogu
     return False
 
 
-def clause(node: exp.Expr, select: exp.Expr) -> str | None:
-    """The SELECT's part holding `node`: 'expressions', 'where', 'group', 'having', 'order',
-    'joins', 'from_', ... (None when `node` is not under `select`)."""
-    child = node
-    while child.parent is not None and child.parent is not select:
-        child = child.parent
-    return child.arg_key if child.parent is select else None
+def clauses(select: exp.Expr) -> dict[int, str]:
+    """For every node under `select` (subqueries included), the part of `select` holding it:
+    'expressions', 'where', 'group', 'having', 'order', 'joins', 'from_', ... by node id.
+    Computed once per query: asking node by node is quadratic in deep trees (long OR chains)."""
+    places: dict[int, str] = {}
+    for key, value in select.args.items():
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, exp.Expr):
+                for node in part.walk():
+                    places[id(node)] = key
+    return places

@@ -17,13 +17,17 @@ from airflow_ai_etl.validation.grants import grant_scope_findings
 from airflow_ai_etl.validation.readsafety import read_safety_findings
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.sql.columns import column_findings, sqlglot_schema, target_column_findings
-from airflow_ai_etl.validation.sql.findings import error
+from airflow_ai_etl.validation.sql.findings import error, warning
 from airflow_ai_etl.validation.sql.output import created_table, output_columns
 from airflow_ai_etl.validation.sql.parsing import parse_message, parse_one, resolve_dialect
 from airflow_ai_etl.validation.sql.rules import check_rules
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.statements import READ_ROOTS, Role, statement_findings
 from airflow_ai_etl.validation.sql.tables import tables_touched, target_table, unknown_table_findings
+
+#: Column, type and rule checks cost more than linear time in sqlglot's qualify on huge trees
+#: (10,000 OR terms: minutes); above this many nodes they are skipped, with a warning.
+MAX_CHECKED_NODES = 5000
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ def check_condition(
         parsed = sqlglot.parse_one(condition, read=read_dialect, into=exp.Condition)
     except (ParseError, TokenError) as exc:
         return invalid(f"condition {condition!r} is not one SQL expression: {parse_message(exc)}")
+    except RecursionError:
+        return invalid(f"condition {condition!r} is nested too deeply to be checked")
     for node in parsed.walk():
         if isinstance(node, exp.Query | exp.Subquery | exp.DDL | exp.DML | exp.Command):
             return invalid(f"condition {condition!r} contains a subquery or statement")
@@ -152,7 +158,24 @@ def _schema_analysis(
     findings = unknown_table_findings(root, catalog)
     if findings:
         return findings, None, created_table(root, None, dialect)
-    findings = target_column_findings(root, catalog)
+    size = sum(1 for _ in root.walk())
+    if size > MAX_CHECKED_NODES:
+        message = (
+            f"the statement has {size:,} syntax nodes; columns and types are checked up to "
+            f"{MAX_CHECKED_NODES:,}, so they were not checked"
+        )
+        return [warning("sql.too_complex", message)], None, created_table(root, None, dialect)
+    try:
+        return _checked(sql, root, catalog, dialect)
+    except RecursionError:
+        message = "the statement is nested too deeply for its columns and types to be checked"
+        return [warning("sql.columns_unchecked", message)], None, created_table(root, None, dialect)
+
+
+def _checked(
+    sql: str, root: exp.Expr, catalog: SchemaCatalog, dialect: str | None
+) -> tuple[list[Finding], list[Column] | None, Table | None]:
+    findings: list[Finding] = target_column_findings(root, catalog)
     query: exp.Expr = root
     if isinstance(root, exp.Update | exp.Delete):
         query = _row_query(root)

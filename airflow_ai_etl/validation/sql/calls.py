@@ -29,7 +29,7 @@ def _start(node: exp.Expr) -> int | None:
     return min(starts) if starts else None
 
 
-def _arguments(node: exp.Func) -> tuple[exp.Expr, ...] | None:
+def _arguments(node: exp.Func, sql: str, start: int) -> tuple[exp.Expr, ...] | None:
     values: list[exp.Expr] = []
     for value in node.args.values():
         for item in value if isinstance(value, list) else [value]:
@@ -39,10 +39,19 @@ def _arguments(node: exp.Func) -> tuple[exp.Expr, ...] | None:
                 values.append(item)
     if isinstance(node, exp.Anonymous):
         return tuple(values)
-    positioned = [(_start(v), v) for v in values]
-    if any(start is None for start, _ in positioned):
-        return None  # an argument the parser made up (a unit keyword, a default): not as written
+    positioned = [(_start(v) if _start(v) is not None else _found(v, sql, start), v) for v in values]
+    if any(position is None for position, _ in positioned):
+        return None  # an argument the parser made up (a default): not as written
     return tuple(v for _, v in sorted(positioned, key=lambda p: p[0] or 0))
+
+
+def _found(value: exp.Expr, sql: str, start: int) -> int | None:
+    """Where a keyword the parser kept without a position (`date_trunc('day', x)`'s unit) is
+    written: its first spelling after the call's name."""
+    if not isinstance(value, exp.Var):
+        return None
+    position = sql.lower().find(value.name.lower(), start)
+    return position if position >= 0 else None
 
 
 def written_call(node: exp.Func, sql: str) -> Call | None:
@@ -59,4 +68,4 @@ def written_call(node: exp.Func, sql: str) -> Call | None:
         return None
     if not _NAME.fullmatch(name):
         return None  # a quoted name or a span that is not a name
-    return Call(name, _arguments(node))
+    return Call(name, _arguments(node, sql, meta.get("start", 0)))

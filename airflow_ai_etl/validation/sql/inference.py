@@ -1,25 +1,21 @@
-"""PostgreSQL's types over an expression tree: what each expression is, and which function or
-operator overload a call resolves to, by the engine's own rules and catalogue.
+"""PostgreSQL's types over an expression tree: what each expression is.
 
-Types come from the catalog's columns, literals, casts and the result types of resolved calls.
-Resolution follows PostgreSQL's (Typecasting docs, "Functions" / "Operators"): candidates of the
-right arity whose every parameter accepts its argument by an implicit coercion (pg_cast context
-'i', unknown literals, polymorphic parameters); an exact match wins; then the most exact matches;
-what is still ambiguous has an unknown result. A type that cannot be known is None, and a call
-with an argument of unknown type is never declared impossible on that argument's account.
+Types come from the catalog's columns, literals, casts and the result types of calls resolved by
+overloads.py. A type that cannot be known is None, and a call with an argument of unknown type is
+never declared impossible on that argument's account.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.validation.sql.calls import written_call
-from airflow_ai_etl.validation.sql.functions import UNKNOWN, FunctionCatalogue, Signature
+from airflow_ai_etl.validation.sql.functions import UNKNOWN, FunctionCatalogue
+from airflow_ai_etl.validation.sql.overloads import Resolution, resolve_function, resolve_operator
 from airflow_ai_etl.validation.sql.tables import table_name
 
 #: sqlglot binary nodes and the PostgreSQL operator each one is written as.
@@ -54,14 +50,6 @@ _LITERAL_SYNTAX = {
 }
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """A call's outcome: `possible` False when no overload can take the arguments."""
-
-    possible: bool
-    returns: str | None = None
-
-
 def literal_fits(text: str, type_name: str) -> bool:
     """Whether PostgreSQL reads the string literal as a value of the type (unchecked types: yes)."""
     syntax = _LITERAL_SYNTAX.get(type_name)
@@ -88,8 +76,8 @@ class TypeInference:
             return self.type_of(node.this)
         if isinstance(node, exp.Literal):
             return UNKNOWN if node.is_string else self._number(node.this)
-        if isinstance(node, exp.Null):
-            return UNKNOWN
+        if isinstance(node, exp.Null | exp.Var):
+            return UNKNOWN  # a Var is a keyword sqlglot made of a string literal ('day')
         if isinstance(node, exp.Any | exp.All):
             return None  # `= ANY(array)` compares with the elements: not a value of its own
         if isinstance(node, _BOOLEAN_RESULTS):
@@ -105,7 +93,7 @@ class TypeInference:
         if isinstance(node, exp.CurrentTimestamp):
             return "timestamptz"
         if isinstance(node, exp.Case | exp.Coalesce):
-            return self._common([*self._branches(node)])
+            return self._common(self.branches(node))
         if isinstance(node, exp.Window):
             return self.type_of(node.this)
         if type(node) in OPERATORS and isinstance(node, exp.Binary):
@@ -136,7 +124,44 @@ class TypeInference:
                     return TypeInference(source, self.schema, self.functions, self.sql).type_of(projection)
         return None
 
-    def _branches(self, node: exp.Expr) -> list[exp.Expr]:
+    def subquery_type(self, query: exp.Expr) -> str | None:
+        """The type of a one-column subquery's column (`x IN (SELECT y ...)`)."""
+        target = query.unnest() if isinstance(query, exp.Subquery) else query
+        for child in self.scope.subquery_scopes:
+            if child.expression is target and isinstance(target, exp.Select) and len(target.selects) == 1:
+                return TypeInference(child, self.schema, self.functions, self.sql).type_of(target.selects[0])
+        return None
+
+    def output_types(self) -> list[str | None] | None:
+        """The types of the scope's output columns (a set operation's are its first query's)."""
+        query = self.scope.expression
+        if isinstance(query, exp.SetOperation) and self.scope.set_operation_scopes:
+            first = TypeInference(self.scope.set_operation_scopes[0], self.schema, self.functions, self.sql)
+            return first.output_types()
+        if isinstance(query, exp.Select):
+            return [self.type_of(p) for p in query.selects]
+        return None
+
+    def mismatch(self, types: list[str | None]) -> tuple[str, str] | None:
+        """Two known types PostgreSQL cannot bring to a common type (different categories)."""
+        known = [t for t in types if t not in (None, UNKNOWN)]
+        categories = {self.functions.category(self._base(t)) for t in known if t is not None}
+        if None in categories or len(categories) < 2:
+            return None
+        first = known[0]
+        other = next(
+            t
+            for t in known
+            if self.functions.category(self._base(t)) != self.functions.category(self._base(first))
+        )
+        return str(first), str(other)
+
+    def _base(self, type_name: str | None) -> str:
+        base = self.functions.types.get(type_name or "", {}).get("base")
+        return str(base or type_name)
+
+    def branches(self, node: exp.Expr) -> list[exp.Expr]:
+        """The values a CASE or COALESCE chooses between."""
         if isinstance(node, exp.Coalesce):
             return [node.this, *node.expressions]
         branches = [when.args["true"] for when in node.args.get("ifs") or []]
@@ -149,12 +174,8 @@ class TypeInference:
     # --- calls --------------------------------------------------------------------------------
 
     def operator(self, node: exp.Binary) -> Resolution:
-        candidates = self.functions.operators.get(OPERATORS[type(node)], ())
         left, right = self.type_of(node.this), self.type_of(node.expression)
-        signatures = tuple(
-            Signature(kind="normal", args=(c[0], c[1]), returns=c[2]) for c in candidates if c[0]
-        )
-        return self._resolve(signatures, [left, right])
+        return resolve_operator(self.functions, OPERATORS[type(node)], left, right)
 
     def arguments(self, node: exp.Func) -> tuple[str, tuple[exp.Expr, ...]] | None:
         """The written name and arguments of a call whose arguments are all plain values."""
@@ -171,55 +192,12 @@ class TypeInference:
 
     def function(self, node: exp.Func) -> Resolution:
         if isinstance(node, exp.Extract):  # EXTRACT(field FROM x) is extract(text, x) since PostgreSQL 14
-            extract = self.functions.signatures("extract")
-            return (
-                self._resolve(extract, [UNKNOWN, self.type_of(node.expression)])
-                if extract
-                else Resolution(True)
-            )
+            return resolve_function(self.functions, "extract", (UNKNOWN, self.type_of(node.expression)))
         named = self.arguments(node)
         if named is None or self.schema.find_functions(named[0]):
             return Resolution(True)
         name, args = named
-        signatures = tuple(s for s in self.functions.signatures(name) if s.args is not None)
-        if not signatures:
+        if not self.functions.signatures(name):
             type_name = self.functions.type_name(name)  # `date(x)`: a cast written as a call
             return Resolution(True, type_name if len(args) == 1 else None)
-        return self._resolve(signatures, [self.type_of(a) for a in args])
-
-    def _resolve(self, signatures: tuple[Signature, ...], args: list[str | None]) -> Resolution:
-        fitting = [s for s in signatures if s.accepts_count(len(args))]
-        if not fitting:
-            return Resolution(not signatures)
-        viable = [s for s in fitting if self._accepts(s, args)]
-        if not viable:
-            return Resolution(False)
-        if None in args:
-            return Resolution(True, self._single_return(viable, args))
-        exact = [s for s in viable if s.parameters(len(args)) == tuple(args)]
-        if exact:
-            return Resolution(True, self._returns(exact[0], args))
-        best = max(self._exact_count(s, args) for s in viable)
-        viable = [s for s in viable if self._exact_count(s, args) == best]
-        return Resolution(True, self._single_return(viable, args))
-
-    def _accepts(self, signature: Signature, args: list[str | None]) -> bool:
-        parameters = signature.parameters(len(args))
-        return all(a is None or self.functions.coercible(a, p) for a, p in zip(args, parameters, strict=True))
-
-    def _exact_count(self, signature: Signature, args: list[str | None]) -> int:
-        return sum(a == p for a, p in zip(args, signature.parameters(len(args)), strict=True))
-
-    def _single_return(self, viable: list[Signature], args: list[str | None]) -> str | None:
-        returns = {self._returns(s, args) for s in viable}
-        return returns.pop() if len(returns) == 1 else None
-
-    def _returns(self, signature: Signature, args: list[str | None]) -> str | None:
-        returns = signature.returns
-        if returns is None or signature.returns_set or not self.functions.is_polymorphic(returns):
-            return None if signature.returns_set else returns
-        parameters = signature.parameters(len(args))
-        bound = {
-            a for a, p in zip(args, parameters, strict=True) if p == returns and a not in (None, UNKNOWN)
-        }
-        return bound.pop() if len(bound) == 1 else None
+        return resolve_function(self.functions, name, tuple(self.type_of(a) for a in args))

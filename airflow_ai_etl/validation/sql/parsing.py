@@ -1,6 +1,13 @@
-"""Text to one statement: the dialect, the parse, and parse errors worded for a person."""
+"""Text to one statement: the dialect, the parse, and parse errors worded for a person.
+
+Whatever the text, the outcome is a statement or findings, never an exception: sqlglot's own
+errors, recursion on deep nesting and texts too large to check in bounded time all become
+findings.
+"""
 
 from __future__ import annotations
+
+import sys
 
 import sqlglot
 from sqlglot import exp
@@ -9,6 +16,19 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 
 from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.findings import error, warning
+
+#: Larger texts are refused before parsing: parsing alone takes seconds per 100 KB.
+MAX_SQL_CHARS = 256 * 1024
+#: sqlglot parses and walks recursively, ~15 Python frames per nesting level: Python's default
+#: limit (1,000) fails at ~60 nested subqueries, PostgreSQL accepts far more. Python 3.11 runs
+#: Python-to-Python calls without growing the C stack, so this limit is safe to raise.
+_RECURSION_LIMIT = 5000
+
+
+def allow_deep_nesting() -> None:
+    """Raise the interpreter's recursion limit (never lower it) for deeply nested SQL."""
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
 
 
 def resolve_dialect(dialect: str) -> tuple[str | None, list[Finding]]:
@@ -37,11 +57,22 @@ def parse_message(exc: SqlglotError) -> str:
 
 
 def parse_one(sql: str, dialect: str | None) -> tuple[exp.Expr | None, list[Finding]]:
+    if len(sql) > MAX_SQL_CHARS:
+        message = f"SQL is {len(sql):,} characters long; at most {MAX_SQL_CHARS:,} are checked"
+        return None, [error("sql.too_large", message, "split it into smaller statements or steps")]
+    allow_deep_nesting()
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE) if s]
     except (ParseError, TokenError) as exc:
         message = f"SQL does not parse as {dialect or 'generic SQL'}: {parse_message(exc)}"
         return None, [error("sql.parse_error", message, "fix the syntax for the connection's database")]
+    except RecursionError:
+        message = "SQL is nested too deeply to be checked"
+        return None, [error("sql.too_complex", message, "flatten nested subqueries into CTEs")]
+    except (SqlglotError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # sqlglot failing on an input it did not foresee: the text cannot be checked
+        message = f"SQL could not be parsed as {dialect or 'generic SQL'}: {type(exc).__name__}: {exc}"
+        return None, [error("sql.parse_error", message.splitlines()[0])]
     if not statements:
         return None, [error("sql.parse_error", "SQL is empty")]
     if len(statements) > 1:

@@ -23,6 +23,7 @@ from airflow_ai_etl.validation.sql.rules.grouping import ungrouped_columns
 from airflow_ai_etl.validation.sql.rules.identifiers import identifier_case
 from airflow_ai_etl.validation.sql.rules.join_order import join_references
 from airflow_ai_etl.validation.sql.rules.set_operations import set_operation_columns
+from airflow_ai_etl.validation.sql.rules.type_names import unknown_type_names
 from airflow_ai_etl.validation.sql.rules.types import type_errors
 
 Rule = Callable[[exp.Expr, Scope, RuleCatalog], Iterable[Finding]]
@@ -31,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     unknown_functions,
     identifier_case,
     type_errors,
+    unknown_type_names,
     misplaced_aggregates,
     ungrouped_columns,
     duplicate_aliases,

@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, walk_in_scope
 
 from airflow_ai_etl.validation.report import Finding
-from airflow_ai_etl.validation.sql.aggregates import clause, inside_aggregate, is_aggregate, is_window
+from airflow_ai_etl.validation.sql.aggregates import clauses, inside_aggregate, is_aggregate, is_window
 from airflow_ai_etl.validation.sql.findings import error
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 
@@ -34,8 +34,9 @@ def misplaced_aggregates(expression: exp.Expr, scope: Scope, catalog: RuleCatalo
     if not isinstance(select, exp.Select):
         return
     functions = catalog.functions
+    places = clauses(select)
     for node in walk_in_scope(select):
-        where = clause(node, select)
+        where = places.get(id(node))
         if is_window(node) and where in _NO_WINDOWS:
             yield error(
                 "sql.misplaced_window",

@@ -4,7 +4,8 @@ A query is grouped when it has GROUP BY, HAVING or an aggregate of its own. Then
 the select list, HAVING and ORDER BY (window specifications and subqueries that read it
 included) must be a GROUP BY expression, sit inside one or inside an aggregate, or belong to a
 table whose primary key is grouped (PostgreSQL's functional dependency). Grouping sets and
-columns that cannot be resolved to a table of this query are left alone.
+columns that cannot be resolved to a table of this query are left alone. Engines that allow bare
+columns in grouped queries (SQLite, MySQL without ONLY_FULL_GROUP_BY) are not checked.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, walk_in_scope
 
 from airflow_ai_etl.validation.report import Finding
-from airflow_ai_etl.validation.sql.aggregates import clause, inside_aggregate, is_aggregate
+from airflow_ai_etl.validation.sql.aggregates import clauses, inside_aggregate, is_aggregate
 from airflow_ai_etl.validation.sql.findings import error
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 from airflow_ai_etl.validation.sql.tables import table_name
 
 _READ_AFTER_GROUPING = ("expressions", "having", "order")
+#: Engines that refuse an ungrouped column (the catalogue's dialect names).
+_STRICT = ("postgres", "clickhouse", "spark")
 
 
 def _grouped_keys(select: exp.Select) -> set[str] | None:
@@ -47,11 +50,11 @@ def _dependent_tables(scope: Scope, keys: set[str], catalog: RuleCatalog) -> set
     return dependent
 
 
-def _grouped(select: exp.Select, catalog: RuleCatalog) -> bool:
+def _grouped(select: exp.Select, places: dict[int, str], catalog: RuleCatalog) -> bool:
     if select.args.get("group") is not None or select.args.get("having") is not None:
         return True
     return any(
-        is_aggregate(n, catalog.functions, catalog.sql) and clause(n, select) in _READ_AFTER_GROUPING
+        places.get(id(n)) in _READ_AFTER_GROUPING and is_aggregate(n, catalog.functions, catalog.sql)
         for n in walk_in_scope(select)
     )
 
@@ -66,13 +69,13 @@ def _outer_aggregates(select: exp.Select, scope: Scope, catalog: RuleCatalog) ->
     return False
 
 
-def _columns_read(select: exp.Select, scope: Scope) -> Iterator[exp.Column]:
+def _columns_read(select: exp.Select, scope: Scope, places: dict[int, str]) -> Iterator[exp.Column]:
     """Columns of this query read after grouping, in subqueries too (correlated references)."""
     for node in select.walk():
         if (
             isinstance(node, exp.Column)
             and node.table in scope.sources
-            and clause(node, select) in _READ_AFTER_GROUPING
+            and places.get(id(node)) in _READ_AFTER_GROUPING
         ):
             yield node
 
@@ -95,13 +98,20 @@ def _shadowed(column: exp.Column, select: exp.Select) -> bool:
 
 def ungrouped_columns(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) -> Iterator[Finding]:
     select = scope.expression
-    if not isinstance(select, exp.Select) or not _grouped(select, catalog):
+    if (
+        not isinstance(select, exp.Select)
+        or catalog.functions is None
+        or catalog.functions.dialect not in _STRICT
+    ):
+        return
+    places = clauses(select)
+    if not _grouped(select, places, catalog):
         return
     keys = _grouped_keys(select)
     if keys is None or _outer_aggregates(select, scope, catalog):
         return
     dependent = _dependent_tables(scope, keys, catalog)
-    for column in _columns_read(select, scope):
+    for column in _columns_read(select, scope, places):
         if column.table in dependent or _shadowed(column, select):
             continue
         if inside_aggregate(column, select, catalog.functions, catalog.sql):

@@ -54,6 +54,27 @@ def _comparisons(node: exp.Expr) -> list[exp.Binary]:
     return []
 
 
+def _subquery_findings(node: exp.In, infer: TypeInference) -> Iterator[Finding]:
+    """`x IN (SELECT y ...)` compares x = y."""
+    query = node.args.get("query")
+    if query is None:
+        return
+    left, right = infer.type_of(node.this), infer.subquery_type(query)
+    if left in (None, UNKNOWN) or right in (None, UNKNOWN):
+        return
+    candidates = infer.functions.operators.get("=", ())
+    if not any(
+        infer.functions.coercible(str(left), c[0]) and infer.functions.coercible(str(right), c[1])
+        for c in candidates
+        if c[0]
+    ):
+        yield error(
+            "sql.type_mismatch",
+            f"operator does not exist: {left} = {right} (in {node.sql('postgres')})",
+            "compare values of compatible types, or cast one side",
+        )
+
+
 def _literal_findings(node: exp.Binary, infer: TypeInference) -> Iterator[Finding]:
     """A string literal compared with a typed value is read as that type: it must fit."""
     for literal, other in ((node.expression, node.this), (node.this, node.expression)):
@@ -98,6 +119,34 @@ def _function_findings(node: exp.Func, infer: TypeInference) -> Iterator[Finding
     )
 
 
+def _choice_findings(node: exp.Expr, infer: TypeInference) -> Iterator[Finding]:
+    """CASE and COALESCE bring their values to one type: not across categories, and a string
+    literal among them must read as that type."""
+    branches = infer.branches(node)
+    types = [infer.type_of(b) for b in branches]
+    what = "COALESCE" if isinstance(node, exp.Coalesce) else "CASE"
+    mismatch = infer.mismatch(types)
+    if mismatch is not None:
+        yield error(
+            "sql.type_mismatch",
+            f"{what} types {mismatch[0]} and {mismatch[1]} cannot be matched (in {node.sql('postgres')})",
+            "cast the values to one type",
+        )
+        return
+    known = {t for t in types if t not in (None, UNKNOWN)}
+    if len(known) == 1 and None not in types:
+        common = known.pop()
+        for branch in branches:
+            if (
+                isinstance(branch, exp.Literal)
+                and branch.is_string
+                and not literal_fits(branch.this, str(common))
+            ):
+                yield error(
+                    "sql.type_mismatch", f"{branch.sql('postgres')} is not a valid {common} value (in {what})"
+                )
+
+
 def _cast_findings(node: exp.Cast, infer: TypeInference) -> Iterator[Finding]:
     source, target = infer.type_of(node.this), infer.type_of(node)
     if source is None or target is None:
@@ -127,6 +176,10 @@ def type_errors(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) -> Ite
                 )
         for comparison in _comparisons(node):
             yield from _operator_findings(comparison, infer)
+        if isinstance(node, exp.In):
+            yield from _subquery_findings(node, infer)
+        if isinstance(node, exp.Case | exp.Coalesce):
+            yield from _choice_findings(node, infer)
         if type(node) in OPERATORS and isinstance(node, exp.Binary):
             yield from _operator_findings(node, infer)
         elif isinstance(node, exp.Cast):

@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 import pytest
 import sqlglot
+from sqlglot.optimizer.scope import traverse_scope
 
 from airflow_ai_etl.catalog.models import Column, Function, SchemaCatalog, Table
 from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.columns import column_findings
-from airflow_ai_etl.validation.sql.rules import Rule, check_rules
+from airflow_ai_etl.validation.sql.rules import Rule
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 
 
@@ -53,7 +54,7 @@ RunRule = Callable[..., list[Finding]]
 
 @pytest.fixture
 def run_rule(shop_catalog: SchemaCatalog) -> RunRule:
-    """`run_rule(rule, sql, dialect=...)`: the rule's findings on the qualified query."""
+    """`run_rule(rule, sql, dialect=...)`: the rule's findings on every scope of the qualified query."""
 
     def run(
         rule: Rule, sql: str, dialect: str = "postgres", catalog: SchemaCatalog | None = None
@@ -61,6 +62,10 @@ def run_rule(shop_catalog: SchemaCatalog) -> RunRule:
         schema = catalog or shop_catalog
         statement = sqlglot.parse_one(sql, read=dialect)
         _, qualified = column_findings(statement, schema, dialect)
-        return check_rules(qualified or statement, RuleCatalog.build(sql, dialect, schema), rules=[rule])
+        tree = qualified or statement
+        knowledge = RuleCatalog.build(sql, dialect, schema)
+        # called directly, not through check_rules, so that a rule's own exception fails the test
+        findings = [f for scope in traverse_scope(tree) for f in rule(tree, scope, knowledge)]
+        return list({(f.code, f.message): f for f in findings}.values())
 
     return run

@@ -52,3 +52,9 @@ def test_ungrouped_column_is_an_error_naming_it(run_rule: RunRule, sql: str, col
 )
 def test_queries_postgres_accepts_pass(run_rule: RunRule, sql: str) -> None:
     assert run_rule(ungrouped_columns, sql) == []
+
+
+def test_engines_allowing_bare_columns_are_not_checked(run_rule: RunRule) -> None:
+    sql = "SELECT customer_id, status, count(*) FROM orders GROUP BY customer_id"
+    assert run_rule(ungrouped_columns, sql, dialect="sqlite") == []
+    assert [f.code for f in run_rule(ungrouped_columns, sql, dialect="spark")] == ["sql.ungrouped_column"]

@@ -40,6 +40,10 @@ def test_distinct_names_pass(run_rule: RunRule, sql: str) -> None:
         ("SELECT id, status FROM orders UNION SELECT id FROM customers", "each UNION query"),
         ("SELECT id FROM orders EXCEPT SELECT id, name FROM customers", "each EXCEPT query"),
         ("SELECT id FROM orders UNION ALL SELECT id FROM orders UNION SELECT id, 1 FROM orders", "2"),
+        (
+            "SELECT id FROM orders UNION SELECT status FROM orders",
+            "UNION types int4 and text cannot be matched",
+        ),
     ],
 )
 def test_set_operation_with_other_widths_is_an_error(run_rule: RunRule, sql: str, words: str) -> None:
@@ -53,6 +57,8 @@ def test_set_operation_with_other_widths_is_an_error(run_rule: RunRule, sql: str
         "SELECT id, count(*) FROM orders GROUP BY id UNION SELECT id, 1 FROM customers",
         "SELECT * FROM orders UNION SELECT * FROM orders",
         "SELECT c.* FROM customers c INTERSECT SELECT id, name, country FROM customers",
+        "SELECT id, name FROM customers UNION SELECT customer_id, status FROM orders",
+        "SELECT amount FROM orders UNION SELECT 1 UNION SELECT NULL",
     ],
 )
 def test_same_or_unknown_widths_pass(run_rule: RunRule, sql: str) -> None:

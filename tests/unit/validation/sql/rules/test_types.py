@@ -29,6 +29,11 @@ from tests.unit.validation.sql.conftest import RunRule
             "varchar = int4",
         ),
         ("SELECT x.s + 1 FROM (SELECT status AS s FROM orders) x", "text + int4"),
+        ("SELECT id FROM orders WHERE status IN (SELECT id FROM customers)", "text = int4"),
+        ("SELECT coalesce(status, 0) FROM orders", "COALESCE types text and int4 cannot be matched"),
+        ("SELECT coalesce(id, 'none') FROM orders", "'none' is not a valid int4 value"),
+        ("SELECT CASE WHEN paid THEN id ELSE status END FROM orders", "CASE types int4 and text"),
+        ("SELECT date_trunc('day', id) FROM orders", "function date_trunc(unknown, int4)"),
     ],
 )
 def test_no_overload_is_an_error_naming_the_types(run_rule: RunRule, sql: str, words: str) -> None:
