@@ -36,6 +36,7 @@ from airflow_ai_etl.validation.kafka import check_kafka_ingest
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.shadowing import shadow_findings
 from airflow_ai_etl.validation.spark import check_spark_sql
 from airflow_ai_etl.validation.sql import analyze_sql
 from airflow_ai_etl.validation.transfer import Side, check_transfer
@@ -139,6 +140,7 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
                 f.model_copy(update={"step_id": step.id, "field": "sql"}) for f in analysis.findings
             )
             if analysis.created is not None:
+                report.extend(shadow_findings(analysis.created, context.catalogs.get(step.conn_id), step.id))
                 created[step.conn_id].append(analysis.created)
             accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in analysis.reads]
             accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in analysis.writes]
