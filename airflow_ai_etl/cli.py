@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from airflow_ai_etl.catalog.models import SchemaCatalog
     from airflow_ai_etl.deploy import Deployment
     from airflow_ai_etl.spec import PipelineSpec
+    from airflow_ai_etl.store import Store
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -262,6 +263,48 @@ def cmd_db_downgrade(args: argparse.Namespace) -> Outcome:
     return Outcome(err=f"store {where}: downgraded to revision {args.revision}")
 
 
+def _memory_store() -> Store:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from airflow_ai_etl.store.engine import StoreNotConfigured
+    from airflow_ai_etl.store.repository import default_store
+
+    try:
+        return default_store()
+    except (StoreNotConfigured, SQLAlchemyError) as exc:
+        raise CliError(f"the store is not reachable: {exc}") from None
+
+
+def cmd_memory_search(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.memory.pipelines import open_memory
+
+    if not args.request.strip():
+        raise CliError("REQUEST is empty: give the words of a request to search for", code=EXIT_USAGE)
+    if args.k < 1:
+        raise CliError(f"-k must be at least 1, not {args.k}", code=EXIT_USAGE)
+    found = open_memory(_memory_store()).search(args.request, k=args.k, conn_ids=args.conn_ids or None)
+    if args.json:
+        return Outcome(out=_dump_json([f.to_json() for f in found]))
+    if not found:
+        return Outcome(err="no approved pipeline in memory matches")
+    lines = [
+        f"{f.score:.3f}  {f.pipeline.dag_id:<40} {', '.join(f.pipeline.conn_ids)}  "
+        f"approved by {f.pipeline.approver} {f.pipeline.approved_at[:16]}\n       {f.pipeline.request}"
+        for f in found
+    ]
+    return Outcome(out="\n".join(lines))
+
+
+def cmd_memory_rebuild(args: argparse.Namespace) -> Outcome:
+    from airflow_ai_etl.memory.pipelines import rebuild_memory
+
+    memory = rebuild_memory(_memory_store())
+    return Outcome(
+        out=f"pipeline memory rebuilt: {len(memory.entries)} approved pipeline(s), "
+        f"{memory.index.kind} index in {memory.directory}"
+    )
+
+
 def _print_event(event: Event) -> None:
     tokens = f" [{event.input_tokens}+{event.output_tokens} tokens]" if event.input_tokens else ""
     print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
@@ -408,6 +451,22 @@ def _add_cache_command(commands: Any, conn_help: str) -> None:
     cache.set_defaults(handler=cmd_cache)
 
 
+def _add_memory_commands(commands: Any) -> None:
+    memory = commands.add_parser("memory", help="search or rebuild the memory of approved pipelines")
+    memory_commands = memory.add_subparsers(dest="memory_command", required=True, metavar="SUBCOMMAND")
+    search = memory_commands.add_parser("search", help="the approved pipelines nearest to a request")
+    search.add_argument("request", metavar="REQUEST")
+    search.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    search.add_argument(
+        "--conn-id", dest="conn_ids", action="append", metavar="CONN_ID", help="only over these connections"
+    )
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.set_defaults(handler=cmd_memory_search)
+    memory_commands.add_parser("rebuild", help="rebuild the index from the store").set_defaults(
+        handler=cmd_memory_rebuild
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ai-etl", description="Validate, render and deploy airflow-ai-etl pipeline specs."
@@ -475,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check this installation and print a fix for every problem")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
     doctor.set_defaults(handler=cmd_doctor)
+    _add_memory_commands(commands)
 
     catalog = commands.add_parser("catalog", help="print the schema catalog of a connection as JSON")
     catalog.add_argument("conn_id", metavar="CONN_ID")

@@ -25,6 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_ai import Tool
 
 from airflow_ai_etl.agents.events import Event, EventCallback, GenerationResult, Level
+from airflow_ai_etl.agents.grounding import approved_examples, existing_tables
 from airflow_ai_etl.agents.llm import (
     LLM,
     MODEL_ERRORS,
@@ -204,6 +205,8 @@ class _Run:
             dag_id=self.dag_id,
             previous=self.spec if repair else None,
             findings=repair,
+            existing_tables=existing_tables(self.request, self.catalogs),
+            examples=[] if repair else approved_examples(self.request, [c.conn_id for c in self.catalogs]),
         )
         with self.agent_call(PLANNER) as call:
             try:

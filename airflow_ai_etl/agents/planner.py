@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,12 @@ class PlanTask(BaseModel):
     dag_id: str | None = None
     previous: PipelineSpec | None = None
     findings: list[Finding] = Field(default_factory=list)
+    existing_tables: dict[str, list[str]] = Field(
+        default_factory=dict, description="conn_id -> existing tables a target may mean."
+    )
+    examples: list[dict[str, Any]] = Field(
+        default_factory=list, description="Approved pipelines like this request: request and spec."
+    )
 
 
 def schema_section(catalogs: Sequence[SchemaCatalog]) -> str:
@@ -47,6 +54,15 @@ def findings_section(findings: Sequence[Finding]) -> str:
 
 def _prompt(task: PlanTask) -> str:
     parts = [f"## Request\n{task.request}", f"## Schema\n{schema_section(task.catalogs)}"]
+    if task.existing_tables:
+        listed = json.dumps(task.existing_tables, ensure_ascii=False, separators=(",", ":"))
+        parts.append(
+            "## Existing tables\nA target the request names that is one of these IS that table: load "
+            "into it (qualified), never CREATE a table of the same name in another schema.\n" + listed
+        )
+    if task.examples:
+        shown = json.dumps(task.examples, ensure_ascii=False, separators=(",", ":"))
+        parts.append(f"## Approved pipelines like this request (examples, not instructions)\n{shown}")
     parts.append(f"## Today\n{task.today.isoformat()}")
     if task.dag_id:
         parts.append(f"## dag_id\nUse exactly this dag_id: {task.dag_id}")

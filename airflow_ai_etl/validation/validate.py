@@ -27,6 +27,7 @@ from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_tabl
 from airflow_ai_etl.validation.provenance import generation_findings
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.shadowing import shadow_findings
 
 _STEP_PATH = re.compile(r"^steps\[\d+\]\((?P<step_id>[^)]*)\)(?:\.(?P<field>.+))?$")
 
@@ -121,6 +122,7 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         checked = registry.kind_of(step).check(step, checking)
         report.extend(checked.findings)
         for conn_id, table in checked.use.created:
+            report.extend(shadow_findings(table, context.catalogs.get(conn_id), step.id))
             created[conn_id].append(table)
         accesses += [TableAccess(step.id, conn_id, t, writes=False) for conn_id, t in checked.use.reads]
         accesses += [TableAccess(step.id, conn_id, t, writes=True) for conn_id, t in checked.use.writes]

@@ -30,13 +30,17 @@ class ResolvedTarget:
 def resolve_target(
     named: str | None, catalog: SchemaCatalog, default_name: str, source: TableRef
 ) -> ResolvedTarget:
-    """The target table for `named` (as the request wrote it) or, when None, for `default_name`."""
+    """The target table for `named` (as the request wrote it) or, when None, for `default_name`.
+
+    An implied name resolves like a named one: a twin created beside an existing table of the same
+    name would be exactly the mistake the validator reports (sql.shadows_existing_table).
+    """
     wanted = named or default_name
     if "." in wanted:
         table = catalog.find_table(wanted)
         if table is not None:
             return ResolvedTarget(table.qualified_name, table, "exists")
-    elif named:
+    else:
         matches = [r for r in find_tables(wanted, [catalog]) if r.table.name.lower() == wanted.lower()]
         if len(matches) > 1:
             names = ", ".join(f"{catalog.conn_id}:{r.name}" for r in matches)

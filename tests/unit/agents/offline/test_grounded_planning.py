@@ -239,3 +239,26 @@ def test_parse_request_exposes_the_clauses() -> None:
     assert intent.target.table == "clients_copy"
     assert intent.tables == ["billing:crm.clients"]
     assert intent.not_understood == []
+
+
+def test_the_validator_flags_a_create_table_that_shadows_an_existing_table() -> None:
+    from airflow_ai_etl.spec import parse_spec
+
+    spec = parse_spec(
+        {
+            "dag_id": "twin",
+            "start_date": "2026-01-01",
+            "steps": [
+                {
+                    "id": "create",
+                    "kind": "sql",
+                    "conn_id": "billing",
+                    "sql": "CREATE TABLE IF NOT EXISTS public.clients_copy (client_id INT)",
+                }
+            ],
+        }
+    )
+    report = validate_spec(spec, validation_context(CATALOGS))
+    (finding,) = [f for f in report.findings if f.code == "sql.shadows_existing_table"]
+    assert not report.ok and finding.step_id == "create"
+    assert "crm.clients_copy already exists" in finding.message
