@@ -9,7 +9,15 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from airflow_ai_etl.plugins.api_drafts import airflow_url, dags_folder
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import ReadUser, RollbackUser, RunUser, StoreDep
-from airflow_ai_etl.plugins.schemas import AuditOut, ConnectionOut, PipelineOut, RollbackOut, RunOut
+from airflow_ai_etl.plugins.schemas import (
+    AuditOut,
+    ConnectionOut,
+    PipelineOut,
+    PipelineUsageOut,
+    RollbackOut,
+    RunOut,
+)
+from airflow_ai_etl.store.ledger import ledger_totals, usage_ledger
 
 router = APIRouter(tags=["pipelines"])
 
@@ -23,9 +31,11 @@ def list_pipelines(user: ReadUser, store: StoreDep) -> list[PipelineOut]:
 
     live = store.live_deployments()
     overview = dag_overview(row.dag_id for row in live)
+    usage = ledger_totals(usage_ledger(store, [row.dag_id for row in live]))
     pipelines = []
     for row in live:
         state, paused = overview.get(row.dag_id, (None, None))
+        spent = usage.get(row.dag_id)
         pipelines.append(
             PipelineOut(
                 dag_id=row.dag_id,
@@ -37,6 +47,16 @@ def list_pipelines(user: ReadUser, store: StoreDep) -> list[PipelineOut]:
                 state=state,
                 paused=paused,
                 airflow_url=airflow_url(row.dag_id),
+                usage=None
+                if spent is None
+                else PipelineUsageOut(
+                    calls=spent.calls,
+                    tokens=spent.input_tokens + spent.output_tokens,
+                    cost_usd=spent.cost_usd,
+                    cache_hits=spent.cache_hits,
+                    saved_tokens=spent.saved_tokens,
+                    saved_cost_usd=spent.saved_cost_usd,
+                ),
             )
         )
     return pipelines

@@ -171,6 +171,17 @@ class RunOut(BaseModel):
     state: str | None
 
 
+class PipelineUsageOut(BaseModel):
+    """What generating every version of a DAG took from the models, and what the LLM cache saved."""
+
+    calls: int
+    tokens: int
+    cost_usd: float | None = Field(description="Null when a call was made on a model without a price.")
+    cache_hits: int
+    saved_tokens: int
+    saved_cost_usd: float
+
+
 class PipelineOut(BaseModel):
     dag_id: str
     version: int
@@ -181,6 +192,7 @@ class PipelineOut(BaseModel):
     state: str | None = Field(description="State of the latest DAG run; null before the first run.")
     paused: bool | None = Field(description="Null until Airflow has parsed the DAG.")
     airflow_url: str
+    usage: PipelineUsageOut | None = Field(default=None, description="Null when no model usage is recorded.")
 
 
 class ConnectionOut(BaseModel):

@@ -1222,7 +1222,7 @@
       el(
         "table",
         { class: "table pipelines" },
-        el("thead", {}, el("tr", {}, ["DAG", "Version", "Last run", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
+        el("thead", {}, el("tr", {}, ["DAG", "Version", "Last run", "Model usage", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
         el(
           "tbody",
           {},
@@ -1240,6 +1240,7 @@
                 p.paused ? pill("paused") : null,
                 p.paused === null ? el("span", { class: "muted", text: " · waiting for Airflow to parse it" }) : null,
               ),
+              el("td", { class: "usage", text: usageText(p.usage) }),
               el("td", { text: p.deployed_by || "—" }),
               el("td", { text: formatTime(p.deployed_at) }),
               el(
@@ -1254,6 +1255,14 @@
         ),
       )
     );
+  }
+
+  // What generating every version of a pipeline took from the models, and what the LLM cache saved.
+  function usageText(usage) {
+    if (!usage) return "—";
+    const cost = usage.cost_usd === null ? "cost unknown" : `$${usage.cost_usd.toFixed(4)}`;
+    const saved = usage.cache_hits ? ` · cache: ${usage.cache_hits} call(s), ${usage.saved_tokens} tokens saved` : "";
+    return `${usage.calls} call(s), ${usage.tokens} tokens, ${cost}${saved}`;
   }
 
   async function openFromList(draftId) {
