@@ -20,6 +20,11 @@ class ConfigError(ValueError):
         self.option = option
 
 
+def is_amount(value: object) -> bool:
+    """A JSON number of 0 or more (a limit or a price), not a bool."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
 def config_str(option: str) -> str | None:
     """The option's text, stripped; None when unset or empty."""
     from airflow.sdk import conf
