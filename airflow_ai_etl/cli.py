@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -435,7 +435,48 @@ def cmd_cache(args: argparse.Namespace) -> Outcome:
     )
 
 
-def _add_cache_command(commands: Any, conn_help: str) -> None:
+def _table_row(values: Sequence[object], widths: Iterable[int]) -> str:
+    """Columns of `abs(width)` characters, left-aligned where the width is negative."""
+    return " ".join(
+        f"{value!s:<{-w}}" if w < 0 else f"{value!s:>{w}}" for value, w in zip(values, widths, strict=True)
+    )
+
+
+def cmd_usage(args: argparse.Namespace) -> Outcome:
+    """Model calls, tokens, cost and cache savings per DAG version, and each DAG's total."""
+    from airflow_ai_etl.store import default_store
+    from airflow_ai_etl.store.engine import StoreNotConfigured
+    from airflow_ai_etl.store.ledger import ledger_totals, usage_ledger
+
+    try:
+        lines = usage_ledger(default_store(), [args.dag_id] if args.dag_id else None)
+    except StoreNotConfigured as exc:
+        raise CliError(str(exc)) from None
+    if args.dag_id and not lines:
+        raise CliError(f"no usage is recorded for DAG {args.dag_id!r}: no draft of it was generated here")
+    totals = ledger_totals(lines)
+    if args.json:
+        data = [vars(line) for line in lines] + [vars(total) for total in totals.values()]
+        return Outcome(out=_dump_json(data))
+    widths = {"DAG": -40, "version": 7, "calls": 6, "tokens": 10, "cost USD": 10}
+    widths |= {"cache hits": 10, "saved tokens": 12, "saved USD": 10}
+    rows = [_table_row(list(widths), widths.values())]
+    for line in [*lines, *totals.values()]:
+        values = [
+            line.dag_id,
+            "total" if line.version is None else line.version,
+            line.calls,
+            line.input_tokens + line.output_tokens,
+            "unknown" if line.cost_usd is None else f"{line.cost_usd:.4f}",
+            line.cache_hits,
+            line.saved_tokens,
+            f"{line.saved_cost_usd:.4f}",
+        ]
+        rows.append(_table_row(values, widths.values()))
+    return Outcome(out="\n".join(rows) if lines else "no model usage is recorded yet")
+
+
+def _add_cache_and_usage_commands(commands: Any, conn_help: str) -> None:
     cache = commands.add_parser("cache", help="the LLM cache: check two requests, show stats, clear it")
     cache_commands = cache.add_subparsers(dest="cache_command", required=True, metavar="SUBCOMMAND")
     check = cache_commands.add_parser(
@@ -449,6 +490,13 @@ def _add_cache_command(commands: Any, conn_help: str) -> None:
     stats.add_argument("--json", action="store_true", help="print the figures as JSON")
     cache_commands.add_parser("clear", help="drop every entry and counter of the cache")
     cache.set_defaults(handler=cmd_cache)
+
+    usage = commands.add_parser(
+        "usage", help="model calls, tokens, cost and cache savings per DAG and version"
+    )
+    usage.add_argument("dag_id", metavar="DAG_ID", nargs="?", help="only this DAG (default: every DAG)")
+    usage.add_argument("--json", action="store_true", help="print the ledger as JSON")
+    usage.set_defaults(handler=cmd_usage)
 
 
 def _add_memory_commands(commands: Any) -> None:
@@ -523,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_command(commands)
 
-    _add_cache_command(commands, conn_help)
+    _add_cache_and_usage_commands(commands, conn_help)
 
     system_dag = commands.add_parser(
         "install-system-dag", help="install the DAG ai_etl_generate that the UI and REST API trigger"

@@ -4,9 +4,12 @@ start-up error, not a traceback deep inside a run)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 SECTION = "ai_etl"
+
+_N = TypeVar("_N", int, float)
 
 
 class ConfigError(ValueError):
@@ -15,6 +18,11 @@ class ConfigError(ValueError):
     def __init__(self, option: str, value: object, problem: str) -> None:
         super().__init__(f"[{SECTION}] {option} = {value!r}: {problem}")
         self.option = option
+
+
+def is_amount(value: object) -> bool:
+    """A JSON number of 0 or more (a limit or a price), not a bool."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
 
 def config_str(option: str) -> str | None:
@@ -26,23 +34,21 @@ def config_str(option: str) -> str | None:
 
 
 def config_float(option: str, default: float) -> float:
-    text = config_str(option)
-    if text is None:
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigError(option, text, "is not a number") from None
+    return _config_number(option, default, float, "a number")
 
 
 def config_int(option: str, default: int) -> int:
+    return _config_number(option, default, int, "a whole number")
+
+
+def _config_number(option: str, default: _N, parse: Callable[[str], _N], what: str) -> _N:
     text = config_str(option)
     if text is None:
         return default
     try:
-        return int(text)
+        return parse(text)
     except ValueError:
-        raise ConfigError(option, text, "is not a whole number") from None
+        raise ConfigError(option, text, f"is not {what}") from None
 
 
 def config_json(option: str) -> Any:

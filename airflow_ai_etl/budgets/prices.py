@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from airflow_ai_etl.config import ConfigError, config_json
+from airflow_ai_etl.config import ConfigError, config_json, is_amount
 
 PRICES_OPTION = "model_prices"
 
@@ -33,7 +33,7 @@ def _overrides() -> dict[str, Price]:
                 PRICES_OPTION, data, f"{model!r} needs exactly input_per_mtok and output_per_mtok (USD)"
             )
         values = [price["input_per_mtok"], price["output_per_mtok"]]
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in values):
+        if not all(map(is_amount, values)):
             raise ConfigError(PRICES_OPTION, data, f"the prices of {model!r} must be numbers >= 0")
         prices[model] = Price(float(values[0]), float(values[1]))
     return prices

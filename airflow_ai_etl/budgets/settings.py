@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from airflow_ai_etl.budgets.prices import PRICES_OPTION, has_price, price_overrides
-from airflow_ai_etl.config import ConfigError, config_float, config_int, config_json, config_str
+from airflow_ai_etl.config import ConfigError, config_float, config_int, config_json, config_str, is_amount
 
 MODEL_BUDGETS_OPTION = "model_budgets"
 
@@ -63,7 +63,7 @@ def _model_limits() -> dict[str, Limits]:
         if not isinstance(limits, dict) or not set(limits) <= known:
             raise ConfigError(MODEL_BUDGETS_OPTION, data, f"{model!r}: limits are {', '.join(sorted(known))}")
         values = list(limits.values())
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in values):
+        if not all(map(is_amount, values)):
             raise ConfigError(MODEL_BUDGETS_OPTION, data, f"{model!r}: limits must be numbers, 0 or more")
         if not has_price(model):
             raise ConfigError(

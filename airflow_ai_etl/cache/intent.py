@@ -34,6 +34,8 @@ _NOT_INTENT = frozenset({"request", "description", "start_date"})
 #: ("move" may mean "and delete the source", "some" a sample): their presence is part of the intent.
 _MEANINGFUL_FILLER = frozenset({"move", "moves", "moving", "moved", "some", "just", "keep", "then"})
 _WORD = re.compile(r"[A-Za-z]+")
+#: How the planner notes a table or column it resolved by meaning rather than by spelling.
+_LINKED_BY_MEANING = re.compile(r"\bby meaning\b|^link:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ def read_intent(request: str, catalogs: Sequence[SchemaCatalog], dag_id: str | N
     plan = plan_offline(request, catalogs, dag_id=dag_id, today=_PLAN_DAY)
     if not plan.ok or plan.spec is None:
         return IntentReading(None, f"the request could not be parsed: {plan.reason}")
+    fuzzy = [note for note in plan.understood if _LINKED_BY_MEANING.search(note)]
+    if fuzzy:  # two different words may link to one name: names are never fuzzed here
+        return IntentReading(None, f"a name was read by similarity, not spelling ({fuzzy[0]})")
     data = plan.spec.model_dump(mode="json")
     fields = {
         path: json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -13,6 +13,7 @@ from airflow_ai_etl.plugins.schemas import (
     AuditOut,
     ConnectionOut,
     PipelineOut,
+    PipelineUsageOut,
     RollbackOut,
     RunOut,
     ScheduleIn,
@@ -20,6 +21,7 @@ from airflow_ai_etl.plugins.schemas import (
 )
 from airflow_ai_etl.plugins.visibility import VISIBILITY_WINDOW, ReaderDep, visible_audit
 from airflow_ai_etl.store import Store
+from airflow_ai_etl.store.ledger import LedgerLine, ledger_totals, usage_ledger
 
 if TYPE_CHECKING:
     from airflow_ai_etl.plugins.airflow_side import ParsedDag
@@ -38,6 +40,7 @@ def list_pipelines(who: ReaderDep, store: StoreDep) -> list[PipelineOut]:
     who.learn(row.dag_id for row in deployed)
     live = [row for row in deployed if who.may_read(row.dag_id, None)]
     statuses = dag_statuses(row.dag_id for row in live)
+    usage = ledger_totals(usage_ledger(store, [row.dag_id for row in live]))
     return [
         PipelineOut(
             dag_id=row.dag_id,
@@ -54,10 +57,24 @@ def list_pipelines(who: ReaderDep, store: StoreDep) -> list[PipelineOut]:
             last_run_id=status.last_run_id,
             last_run_at=status.last_run_at,
             airflow_url=airflow_url(row.dag_id),
+            usage=_usage_out(usage.get(row.dag_id)),
         )
         for row in live
         for status in [statuses[row.dag_id]]
     ]
+
+
+def _usage_out(spent: LedgerLine | None) -> PipelineUsageOut | None:
+    if spent is None:
+        return None
+    return PipelineUsageOut(
+        calls=spent.calls,
+        tokens=spent.input_tokens + spent.output_tokens,
+        cost_usd=spent.cost_usd,
+        cache_hits=spent.cache_hits,
+        saved_tokens=spent.saved_tokens,
+        saved_cost_usd=spent.saved_cost_usd,
+    )
 
 
 @router.post(

@@ -192,6 +192,17 @@ class ScheduleOut(BaseModel):
     next_run_after: dt.datetime | None = Field(description="When the scheduler creates the next run.")
 
 
+class PipelineUsageOut(BaseModel):
+    """What generating every version of a DAG took from the models, and what the LLM cache saved."""
+
+    calls: int
+    tokens: int
+    cost_usd: float | None = Field(description="Null when a call was made on a model without a price.")
+    cache_hits: int
+    saved_tokens: int
+    saved_cost_usd: float
+
+
 class PipelineOut(BaseModel):
     dag_id: str
     version: int
@@ -207,6 +218,7 @@ class PipelineOut(BaseModel):
     last_run_id: str | None
     last_run_at: dt.datetime | None
     airflow_url: str
+    usage: PipelineUsageOut | None = Field(default=None, description="Null when no model usage is recorded.")
 
 
 class ConnectionOut(BaseModel):

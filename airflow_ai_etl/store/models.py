@@ -150,3 +150,21 @@ class AuditRow(StoreBase):
     target: Mapped[str] = mapped_column(String(300))
     outcome: Mapped[str] = mapped_column(String(20))  # "ok" | "refused" | "failed"
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# -- usage ledger: what the LLM cache saved (issue #13; the lead turns this into a migration) -------
+
+
+class UsageSavingRow(StoreBase):
+    """What the LLM cache saved one agent while it generated one draft: the calls it answered and
+    what those calls cost when they were made for real. Beside `UsageRow`, which holds what was spent."""
+
+    __tablename__ = f"{PREFIX}usage_saving"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey(f"{PREFIX}draft.id", ondelete="CASCADE"))
+    agent: Mapped[str] = mapped_column(String(100))
+    cache_hits: Mapped[int] = mapped_column(Integer, default=0)
+    saved_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    saved_output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    saved_cost_usd: Mapped[float] = mapped_column(default=0.0)

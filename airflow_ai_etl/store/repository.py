@@ -22,6 +22,7 @@ from airflow_ai_etl.store.models import (
     EventRow,
     RequestRow,
     UsageRow,
+    UsageSavingRow,
 )
 
 _SEQ_ATTEMPTS = 20
@@ -324,4 +325,15 @@ def _insert_draft(session: Session, request_id: int, fields: DraftFields) -> Dra
                 cost_usd=item.cost_usd,
             )
         )
+        if item.cache_hits:
+            session.add(
+                UsageSavingRow(
+                    draft_id=row.id,
+                    agent=item.agent,
+                    cache_hits=item.cache_hits,
+                    saved_input_tokens=item.saved_input_tokens,
+                    saved_output_tokens=item.saved_output_tokens,
+                    saved_cost_usd=item.saved_cost_usd,
+                )
+            )
     return row

@@ -1375,7 +1375,7 @@
       el(
         "table",
         { class: "table pipelines" },
-        el("thead", {}, el("tr", {}, ["DAG", "Version", "State", "Schedule", "Next run", "Last run", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
+        el("thead", {}, el("tr", {}, ["DAG", "Version", "State", "Schedule", "Next run", "Last run", "Model usage", "Deployed by", "Deployed at", ""].map((h) => el("th", { text: h })))),
         el(
           "tbody",
           {},
@@ -1389,6 +1389,7 @@
               el("td", { text: p.schedule || "—" }),
               el("td", { text: p.paused === false && p.next_run_after ? formatTime(p.next_run_after) : "—" }),
               el("td", {}, p.state ? pill(p.state) : el("span", { class: "muted", text: "no runs yet" })),
+              el("td", { class: "usage", text: usageText(p.usage) }),
               el("td", { text: p.deployed_by || "—" }),
               el("td", { text: formatTime(p.deployed_at) }),
               el(
@@ -1403,6 +1404,14 @@
         ),
       )
     );
+  }
+
+  // What generating every version of a pipeline took from the models, and what the LLM cache saved.
+  function usageText(usage) {
+    if (!usage) return "—";
+    const cost = usage.cost_usd === null ? "cost unknown" : `$${usage.cost_usd.toFixed(4)}`;
+    const saved = usage.cache_hits ? ` · cache: ${usage.cache_hits} call(s), ${usage.saved_tokens} tokens saved` : "";
+    return `${usage.calls} call(s), ${usage.tokens} tokens, ${cost}${saved}`;
   }
 
   async function openFromList(draftId) {

@@ -5,8 +5,6 @@ from __future__ import annotations
 import getpass
 import json
 import threading
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -17,19 +15,13 @@ from airflow_ai_etl.agents.orchestrator import generate
 from airflow_ai_etl.budgets.limiter import BudgetExceeded, Budgets, Subject, build_budgets
 from airflow_ai_etl.budgets.settings import BudgetSettings, Limits, budget_settings
 from tests.support.cli import ai_etl  # noqa: F401  (a fixture)
+from tests.support.redis import REDIS_URL, redis_prefix  # noqa: F401  (a fixture)
 from tests.unit.agents.offline.conftest import shop_catalog, warehouse_catalog
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"ai_etl_test:{uuid.uuid4().hex[:12]}:"
-    yield name
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{name}*"))
-    if keys:
-        client.delete(*keys)
+def prefix(redis_prefix: str) -> str:  # noqa: F811  (the shared fixture, by a short name)
+    return redis_prefix
 
 
 def budgets(prefix: str, user: Limits | None = None, **models: Limits) -> Budgets:

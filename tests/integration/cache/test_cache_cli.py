@@ -8,8 +8,9 @@ import pytest
 
 from airflow_ai_etl.cache.model_cache import build_cache
 from airflow_ai_etl.cache.settings import cache_settings
-from tests.integration.cache.test_redis_backend import REDIS_URL, prefix  # noqa: F401  (a fixture)
+from tests.integration.cache.test_redis_backend import prefix  # noqa: F401  (a fixture)
 from tests.support.cli import ai_etl  # noqa: F401  (a fixture)
+from tests.support.redis import REDIS_URL, redis_prefix  # noqa: F401  (a fixture)
 
 
 @pytest.fixture

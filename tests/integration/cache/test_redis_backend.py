@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import redis
 
@@ -13,18 +10,12 @@ from airflow_ai_etl.cache.entries import SpentUsage
 from airflow_ai_etl.cache.keys import CallKeys
 from airflow_ai_etl.cache.model_cache import ModelCache, build_cache
 from airflow_ai_etl.cache.settings import cache_settings
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.support.redis import REDIS_URL, redis_prefix  # noqa: F401  (a fixture)
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"ai_etl_test:{uuid.uuid4().hex[:12]}:"
-    yield name
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{name}*"))
-    if keys:
-        client.delete(*keys)
+def prefix(redis_prefix: str) -> str:  # noqa: F811  (the shared fixture, by a short name)
+    return redis_prefix
 
 
 def backend(prefix: str, max_entries: int = 100, **client_args: object) -> RedisBackend:

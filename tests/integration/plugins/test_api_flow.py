@@ -8,20 +8,18 @@ import concurrent.futures
 import json
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-import redis
 import yaml
 
 from airflow_ai_etl.budgets.limiter import Subject, build_budgets
 from airflow_ai_etl.budgets.settings import budget_settings
 from airflow_ai_etl.store import Store, default_store
 from tests.integration.plugins.conftest import REQUEST, AirflowApi, reserialize, run_generation
+from tests.support.redis import REDIS_URL, redis_prefix  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -359,20 +357,15 @@ def test_the_pickers_mark_a_connection_whose_provider_is_missing(
 
 # --- budgets: a spent user budget is a 429 (the app is this module's, so no second one is built) ---
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
 
 @pytest.fixture
-def spent_budget(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    prefix = f"ai_etl_test:{uuid.uuid4().hex[:12]}:"
+def spent_budget(monkeypatch: pytest.MonkeyPatch, redis_prefix: str) -> None:  # noqa: F811
+    prefix = redis_prefix
     monkeypatch.setenv("AIRFLOW_CONN_AI_ETL_API_BUDGET", REDIS_URL)
     monkeypatch.setenv("AIRFLOW__AI_ETL__CACHE_CONN_ID", "ai_etl_api_budget")
     monkeypatch.setenv("AIRFLOW__AI_ETL__CACHE_KEY_PREFIX", prefix)
     monkeypatch.setenv("AIRFLOW__AI_ETL__USER_TOKENS_PER_DAY", "500")
     build_budgets(budget_settings()).charge(Subject("user", "op1"), tokens=800, cost_usd=None)
-    yield
-    client = redis.Redis.from_url(REDIS_URL)
-    client.delete(*client.scan_iter(match=f"{prefix}*"))
 
 
 def test_a_spent_budget_is_a_429_naming_the_limit_with_retry_after(

@@ -51,3 +51,23 @@ def test_a_request_the_parse_cannot_read_has_no_intent_and_only_hits_exactly() -
     verdict = compare(vague, "copy the important stuff somewhere safe, please", catalogs)
     assert not verdict.hit
     assert "has no intent" in verdict.to_text()
+
+
+def test_a_name_the_parse_linked_by_meaning_gives_no_intent(monkeypatch) -> None:
+    """A planner that resolves a word to a column by similarity ('price' -> amount) must not make two
+    different words one intent: such a request can only hit exactly."""
+    from airflow_ai_etl.agents import offline
+    from airflow_ai_etl.cache.intent import read_intent
+
+    catalogs = contrast_catalogs()
+    request = "copy orders where price > 10 to the warehouse"
+    planned = offline.plan_offline("copy orders where amount > 10 to the warehouse", catalogs)
+    linked = planned.model_copy(
+        update={
+            "understood": [*planned.understood, "filter column linked by meaning: price -> amount (0.71)"]
+        }
+    )
+    monkeypatch.setattr(offline, "plan_offline", lambda *_args, **_kwargs: linked)
+    reading = read_intent(request, catalogs)
+    assert reading.intent is None
+    assert "by similarity" in (reading.reason or "")

@@ -103,7 +103,8 @@ def test_good_answers_give_a_valid_rendered_pipeline(shop, scripted_llm, llm_con
     json.loads(result.model_dump_json())  # the whole result is JSON-serialisable
 
 
-def test_models_per_agent_from_config_and_per_call(shop, scripted_llm, llm_config) -> None:
+def test_models_per_agent_from_config_and_per_call(shop, scripted_llm, llm_config, monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__AI_ETL__CACHE_ENABLED", "false")  # the same request thrice: each must ask
     llm_config(sql_expert_model="openai-chat:gpt-sql")
     scripted_llm.script(tables_answer(), llm.output(spec_answer()), sql_answer(GOOD_SQL))
     assert run(shop).ok
