@@ -152,7 +152,7 @@ class AuditRow(StoreBase):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-# -- usage ledger: what the LLM cache saved (issue #13; the lead turns this into a migration) -------
+# -- usage ledger: what the LLM cache saved (migration 0003) ----------------------------------------
 
 
 class UsageSavingRow(StoreBase):
