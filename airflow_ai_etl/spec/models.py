@@ -29,6 +29,9 @@ SCHEDULE_PRESETS: frozenset[str] = frozenset(
     {"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
 )
 
+#: The most steps one spec may hold (validation stays linear; see benchmarks/validation_scale.py).
+MAX_STEPS = 500
+
 #: Suffixes that make Airflow treat a templated string as a template *file* name.
 _TEMPLATE_FILE_SUFFIXES = (".sql", ".json", ".hql", ".sh", ".bash")
 _JINJA_MARKERS = ("{{", "}}", "{%", "%}", "{#", "#}")
@@ -624,7 +627,9 @@ class PipelineSpec(StrictModel):
     retry_delay_minutes: float = Field(default=5, ge=0, le=1_440)
     max_active_runs: int = Field(default=1, ge=1, le=100)
     on_failure: FailureNotification | None = None
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(
+        min_length=1, max_length=MAX_STEPS, description=f"At most {MAX_STEPS} steps: split larger pipelines."
+    )
 
     def step(self, step_id: str) -> AnyStep:
         """The step with this id (KeyError when there is none)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
@@ -115,16 +116,36 @@ def _connection_findings(spec: PipelineSpec, context: ValidationContext) -> list
     return findings
 
 
+class _CatalogsSoFar:
+    """Each connection's catalog with the tables earlier steps created. Each created table is
+    added once, not once per later step, so that validation stays linear in the number of steps."""
+
+    def __init__(self, catalogs: Mapping[str, SchemaCatalog]) -> None:
+        self.catalogs = catalogs
+        self.created: dict[str, list[Table]] = defaultdict(list)
+        self.extended: dict[str, tuple[int, SchemaCatalog]] = {}
+
+    def add(self, conn_id: str, table: Table) -> None:
+        self.created[conn_id].append(table)
+
+    def __call__(self, conn_id: str) -> SchemaCatalog | None:
+        base = self.catalogs.get(conn_id)
+        if base is None:
+            return None
+        created = self.created[conn_id]
+        added, current = self.extended.get(conn_id, (0, base))
+        if added < len(created):
+            current = with_tables(current, created[added:])
+            self.extended[conn_id] = (len(created), current)
+        return current
+
+
 def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
     """Every check on a parsed spec; `Report.ok` is False when any finding is an error."""
     report = Report(findings=check_graph(spec.steps))
     report.extend(_connection_findings(spec, context))
-    created: dict[str, list[Table]] = defaultdict(list)
+    catalog = _CatalogsSoFar(context.catalogs)
     accesses: list[TableAccess] = []
-
-    def catalog(conn_id: str) -> SchemaCatalog | None:
-        base = context.catalogs.get(conn_id)
-        return with_tables(base, created[conn_id]) if base is not None else None
 
     for step in spec.steps:
         if any(conn_id not in context.connections for _, conn_id in step_connections(step)):
@@ -141,7 +162,7 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
                 f.model_copy(update={"step_id": step.id, "field": "sql"}) for f in analysis.findings
             )
             if analysis.created is not None:
-                created[step.conn_id].append(analysis.created)
+                catalog.add(step.conn_id, analysis.created)
             accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in analysis.reads]
             accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in analysis.writes]
         elif isinstance(step, TransferStep):
@@ -174,7 +195,7 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
             spark = check_spark_sql(step, catalog(step.conn_id))
             report.extend(spark.findings)
             if spark.created is not None:
-                created[step.conn_id].append(spark.created)
+                catalog.add(step.conn_id, spark.created)
             accesses += [TableAccess(step.id, step.conn_id, t, writes=False) for t in spark.reads]
             accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in spark.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
