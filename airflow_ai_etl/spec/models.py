@@ -10,6 +10,7 @@ SQL without Jinja markers).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -599,11 +600,33 @@ AnyStep = (
 Step = Annotated[AnyStep, Field(discriminator="kind")]
 
 
+#: An e-mail address and nothing else: no scheme, path, query, spaces or display name (RFC 5322's
+#: dot-atom form, which is what notification addresses use).
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"{value!r} is not an e-mail address (e.g. data-eng@example.com)")
+    return value
+
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email),
+    Field(description="An e-mail address, e.g. data-eng@example.com."),
+]
+
+
 class FailureNotification(StrictModel):
     """Who hears about a failed task (rendered as the smtp provider's SmtpNotifier)."""
 
     notify: Literal["email"]
-    to: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
+    to: list[EmailAddress] = Field(min_length=1)
     smtp_conn_id: ConnId | None = None
 
 

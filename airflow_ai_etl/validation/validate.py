@@ -6,6 +6,7 @@ files.py, kafka.py, spark.py, graph.py and schema.py):
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
 - `schema.unknown` (warning) - a connection whose catalog is not known; its schema checks are skipped.
+- `spec.secret` (error) - see secrets.py: a field holds credential-looking text.
 - `spec.generated_grant` (error) - see provenance.py: a generated spec carries a destructive grant.
 
 Steps are checked in list order, so a table created by a `sql` step is known to the steps after
@@ -39,6 +40,7 @@ from airflow_ai_etl.validation.provenance import generation_findings
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.secrets import secret_findings
 from airflow_ai_etl.validation.spark import check_spark_sql
 from airflow_ai_etl.validation.sql import analyze_sql
 from airflow_ai_etl.validation.transfer import Side, check_transfer
@@ -142,7 +144,7 @@ class _CatalogsSoFar:
 
 def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
     """Every check on a parsed spec; `Report.ok` is False when any finding is an error."""
-    report = Report(findings=check_graph(spec.steps))
+    report = Report(findings=[*check_graph(spec.steps), *secret_findings(spec)])
     report.extend(_connection_findings(spec, context))
     catalog = _CatalogsSoFar(context.catalogs)
     accesses: list[TableAccess] = []
