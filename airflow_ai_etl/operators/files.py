@@ -29,6 +29,7 @@ from airflow_ai_etl.operators._sql import (
     insert_statement,
     quote_identifier,
     quote_table,
+    read_only_connection,
     require_upsert,
     source_select,
     upsert_statement,
@@ -453,7 +454,7 @@ class SqlToFileOperator(BaseOperator):
         query = self._query(source)
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)
         rows = 0
-        conn = source.get_conn()
+        conn = read_only_connection(source)
         try:
             # psycopg (2 and 3) hold a plain cursor's whole result in memory; a named cursor streams it.
             server_side = type(conn).__module__.split(".")[0] in ("psycopg", "psycopg2")
