@@ -13,7 +13,7 @@ Finding code (error):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from airflow_ai_etl.spec.models import PipelineSpec
@@ -73,6 +73,25 @@ def secret_findings(spec: PipelineSpec) -> list[Finding]:
                 )
             )
     return findings
+
+
+def redacted(findings: Iterable[Finding]) -> list[Finding]:
+    """`findings` with any secret-looking text in their messages and hints replaced: a check that
+    quotes the field it refuses must not carry the secret into logs, events and the store."""
+
+    def redact(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for pattern in SECRET_PATTERNS.values():
+            text = pattern.sub("[redacted]", text)
+        return text
+
+    return [
+        f
+        if secret_kind(f.message + (f.hint or "")) is None
+        else f.model_copy(update={"message": redact(f.message), "hint": redact(f.hint)})
+        for f in findings
+    ]
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:

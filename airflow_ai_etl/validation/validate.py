@@ -40,7 +40,7 @@ from airflow_ai_etl.validation.provenance import generation_findings
 from airflow_ai_etl.validation.quality import check_quality
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
-from airflow_ai_etl.validation.secrets import secret_findings
+from airflow_ai_etl.validation.secrets import redacted, secret_findings
 from airflow_ai_etl.validation.spark import check_spark_sql
 from airflow_ai_etl.validation.sql import analyze_sql
 from airflow_ai_etl.validation.transfer import Side, check_transfer
@@ -60,7 +60,9 @@ def validate_document(
     try:
         spec = parse_spec(data)
     except SpecError as exc:
-        return None, Report(findings=[_schema_finding(path, message) for path, message in exc.problems])
+        return None, Report(
+            findings=redacted(_schema_finding(path, message) for path, message in exc.problems)
+        )
     return spec, validate_spec(spec, context) if context is not None else Report()
 
 
@@ -202,6 +204,7 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
             accesses += [TableAccess(step.id, step.conn_id, t, writes=True) for t in spark.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
-    if context.author == "generation":
-        return Report(findings=generation_findings(spec, report.findings))
-    return report
+    findings = redacted(report.findings)  # whichever check quoted a field, no secret leaves in a finding
+    return Report(
+        findings=generation_findings(spec, findings) if context.author == "generation" else findings
+    )
