@@ -8,6 +8,9 @@ import pytest
 from airflow_ai_etl.catalog.connections import ConnectionInfo
 from airflow_ai_etl.catalog.models import Column, ForeignKey, Function, SchemaCatalog, Table
 from airflow_ai_etl.validation import ValidationContext
+from tests.integration.plugins.conftest import airflow_api
+
+__all__ = ["airflow_api", "context"]  # airflow_api: the real app, for the API edits of the suite
 
 
 def _table(name: str, schema: str | None, *refs: str) -> Table:
