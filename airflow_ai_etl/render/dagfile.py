@@ -217,6 +217,11 @@ def _table_checks(step: QualityCheckStep) -> dict[str, dict[str, Sql]]:
     return checks
 
 
+#: Table checks run the spec's own conditions: on PostgreSQL their session is read-only, so a write
+#: that slipped past validation fails (other hooks ignore the parameter).
+READ_ONLY_HOOK_PARAMS = {"options": "-c default_transaction_read_only=on"}
+
+
 def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tuple[str, Call]]:
     """(task id within the step, call) for each operator the step's checks need."""
     common = {"conn_id": step.conn_id, "table": step.table}
@@ -227,7 +232,13 @@ def _quality_calls(step: QualityCheckStep, src: _Source, doc_md: str) -> list[tu
         calls.append(("columns", call))
     table_checks = _table_checks(step)
     if table_checks:
-        call = src.call("SQLTableCheckOperator", split=True, **common, checks=table_checks)
+        call = src.call(
+            "SQLTableCheckOperator",
+            split=True,
+            **common,
+            checks=table_checks,
+            hook_params=READ_ONLY_HOOK_PARAMS,
+        )
         calls.append(("table", call))
     changes = [c for c in step.checks if isinstance(c, RowCountChangeCheck)]
     for change in changes:

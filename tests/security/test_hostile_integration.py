@@ -194,6 +194,24 @@ def test_a_source_read_that_would_write_fails_and_changes_nothing(sql: str, shop
     assert _snapshot(shop_pg) == before
 
 
+def test_a_table_check_as_rendered_runs_read_only(shop_pg: str) -> None:
+    from airflow.providers.common.sql.operators.sql import SQLTableCheckOperator
+
+    from airflow_ai_etl.render.dagfile import READ_ONLY_HOOK_PARAMS
+
+    before = _snapshot(shop_pg)
+    check = SQLTableCheckOperator(
+        task_id="check",
+        conn_id="shop_pg",
+        table="shop.clients",
+        checks={"hostile": {"check_statement": "shop.log_touch(id) > 0"}},
+        hook_params=READ_ONLY_HOOK_PARAMS,
+    )
+    with pytest.raises(Exception, match="read-only"):
+        check.execute({})  # type: ignore[arg-type]
+    assert _snapshot(shop_pg) == before
+
+
 # --- through the API: spec edits by people ----------------------------------------------------------
 
 _SQLITE_EXPORT = {
