@@ -8,8 +8,7 @@ otherwise), so reserved words and odd column names from a source query work as n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow.sdk import BaseHook
 
@@ -25,22 +24,6 @@ def db_hook(conn_id: str, field: str) -> DbApiHook:
     if not isinstance(hook, DbApiHook):
         raise ValueError(f"{field}: connection {conn_id!r} has no SQL (DB-API) hook")
     return hook
-
-
-#: Makes every later transaction of a PostgreSQL session read-only (the current one is committed).
-READ_ONLY_SESSION = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-
-
-def read_only_connection(hook: DbApiHook) -> Any:
-    """A connection for reading a source: where the engine can, the database itself refuses
-    writes in it, in case a write slipped past validation's read-safety rules (defence in depth;
-    PostgreSQL's `lo_export` writes a file even so, which is why validation refuses it by name)."""
-    conn = hook.get_conn()
-    if hook.dialect_name in ("postgresql", "postgres"):
-        with closing(conn.cursor()) as cursor:
-            cursor.execute(READ_ONLY_SESSION)
-        conn.commit()
-    return conn
 
 
 def quote_identifier(name: str, escape_format: str = '"{}"') -> str:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_ai_etl.hooks.readonly import read_only_connection
 from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
 from airflow_ai_etl.operators._sql import (
     column_list,
@@ -29,7 +30,6 @@ from airflow_ai_etl.operators._sql import (
     insert_statement,
     quote_identifier,
     quote_table,
-    read_only_connection,
     require_upsert,
     source_select,
     upsert_statement,

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from airflow_ai_etl.operators._sql import READ_ONLY_SESSION, read_only_connection
+from airflow_ai_etl.hooks.readonly import READ_ONLY_SESSION, read_only_connection
 from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob
 from airflow_ai_etl.operators.transfer.sources import (
     is_postgres,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table, read_only_connection
+from airflow_ai_etl.hooks.readonly import read_only_connection
+from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table
 from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob, one_transaction
 from airflow_ai_etl.operators.transfer.sources import source_types
 from airflow_ai_etl.operators.transfer.state import later, open_state
