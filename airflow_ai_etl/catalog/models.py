@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -128,12 +130,24 @@ class SchemaCatalog(CatalogModel):
         schema = parts[0] if len(parts) == 2 else self.default_schema or None
         matches = [
             candidate
-            for candidate in self.tables
-            if candidate.name.lower() == table.lower()
-            and (schema is None or (candidate.schema_name or "").lower() == schema.lower())
+            for candidate in self._tables_by_name.get(table.lower(), ())
+            if schema is None or (candidate.schema_name or "").lower() == schema.lower()
         ]
         exact = [m for m in matches if m.name == table and (schema is None or m.schema_name == schema)]
         return next(iter(exact + matches), None)
+
+    @cached_property
+    def _tables_by_name(self) -> dict[str, list[Table]]:
+        """Tables by lower-case name, built once: a lookup costs the same in a catalog of 10,000."""
+        index: dict[str, list[Table]] = {}
+        for table in self.tables:
+            index.setdefault(table.name.lower(), []).append(table)
+        return index
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> SchemaCatalog:
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_tables_by_name", None)  # the index belongs to the original's tables
+        return copied
 
     def find_functions(self, name: str) -> list[Function]:
         """Every overload of `function` or `schema.function` (case-insensitive, like table names);

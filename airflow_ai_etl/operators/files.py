@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_ai_etl.hooks.readonly import read_only_connection
 from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
 from airflow_ai_etl.operators._sql import (
     column_list,
@@ -453,7 +454,7 @@ class SqlToFileOperator(BaseOperator):
         query = self._query(source)
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)
         rows = 0
-        conn = source.get_conn()
+        conn = read_only_connection(source)
         try:
             # psycopg (2 and 3) hold a plain cursor's whole result in memory; a named cursor streams it.
             server_side = type(conn).__module__.split(".")[0] in ("psycopg", "psycopg2")

@@ -8,6 +8,7 @@ per-DAG lock and "already live" check make a double-click give one version, not 
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +90,24 @@ def _finding_problems(report: Any) -> list[dict[str, Any]]:
     return problems
 
 
+def _spec_diff(before: str, after: str, draft_id: int) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"draft/{draft_id}.yaml",
+        tofile="edit.yaml",
+    )
+    return "".join(lines)
+
+
 @router.put(
     "/drafts/{draft_id}",
     status_code=201,
-    responses={**_NOT_FOUND, 422: {"description": "The YAML or the spec is invalid, per field"}},
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "The edit adds destructive grants and confirm_grants is not set"},
+        422: {"description": "The YAML or the spec is invalid, per field"},
+    },
 )
 def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser, store: StoreDep) -> DraftOut:
     """Save an edited spec as a new draft version, validated against the real schemas and re-rendered."""
@@ -102,6 +117,7 @@ def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser,
     from airflow_ai_etl.spec.io import parse_yaml
     from airflow_ai_etl.store.diagrams import er_diagram
     from airflow_ai_etl.validation import context_from_airflow, validate_spec
+    from airflow_ai_etl.validation.provenance import new_grants
 
     parent = _draft_or_404(store, draft_id, user=user, action="edit")
     target = f"draft:{draft_id}"
@@ -110,6 +126,15 @@ def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser,
     except SpecError as exc:
         refuse(store, user=user, action="edit", target=target, status=422, detail=_spec_problems(exc))
     require_dag_access(request, store, method="PUT", dag_id=spec.dag_id, action="edit", target=target)
+    grants = new_grants(spec, PipelineSpec.model_validate(parent.spec) if parent.spec is not None else None)
+    if grants and not body.confirm_grants:
+        unconfirmed: dict[str, Any] = {
+            "message": "this edit grants destructive operations; review them and send the edit again "
+            "with confirm_grants: true",
+            "grants": grants,
+            "diff": _spec_diff(parent.spec_yaml, body.spec_yaml, draft_id),
+        }
+        refuse(store, user=user, action="edit", target=target, status=409, detail=unconfirmed)
     context = context_from_airflow(spec)
     report = validate_spec(spec, context)
     if not report.ok:
@@ -133,9 +158,10 @@ def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser,
         er=er_diagram(spec, context.catalogs.values()),
         created_by=user,
     )
-    store.audit(
-        user=user, action="edit", target=target, detail={"new_draft_id": row.id, "version": row.version}
-    )
+    audited: dict[str, Any] = {"new_draft_id": row.id, "version": row.version}
+    if grants:
+        audited["grants_confirmed"] = grants
+    store.audit(user=user, action="edit", target=target, detail=audited)
     return draft_out(store, row, dags_folder())
 
 

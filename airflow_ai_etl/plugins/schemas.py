@@ -152,6 +152,11 @@ class DraftOut(BaseModel):
 
 class DraftEdit(_In):
     spec_yaml: Annotated[str, StringConstraints(min_length=1, max_length=500_000)]
+    confirm_grants: bool = Field(
+        default=False,
+        description="Confirms the destructive grants (allow_destructive) this edit adds; an edit that "
+        "adds one without it is refused with the grants and the spec diff to review.",
+    )
 
 
 class DeployOut(BaseModel):

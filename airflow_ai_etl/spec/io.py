@@ -103,15 +103,69 @@ def parse_document(model: type[M], data: Any, source: str, error: type[DocumentE
         raise error(source, problems) from None
 
 
+#: Bounds on a document, checked on YAML's node graph before anything is built from it: aliases
+#: can make a few lines stand for billions of values (an "alias bomb").
+MAX_DOCUMENT_CHARS = 5_000_000
+MAX_EXPANDED_NODES = 500_000
+MAX_DEPTH = 100
+
+
+def _where(mark: Any) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+
+
+def _bounded_size(node: yaml.Node, sizes: dict[int, int], depth: int = 0) -> int:
+    """Values `node` stands for once aliases are expanded (each shared node counted once per use);
+    raises ValueError at the first bound passed or duplicate key."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{_where(node.start_mark)}: nested more than {MAX_DEPTH} levels deep")
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        keys: set[tuple[str, str]] = set()
+        for key, value in node.value:
+            identity = (key.tag, str(key.value))
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if identity in keys:
+                    raise ValueError(f"{_where(key.start_mark)}: duplicate key {key.value!r}")
+                keys.add(identity)
+            size += _bounded_size(key, sizes, depth + 1) + _bounded_size(value, sizes, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_bounded_size(item, sizes, depth + 1) for item in node.value)
+    if size > MAX_EXPANDED_NODES:
+        raise ValueError(
+            f"{_where(node.start_mark)}: expands to more than {MAX_EXPANDED_NODES:,} values "
+            "(aliases repeating aliases?)"
+        )
+    sizes[id(node)] = size
+    return size
+
+
 def parse_yaml(text: str, source: str, error: type[DocumentError]) -> Any:
-    """YAML (or JSON, which is YAML) text as data; a syntax error names its line and column."""
+    """YAML (or JSON, which is YAML) text as data, bounded: a syntax error names its line and
+    column, and duplicate keys or a document that is too large, too deep or expands too far
+    through aliases are refused before it is built."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise error(
+            source, [("", f"document is {len(text):,} characters; the limit is {MAX_DOCUMENT_CHARS:,}")]
+        )
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _bounded_size(node, {})
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        where = f"{_where(mark)}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(source, [("", f"not valid YAML/JSON: {where}{problem}")]) from None
+    except ValueError as exc:
+        raise error(source, [("", f"refused: {exc}")]) from None
+    finally:
+        loader.dispose()
 
 
 def read_document(path: Path, error: type[DocumentError]) -> str:

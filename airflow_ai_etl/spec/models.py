@@ -13,11 +13,12 @@ This module assembles the kinds' models into the `Step` union and re-exports eve
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from airflow_ai_etl.spec.base import (
     SCHEDULE_PRESETS,
@@ -61,6 +62,7 @@ from airflow_ai_etl.steps.sql.model import SqlStep
 from airflow_ai_etl.steps.transfer.model import TransferStep
 
 __all__ = [
+    "MAX_STEPS",
     "SCHEDULE_PRESETS",
     "SPARK_RESERVED_SUFFIXES",
     "AnyStep",
@@ -73,6 +75,7 @@ __all__ = [
     "DagId",
     "DestructiveGrant",
     "DestructiveOperation",
+    "EmailAddress",
     "ExpressionCheck",
     "FailureNotification",
     "FileCompression",
@@ -107,6 +110,10 @@ __all__ = [
 ]
 
 
+#: The most steps one spec may hold (validation stays linear; see benchmarks/validation_scale.py).
+MAX_STEPS = 500
+
+
 class StepKind(StrEnum):
     SQL = "sql"
     TRANSFER = "transfer"
@@ -124,11 +131,33 @@ AnyStep = (
 Step = Annotated[AnyStep, Field(discriminator="kind")]
 
 
+#: An e-mail address and nothing else: no scheme, path, query, spaces or display name (RFC 5322's
+#: dot-atom form, which is what notification addresses use).
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"{value!r} is not an e-mail address (e.g. data-eng@example.com)")
+    return value
+
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email),
+    Field(description="An e-mail address, e.g. data-eng@example.com."),
+]
+
+
 class FailureNotification(StrictModel):
     """Who hears about a failed task (rendered as the smtp provider's SmtpNotifier)."""
 
     notify: Literal["email"]
-    to: list[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(min_length=1)
+    to: list[EmailAddress] = Field(min_length=1)
     smtp_conn_id: ConnId | None = None
 
 
@@ -152,7 +181,9 @@ class PipelineSpec(StrictModel):
     retry_delay_minutes: float = Field(default=5, ge=0, le=1_440)
     max_active_runs: int = Field(default=1, ge=1, le=100)
     on_failure: FailureNotification | None = None
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(
+        min_length=1, max_length=MAX_STEPS, description=f"At most {MAX_STEPS} steps: split larger pipelines."
+    )
 
     def step(self, step_id: str) -> AnyStep:
         """The step with this id (KeyError when there is none)."""

@@ -12,6 +12,7 @@ Finding codes:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ import networkx as nx
 
 from airflow_ai_etl.spec.models import AnyStep
 from airflow_ai_etl.validation.report import Finding, Severity
-from airflow_ai_etl.validation.schema import same_table
+from airflow_ai_etl.validation.schema import same_table, split_table_name
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,14 @@ def check_table_order(
     """Warn where a reader and a writer of one table are not ordered by dependencies."""
     graph = dependency_graph(steps)
     findings: dict[tuple[str, str], Finding] = {}
+    # Writers by connection and bare table name: a reader is compared only with writers that may
+    # name its table, so the check stays linear in the number of steps.
+    writers: dict[tuple[str, str], list[TableAccess]] = defaultdict(list)
+    for access in accesses:
+        if access.writes:
+            writers[(access.conn_id, split_table_name(access.table)[1])].append(access)
     for read in (a for a in accesses if not a.writes):
-        for write in (a for a in accesses if a.writes):
+        for write in writers[(read.conn_id, split_table_name(read.table)[1])]:
             if (
                 write.step_id == read.step_id
                 or write.conn_id != read.conn_id

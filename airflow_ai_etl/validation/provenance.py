@@ -36,6 +36,23 @@ def step_grants(step: AnyStep) -> Iterator[tuple[str, Sequence[DestructiveGrant]
             yield name, value
 
 
+def new_grants(spec: PipelineSpec, previous: PipelineSpec | None) -> list[dict[str, str]]:
+    """Grants `spec` holds that `previous` (the version it edits) did not: what a person confirms."""
+
+    def grants_of(pipeline: PipelineSpec | None) -> list[dict[str, str]]:
+        if pipeline is None:
+            return []
+        return [
+            {"step": step.id, "field": field, "operation": grant.operation.value, "table": grant.table}
+            for step in pipeline.steps
+            for field, grants in step_grants(step)
+            for grant in grants
+        ]
+
+    before = grants_of(previous)
+    return [grant for grant in grants_of(spec) if grant not in before]
+
+
 def generation_findings(spec: PipelineSpec, findings: Sequence[Finding]) -> list[Finding]:
     """`findings` for a generated spec: grant hints withdrawn, and every grant it carries refused."""
     reviewed = [

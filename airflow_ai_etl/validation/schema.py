@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 
 
@@ -52,4 +53,20 @@ def with_tables(catalog: SchemaCatalog, tables: Iterable[Table]) -> SchemaCatalo
             t.qualified_name for t in extra
         }:
             extra.append(table)
-    return catalog.model_copy(update={"tables": [*catalog.tables, *extra]}) if extra else catalog
+    if not extra:
+        return catalog
+    extended = catalog.model_copy(update={"tables": [*catalog.tables, *extra]})
+    _origin(extended).append((catalog, extra))
+    return extended
+
+
+@per_catalog
+def _origin(catalog: SchemaCatalog) -> list[tuple[SchemaCatalog, list[Table]]]:
+    return []
+
+
+def extension_of(catalog: SchemaCatalog) -> tuple[SchemaCatalog, list[Table]] | None:
+    """(catalog, tables added) when `with_tables` made this catalog: what is derived from the
+    original (e.g. sqlglot's schema) can then be extended instead of rebuilt."""
+    origin = _origin(catalog)
+    return origin[0] if origin else None

@@ -6,6 +6,7 @@ quality.py, files.py, kafka.py, spark.py, graph.py and schema.py):
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
 - `schema.unknown` (warning) - a connection whose catalog is not known; its schema checks are skipped.
+- `spec.secret` (error) - see secrets.py: a field holds credential-looking text.
 - `spec.generated_grant` (error) - see provenance.py: a generated spec carries a destructive grant.
 
 Steps are checked in list order, so a table created by a `sql` step is known to the steps after
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
@@ -27,6 +29,7 @@ from airflow_ai_etl.validation.graph import TableAccess, check_graph, check_tabl
 from airflow_ai_etl.validation.provenance import generation_findings
 from airflow_ai_etl.validation.report import Finding, Report, Severity
 from airflow_ai_etl.validation.schema import with_tables
+from airflow_ai_etl.validation.secrets import redacted, secret_findings
 from airflow_ai_etl.validation.shadowing import shadow_findings
 
 _STEP_PATH = re.compile(r"^steps\[\d+\]\((?P<step_id>[^)]*)\)(?:\.(?P<field>.+))?$")
@@ -44,7 +47,9 @@ def validate_document(
     try:
         spec = parse_spec(data)
     except SpecError as exc:
-        return None, Report(findings=[_schema_finding(path, message) for path, message in exc.problems])
+        return None, Report(
+            findings=redacted(_schema_finding(path, message) for path, message in exc.problems)
+        )
     return spec, validate_spec(spec, context) if context is not None else Report()
 
 
@@ -102,18 +107,38 @@ def _connection_findings(spec: PipelineSpec, context: ValidationContext) -> list
     return findings
 
 
+class _CatalogsSoFar:
+    """Each connection's catalog with the tables earlier steps created. Each created table is
+    added once, not once per later step, so that validation stays linear in the number of steps."""
+
+    def __init__(self, catalogs: Mapping[str, SchemaCatalog]) -> None:
+        self.catalogs = catalogs
+        self.created: dict[str, list[Table]] = defaultdict(list)
+        self.extended: dict[str, tuple[int, SchemaCatalog]] = {}
+
+    def add(self, conn_id: str, table: Table) -> None:
+        self.created[conn_id].append(table)
+
+    def __call__(self, conn_id: str) -> SchemaCatalog | None:
+        base = self.catalogs.get(conn_id)
+        if base is None:
+            return None
+        created = self.created[conn_id]
+        added, current = self.extended.get(conn_id, (0, base))
+        if added < len(created):
+            current = with_tables(current, created[added:])
+            self.extended[conn_id] = (len(created), current)
+        return current
+
+
 def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
     """Every check on a parsed spec; `Report.ok` is False when any finding is an error."""
     from airflow_ai_etl.steps import registry  # the kinds' checks import validation
 
-    report = Report(findings=check_graph(spec.steps))
+    report = Report(findings=[*check_graph(spec.steps), *secret_findings(spec)])
     report.extend(_connection_findings(spec, context))
-    created: dict[str, list[Table]] = defaultdict(list)
+    catalog = _CatalogsSoFar(context.catalogs)
     accesses: list[TableAccess] = []
-
-    def catalog(conn_id: str) -> SchemaCatalog | None:
-        base = context.catalogs.get(conn_id)
-        return with_tables(base, created[conn_id]) if base is not None else None
 
     checking = Checking(context, catalog)
     for step in spec.steps:
@@ -123,11 +148,12 @@ def validate_spec(spec: PipelineSpec, context: ValidationContext) -> Report:
         report.extend(checked.findings)
         for conn_id, table in checked.use.created:
             report.extend(shadow_findings(table, context.catalogs.get(conn_id), step.id))
-            created[conn_id].append(table)
+            catalog.add(conn_id, table)
         accesses += [TableAccess(step.id, conn_id, t, writes=False) for conn_id, t in checked.use.reads]
         accesses += [TableAccess(step.id, conn_id, t, writes=True) for conn_id, t in checked.use.writes]
     default_schemas = {conn_id: c.default_schema for conn_id, c in context.catalogs.items()}
     report.extend(check_table_order(spec.steps, accesses, default_schemas))
-    if context.author == "generation":
-        return Report(findings=generation_findings(spec, report.findings))
-    return report
+    findings = redacted(report.findings)  # whichever check quoted a field, no secret leaves in a finding
+    return Report(
+        findings=generation_findings(spec, findings) if context.author == "generation" else findings
+    )

@@ -2,7 +2,8 @@
 
 Three independent guards, so that one gap is not a hole: the spine's `check_sql` admits only a read
 statement; the database is told the transaction is read-only (PostgreSQL `SET TRANSACTION READ
-ONLY`, SQLite `PRAGMA query_only`); and whatever happened is rolled back. Time is bounded by the
+ONLY`, SQLite `PRAGMA query_only`, ClickHouse `readonly`, see hooks/readonly.py); and whatever
+happened is rolled back. Time is bounded by the
 database (PostgreSQL `SET LOCAL statement_timeout`) and by a watchdog that cancels the statement
 from another thread (SQLite `interrupt()`, psycopg `cancel()`), for drivers that have one.
 """
@@ -20,6 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from airflow_ai_etl.agents.tools.context import HookGetter, ToolError
+from airflow_ai_etl.hooks.readonly import read_only_connection
 from airflow_ai_etl.validation.report import Severity
 from airflow_ai_etl.validation.sql import check_sql
 
@@ -141,7 +143,7 @@ def _open(get_hook: HookGetter, conn_id: str) -> Any:
         hook = get_hook(conn_id)
         if not callable(getattr(hook, "get_conn", None)):
             raise ConnectionUnavailable(f"connection {conn_id!r} has no SQL (DB-API) hook")
-        conn = hook.get_conn()
+        conn = read_only_connection(hook)
         if getattr(conn, "autocommit", False):
             conn.autocommit = False
         return conn

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+from airflow_ai_etl.hooks.readonly import READ_ONLY_SESSION, read_only_connection
 from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob
 from airflow_ai_etl.operators.transfer.sources import (
     is_postgres,
@@ -199,7 +200,7 @@ def _create(job: TransferJob, source: DbApiHook, side: _Target, log: Log) -> dic
             f"{job.task_id}: target table {job.target_table} does not exist "
             "(create it, or set create_target=True)"
         )
-    conn = source.get_conn()
+    conn = read_only_connection(source)
     try:
         base, _ = job.source_query(source.escape_word_format, source.placeholder, None)
         types = source_types(job, source, conn, base, ())
@@ -246,6 +247,8 @@ def _adbc_batches(job: TransferJob, source: DbApiHook, query: str) -> Iterator[p
         # batches of about 4 MB: memory stays flat, and each insert is still large for ClickHouse
         cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(ADBC_BATCH_BYTES)})
         try:
+            cursor.execute(READ_ONLY_SESSION)
+            conn.commit()
             cursor.execute(query)
             reader = cursor.fetch_record_batch()
             yield from reader
@@ -258,7 +261,7 @@ def _row_batches(
 ) -> Iterator[pa.Table]:
     import pyarrow as pa
 
-    conn = source.get_conn()
+    conn = read_only_connection(source)
     try:
         cursor = streaming_cursor(source, conn)
         run_source(job, cursor, query, parameters)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_ai_etl.hooks.readonly import read_only_connection
 from airflow_ai_etl.operators._sql import insert_statement, quote_identifier, quote_table, upsert_statement
 from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob, one_transaction
 from airflow_ai_etl.operators.transfer.sources import run_source, source_types, streaming_cursor
@@ -36,7 +37,7 @@ def target_dialect(hook: DbApiHook) -> str:
 
 def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dict[str, Any]:
     escape, placeholder = target.escape_word_format, target.placeholder
-    source_conn = source.get_conn()
+    source_conn = read_only_connection(source)
     target_conn = target.get_conn()
     with one_transaction(source_conn, target_conn):
         cursor = target_conn.cursor()

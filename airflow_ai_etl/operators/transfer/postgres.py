@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from airflow_ai_etl.hooks.readonly import read_only_connection
 from airflow_ai_etl.operators._sql import column_list, quote_identifier, quote_table
 from airflow_ai_etl.operators.transfer.job import Log, TransferError, TransferJob, one_transaction
 from airflow_ai_etl.operators.transfer.sources import source_types
@@ -68,7 +69,7 @@ def target_columns(cursor: Any, table: str) -> dict[str, int] | None:
 
 
 def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dict[str, Any]:
-    source_conn: Any = source.get_conn()
+    source_conn: Any = read_only_connection(source)
     target_conn: Any = target.get_conn()
     with one_transaction(source_conn, target_conn):
         cursor = target_conn.cursor()

@@ -87,6 +87,11 @@ def _rows_failing(table: str, condition: str, dialect: str) -> str | None:
     return query.sql(dialect=dialect or None)
 
 
+#: Table checks run the spec's own conditions: on PostgreSQL their session is read-only, so a write
+#: that slipped past validation fails (other hooks ignore the parameter).
+READ_ONLY_HOOK_PARAMS = {"options": "-c default_transaction_read_only=on"}
+
+
 class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
     name = "quality_check"
     model = QualityCheckStep
@@ -117,7 +122,13 @@ class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
             calls.append(("columns", call))
         table_checks = _table_checks(step)
         if table_checks:
-            call = src.call("SQLTableCheckOperator", split=True, **common, checks=table_checks)
+            call = src.call(
+                "SQLTableCheckOperator",
+                split=True,
+                **common,
+                checks=table_checks,
+                hook_params=READ_ONLY_HOOK_PARAMS,
+            )
             calls.append(("table", call))
         for change in (c for c in step.checks if isinstance(c, RowCountChangeCheck)):
             call = src.call(

@@ -6,16 +6,16 @@ import re
 from collections.abc import Iterable, Iterator
 
 from sqlglot import exp
-from sqlglot.errors import OptimizeError, SqlglotError
+from sqlglot.errors import OptimizeError, SchemaError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.resolver import Resolver
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema, Schema
 
 from airflow_ai_etl.catalog.cache import per_catalog
-from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 from airflow_ai_etl.validation.report import Finding
-from airflow_ai_etl.validation.schema import has_columns
+from airflow_ai_etl.validation.schema import extension_of, has_columns
 from airflow_ai_etl.validation.sql.findings import did_you_mean, error, warning
 from airflow_ai_etl.validation.sql.tables import table_name, target_table
 
@@ -31,15 +31,24 @@ def _schemas_by_dialect(catalog: SchemaCatalog) -> dict[str | None, Schema]:
 def sqlglot_schema(catalog: SchemaCatalog, dialect: str | None) -> Schema:
     """The catalog as sqlglot's schema, built once per catalog and dialect (a spec's steps and
     every repair round check against the same catalog; building it costs ~10 ms per 1,000 tables).
-    Tables with unknown columns are left out (see schema.py)."""
+    A catalog extended by tables earlier steps create extends its original's schema, so a spec
+    whose steps create tables costs linear, not quadratic, time. Tables with unknown columns are
+    left out (see schema.py)."""
     cached = _schemas_by_dialect(catalog)
     if dialect in cached:
         return cached[dialect]
+    origin = extension_of(catalog)
+    if origin is not None:
+        try:
+            cached[dialect] = _extended_schema(sqlglot_schema(origin[0], dialect), origin[1], dialect)
+            return cached[dialect]
+        except SchemaError:
+            pass  # nesting levels differ (a schema-qualified table in a schema-less catalog): rebuild
     nested: dict[str, object] = {}
     for table in catalog.tables:
         if not has_columns(table):
             continue
-        columns = {c.name: c.type or "UNKNOWN" for c in table.columns}
+        columns = _column_types(table)
         if table.schema_name:
             schema_tables = nested.setdefault(table.schema_name, {})
             assert isinstance(schema_tables, dict)
@@ -48,6 +57,24 @@ def sqlglot_schema(catalog: SchemaCatalog, dialect: str | None) -> Schema:
             nested[table.name] = columns
     cached[dialect] = MappingSchema(nested, dialect=dialect, normalize=True)
     return cached[dialect]
+
+
+def _column_types(table: Table) -> dict[str, str]:
+    return {c.name: c.type or "UNKNOWN" for c in table.columns}
+
+
+def _extended_schema(base: Schema, tables: Iterable[Table], dialect: str | None) -> MappingSchema:
+    """`base` plus `tables`, leaving `base` as it was; its names are normalised already."""
+    assert isinstance(base, MappingSchema)
+    mapping = {key: dict(value) if isinstance(value, dict) else value for key, value in base.mapping.items()}
+    schema = MappingSchema(mapping, dialect=dialect, normalize=False)
+    schema.normalize = True  # names in queries (and in the tables added below) are still normalised
+    for table in tables:
+        if has_columns(table):
+            schema.add_table(
+                exp.table_(table.name, db=table.schema_name), _column_types(table), dialect=dialect
+            )
+    return schema
 
 
 def _source_label(source: exp.Expr | Scope, alias: str) -> str:

@@ -146,7 +146,7 @@ def test_sqlite_source_dry_run(tmp_path: Path, airflow_conn: Callable[..., None]
         )
     airflow_conn("shop_lite", conn_type="sqlite", host=str(path))
     good = _spec("shop_lite", "SELECT id, customer_id, amount FROM orders")
-    bad = _spec("shop_lite", "SELECT id, customer_id, amount FROM orders WHERE no_such_function(amount) > 0")
+    bad = _spec("shop_lite", "SELECT id, customer_id, amount FROM orders WHERE likelihood(amount > 0, 2.0)")
 
     good_result = qa_check(good, context_from_airflow(good))
     bad_result = qa_check(bad, context_from_airflow(bad))

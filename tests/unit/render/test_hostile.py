@@ -65,7 +65,9 @@ def path_text(payload: str) -> str:
 
 def hostile_spec(payload: str) -> PipelineSpec:
     label = payload[:100].strip()
-    email = "".join(c for c in payload if not c.isspace() and c != "@")[:60] + "@evil.example"
+    # The most of the payload an e-mail address can hold (the spec takes addresses only).
+    local = "".join(c for c in payload if c.isascii() and (c.isalnum() or c in "!#$%&'*+=?^_`{|}~-"))
+    email = (local[:60] or "x") + "@evil.example"
     return parse_spec(
         {
             "dag_id": "hostile",
