@@ -23,6 +23,7 @@ from airflow_ai_etl import __version__
 from airflow_ai_etl.config import check_settings
 from airflow_ai_etl.plugins import api_access, api_drafts, api_pipelines, api_requests
 from airflow_ai_etl.plugins.auth import USER_STATE, get_store
+from airflow_ai_etl.store.migrate import StoreSchemaError
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_PREFIX = "/api"
@@ -90,6 +91,11 @@ async def _audit_bad_input(request: Request, exc: Exception) -> Response:
     return await request_validation_exception_handler(request, exc)
 
 
+async def _store_unusable(request: Request, exc: Exception) -> Response:
+    """A store this version cannot use (migrated by a newer one) answers every call with why."""
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
     check_settings()  # a misconfigured cache or budget stops the api-server here, naming the option
     app = FastAPI(
@@ -109,6 +115,7 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
     for module in (api_requests, api_drafts, api_pipelines, api_access):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_exception_handler(RequestValidationError, _audit_bad_input)
+    app.add_exception_handler(StoreSchemaError, _store_unusable)
 
     @app.get(f"{API_PREFIX}/openapi.json", include_in_schema=False, dependencies=authenticated)
     def openapi() -> JSONResponse:

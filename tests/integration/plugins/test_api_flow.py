@@ -59,6 +59,40 @@ def test_events_are_stored_in_order_and_polled_after_a_seq(
     assert [e["seq"] for e in later] == [e["seq"] for e in events[2:]]
 
 
+def test_the_stored_run_marker_is_the_runs_marker_once_copied(draft: dict[str, Any]) -> None:
+    from airflow_ai_etl.plugins.airflow_side import generation_markers
+
+    request = default_store().get_request(draft["request_id"])
+    assert request is not None and request.dag_run_id
+    markers = generation_markers([request.dag_run_id, "no_such_run"])
+    assert list(markers) == [request.dag_run_id]  # a run Airflow does not have has no marker
+    run_state, task_state, _, xcoms = markers[request.dag_run_id].split("|")
+    assert (run_state, task_state, xcoms) == ("success", "success", "2")  # events and return_value
+    assert request.run_marker == markers[request.dag_run_id]  # the last copy saw the run as it is
+
+
+def test_a_store_migrated_by_a_newer_version_is_refused_naming_both(airflow_api: AirflowApi) -> None:
+    from sqlalchemy import text
+
+    from airflow_ai_etl.store import engine
+    from airflow_ai_etl.store.migrate import VERSION_TABLE, head
+
+    store = default_store()
+    with store.engine.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9001'"))
+    engine._engine_for.cache_clear()  # as a freshly started api-server would find it
+    try:
+        response = airflow_api.call("GET", "/requests")
+        assert response.status_code == 503
+        assert (
+            "revision 9001" in response.json()["detail"] and f"revision {head()}" in response.json()["detail"]
+        )
+    finally:
+        with store.engine.begin() as connection:
+            connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '{head()}'"))
+        engine._engine_for.cache_clear()
+
+
 def test_the_draft_has_everything_the_review_shows(draft: dict[str, Any]) -> None:
     assert draft["state"] == "ready" and draft["dag_id"] == DAG_ID and draft["version"] == 1
     assert draft["spec"]["schedule"] == "0 3 * * *"
