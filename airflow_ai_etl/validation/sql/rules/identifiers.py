@@ -85,9 +85,9 @@ def identifier_case(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) ->
     for node in walk_in_scope(scope.expression):
         if not isinstance(node, exp.Column) or not _written(node.this):
             continue
-        source = node.table or (next(iter(scope.sources)) if len(scope.sources) == 1 else "")
-        if source in derived:
-            spelled = [name for name in derived[source] if name.lower() == node.name.lower()]
+        owner = node.table or (next(iter(scope.sources)) if len(scope.sources) == 1 else "")
+        if owner in derived:
+            spelled = [name for name in derived[owner] if name.lower() == node.name.lower()]
             if spelled and node.name not in spelled:
                 finding = _mismatch(node.this, spelled[0], "column", catalog)
                 if finding is not None:
