@@ -136,11 +136,12 @@ def score(labelled: list[Labelled], catalogs: dict[str, SchemaCatalog]) -> Score
     """Run the validator on every labelled query; a query is rejected when it has an error finding."""
     result = Score()
     for item in labelled:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         findings = check_sql(
             item.case.sql, dialect="postgres", role="read", catalog=catalogs[item.case.schema]
         )
         result.seconds.append(time.perf_counter() - start)
+        result.cpu_seconds.append(time.process_time() - cpu_start)
         rejected = any(f.severity is Severity.ERROR for f in findings)
         if rejected and item.valid:
             result.false_rejections.append(item)
