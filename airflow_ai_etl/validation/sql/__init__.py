@@ -28,13 +28,21 @@ Finding codes (all errors unless noted):
 - `sql.ambiguous_column` - an unqualified column that more than one table in scope has.
 - `sql.columns_unchecked` (warning) - sqlglot could not resolve the query's columns; they were
   not checked.
+- `sql.too_large` - a text over 256 KiB, refused unparsed; `sql.too_complex` - nesting too deep
+  to parse (error), or a statement too large for the column and type rules (warning).
+- Semantic rules, with a catalog (rules/, one per module): `sql.unknown_function`,
+  `sql.type_mismatch`, `sql.unknown_type`, `sql.identifier_case`, `sql.misplaced_aggregate`,
+  `sql.misplaced_window`, `sql.ungrouped_column`, `sql.duplicate_alias`,
+  `sql.set_operation_columns`, `sql.join_order`; see each rule's module.
 - `quality.condition_invalid` - an expression check's condition is not one boolean expression
   over the table's rows (statements, semicolons, subqueries, aggregates and window functions are
   refused).
 
 One job per module: parsing.py (text to one statement), statements.py (the allowlist), tables.py,
-columns.py, output.py; analysis.py composes them. Findings carry no step id or field: the caller
-knows where the SQL came from.
+columns.py, output.py, rules/ (the semantic rules) with what they stand on: functions.py (the
+engines' function catalogues), calls.py (calls as written), inference.py and overloads.py
+(PostgreSQL's types and overload resolution), aggregates.py; analysis.py composes them. Findings
+carry no step id or field: the caller knows where the SQL came from.
 """
 
 from airflow_ai_etl.validation.sql.analysis import SqlAnalysis, analyze_sql, check_condition, check_sql

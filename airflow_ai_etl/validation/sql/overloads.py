@@ -2,9 +2,9 @@
 
 Candidates of the right arity (defaults and VARIADIC included) whose every parameter accepts its
 argument by an implicit coercion (pg_cast context 'i', unknown literals, polymorphic parameters)
-are viable; an exact match wins, then the candidates with the most exact matches; a choice still
-ambiguous has an unknown result. No viable candidate: the call cannot run. An argument of
-unknown type (None) fits every parameter.
+are viable; an exact match wins, then the candidates with the most exact matches, then for an
+unknown literal those taking a string there; a choice still ambiguous has an unknown result. No
+viable candidate: the call cannot run. An argument of unknown type (None) fits every parameter.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def _resolve(functions: FunctionCatalogue, signatures: tuple[Signature, ...], ar
         return Resolution(True, _returns(functions, exact[0], args))
     best = max(_exact_count(s, args) for s in viable)
     viable = [s for s in viable if _exact_count(s, args) == best]
+    for position, arg in enumerate(args):
+        if arg == UNKNOWN:  # an unknown literal prefers the string category where one is accepted
+            strings = [s for s in viable if functions.category(s.parameters(len(args))[position]) == "S"]
+            viable = strings or viable
     return Resolution(True, _single_return(functions, viable, args))
 
 

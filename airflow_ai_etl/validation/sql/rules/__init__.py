@@ -22,6 +22,7 @@ from airflow_ai_etl.validation.sql.rules.functions import unknown_functions
 from airflow_ai_etl.validation.sql.rules.grouping import ungrouped_columns
 from airflow_ai_etl.validation.sql.rules.identifiers import identifier_case
 from airflow_ai_etl.validation.sql.rules.join_order import join_references
+from airflow_ai_etl.validation.sql.rules.keyword_calls import keyword_calls
 from airflow_ai_etl.validation.sql.rules.set_operations import set_operation_columns
 from airflow_ai_etl.validation.sql.rules.type_names import unknown_type_names
 from airflow_ai_etl.validation.sql.rules.types import type_errors
@@ -33,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     identifier_case,
     type_errors,
     unknown_type_names,
+    keyword_calls,
     misplaced_aggregates,
     ungrouped_columns,
     duplicate_aliases,

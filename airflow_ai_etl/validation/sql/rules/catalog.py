@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import sqlglot
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.errors import SqlglotError
+from sqlglot.tokenizer_core import Token
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.validation.sql.functions import FunctionCatalogue, function_catalogue
@@ -28,6 +32,14 @@ class RuleCatalog:
     def normalization(self) -> NormalizationStrategy:
         """How the dialect folds unquoted identifiers."""
         return Dialect.get_or_raise(self.dialect).normalization_strategy
+
+    @functools.cached_property
+    def tokens(self) -> list[Token]:
+        """The statement's tokens as written (empty if sqlglot cannot tokenize it), read once."""
+        try:
+            return list(sqlglot.tokenize(self.sql, read=self.dialect))
+        except SqlglotError:
+            return []
 
     def is_user_function(self, name: str) -> bool:
         return bool(self.schema.find_functions(name))

@@ -1,7 +1,8 @@
 """Rule: table and column names match the catalog under the dialect's identifier folding.
 
 PostgreSQL folds unquoted names to lower case and keeps quoted ones exactly: `"cardKingdomFoilId"`
-does not name a column `cardkingdomfoilid`, and `publishedYear` does not name `"publishedYear"`.
+does not name a column `cardkingdomfoilid`, and `publishedYear` does not name `"publishedYear"`
+(nor a subquery's or CTE's output column spelled so).
 ClickHouse compares names exactly; Spark and SQLite ignore case. The column and table rules
 compare names case-insensitively (the name exists in some spelling); this rule says when the
 spelling written does not reach it. Only names written in the query are checked, not the ones
@@ -60,6 +61,17 @@ def _tables(scope: Scope, catalog: RuleCatalog) -> dict[str, Table]:
     return found
 
 
+def _derived_columns(scope: Scope) -> dict[str, list[str]]:
+    """Output column names of the subqueries and CTEs in FROM, as they are spelled."""
+    found = {}
+    for alias, source in scope.sources.items():
+        if isinstance(source, Scope) and isinstance(source.expression, exp.Select):
+            selects = source.expression.selects
+            if not any(isinstance(p, exp.Star) or isinstance(p.this, exp.Star) for p in selects):
+                found[alias] = [p.alias_or_name for p in selects]
+    return found
+
+
 def identifier_case(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) -> Iterator[Finding]:
     if catalog.dialect is None or catalog.normalization in _CASE_BLIND:
         return
@@ -69,8 +81,17 @@ def identifier_case(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) ->
             finding = _mismatch(source.this, tables[alias].name, "table", catalog)
             if finding is not None:
                 yield finding
+    derived = _derived_columns(scope)
     for node in walk_in_scope(scope.expression):
         if not isinstance(node, exp.Column) or not _written(node.this):
+            continue
+        owner = node.table or (next(iter(scope.sources)) if len(scope.sources) == 1 else "")
+        if owner in derived:
+            spelled = [name for name in derived[owner] if name.lower() == node.name.lower()]
+            if spelled and node.name not in spelled:
+                finding = _mismatch(node.this, spelled[0], "column", catalog)
+                if finding is not None:
+                    yield finding
             continue
         owners = [tables[node.table]] if node.table in tables else []
         if not node.table:

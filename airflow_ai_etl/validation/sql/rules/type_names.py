@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope
 from sqlglot.tokenizer_core import Token, TokenType
 
@@ -55,10 +53,7 @@ def unknown_type_names(expression: exp.Expr, scope: Scope, catalog: RuleCatalog)
         return  # once per statement, and only where the catalogue lists the types
     if "::" not in catalog.sql and "cast" not in catalog.sql.lower():
         return
-    try:
-        tokens = sqlglot.tokenize(catalog.sql, read=catalog.dialect)
-    except SqlglotError:
-        return
+    tokens = catalog.tokens
     known = _known_words(functions, catalog)
     for position in _cast_types(tokens):
         token = tokens[position]

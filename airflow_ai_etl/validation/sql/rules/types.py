@@ -18,6 +18,7 @@ from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.findings import error
 from airflow_ai_etl.validation.sql.functions import UNKNOWN
 from airflow_ai_etl.validation.sql.inference import OPERATORS, TypeInference, literal_fits
+from airflow_ai_etl.validation.sql.overloads import resolve_operator
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 
 _CONDITION_HINT = "compare it, e.g. `x > 0` or `x IS NOT NULL`"
@@ -89,7 +90,38 @@ def _literal_findings(node: exp.Binary, infer: TypeInference) -> Iterator[Findin
                 )
 
 
+def _quantified_findings(node: exp.Binary, infer: TypeInference) -> Iterator[Finding]:
+    """`x = ANY(array)` compares x with the array's elements."""
+    quantified = node.expression
+    if not isinstance(quantified, exp.Any | exp.All) or isinstance(quantified.this, exp.Subquery | exp.Query):
+        return
+    array = infer.type_of(quantified.this)
+    if array in (None, UNKNOWN):
+        return
+    element = infer.functions.types.get(str(array), {}).get("elem")
+    if infer.functions.category(str(array)) != "A" or not element:
+        yield error(
+            "sql.type_mismatch",
+            f"{quantified.key.upper()} needs an array on the right side, not {array} "
+            f"(in {node.sql('postgres')})",
+            "use IN (...) for a list of values",
+        )
+        return
+    left = infer.type_of(node.this)
+    resolution = resolve_operator(infer.functions, OPERATORS[type(node)], left, str(element))
+    if left not in (None, UNKNOWN) and not resolution.possible:
+        symbol = OPERATORS[type(node)]
+        yield error(
+            "sql.type_mismatch",
+            f"operator does not exist: {left} {symbol} {element} (in {node.sql('postgres')})",
+            "compare values of the array's element type",
+        )
+
+
 def _operator_findings(node: exp.Binary, infer: TypeInference) -> Iterator[Finding]:
+    if isinstance(node.expression, exp.Any | exp.All):
+        yield from _quantified_findings(node, infer)
+        return
     if infer.operator(node).possible:
         yield from _literal_findings(node, infer)
         return

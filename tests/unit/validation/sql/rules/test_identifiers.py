@@ -16,6 +16,8 @@ from tests.unit.validation.sql.conftest import RunRule
         ('SELECT e."Payload" FROM "Events" e', "write payload"),
         ('SELECT "Status" FROM orders', "write status"),
         ("SELECT id FROM events", 'write "Events"'),
+        ('WITH r AS (SELECT * FROM orders) SELECT "Status" FROM r', "write status"),
+        ('SELECT x.total FROM (SELECT amount AS "Total" FROM orders) x', 'write "Total"'),
     ],
 )
 def test_postgres_spelling_that_does_not_reach_the_name_is_an_error(
@@ -33,6 +35,7 @@ def test_postgres_spelling_that_does_not_reach_the_name_is_an_error(
         "SELECT STATUS, Orders.Amount FROM Orders",
         'SELECT * FROM "Events"',
         "SELECT x.n FROM (SELECT id AS n FROM orders) AS x",
+        'SELECT x."Total", x.N FROM (SELECT amount AS "Total", id AS n FROM orders) x',
     ],
 )
 def test_spellings_postgres_accepts_pass(run_rule: RunRule, sql: str) -> None:

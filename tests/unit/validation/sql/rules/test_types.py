@@ -34,6 +34,8 @@ from tests.unit.validation.sql.conftest import RunRule
         ("SELECT coalesce(id, 'none') FROM orders", "'none' is not a valid int4 value"),
         ("SELECT CASE WHEN paid THEN id ELSE status END FROM orders", "CASE types int4 and text"),
         ("SELECT date_trunc('day', id) FROM orders", "function date_trunc(unknown, int4)"),
+        ("SELECT id FROM orders WHERE status || 'x'", "argument of WHERE must be boolean, not text"),
+        ("SELECT id FROM orders WHERE 'x' = ANY(id)", "ANY needs an array on the right side, not int4"),
     ],
 )
 def test_no_overload_is_an_error_naming_the_types(run_rule: RunRule, sql: str, words: str) -> None:
