@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -224,7 +225,7 @@ class GitTarget:
 def _ssh_key(remote: GitRemote) -> Iterator[dict[str, str]]:
     """GIT_SSH_COMMAND for the connection's key; an inline key lives in a 0600 file for the session."""
     if remote.key_file:
-        yield {"GIT_SSH_COMMAND": f"ssh -i {remote.key_file} -o IdentitiesOnly=yes"}
+        yield {"GIT_SSH_COMMAND": f"ssh -i {shlex.quote(remote.key_file)} -o IdentitiesOnly=yes"}
         return
     if not remote.private_key:
         yield {}
@@ -233,7 +234,7 @@ def _ssh_key(remote: GitRemote) -> Iterator[dict[str, str]]:
         key = Path(folder) / "key"
         key.touch(mode=0o600)
         key.write_text(remote.private_key.rstrip("\n") + "\n", encoding="utf-8")
-        yield {"GIT_SSH_COMMAND": f"ssh -i {key} -o IdentitiesOnly=yes"}
+        yield {"GIT_SSH_COMMAND": f"ssh -i {shlex.quote(str(key))} -o IdentitiesOnly=yes"}
 
 
 @dataclass
