@@ -11,7 +11,7 @@ from pathlib import Path
 
 from airflow_ai_etl.deploy.local import Publication
 from airflow_ai_etl.deploy.models import DeployError, Deployment
-from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, configured_target
+from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, Release, configured_target
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
@@ -60,15 +60,16 @@ def deploy_spec(
     except RenderError as exc:
         raise DeployError(f"spec {spec.dag_id!r} cannot be rendered: {exc}; nothing was deployed") from None
     target = target or choose_target(dags_folder)
-    publication = target.publish(
+    release = Release(
         dag_id=spec.dag_id,
         source=source,
         spec_text=dumps_spec(spec),
         spec_sha256=spec_hash(spec),
+        approver=_approver(approver),
         force=force,
         import_timeout=import_timeout,
-        approver=_approver(approver),
     )
+    publication = target.publish(release)
     return _deployment(spec.dag_id, target, publication, report)
 
 

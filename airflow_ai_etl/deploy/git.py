@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -33,6 +34,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from airflow_ai_etl.deploy import local
 from airflow_ai_etl.deploy.models import DeployError
 from airflow_ai_etl.deploy.parse_request import ParseRequest
+from airflow_ai_etl.deploy.targets import Release
 from airflow_ai_etl.deploy.versions import HistoryEntry, VersionStore
 
 #: Who commits; the person who approved is named in the message.
@@ -128,34 +130,17 @@ class GitTarget:
         """The dags folder's copy inside the clone."""
         return self.clone_dir / self.remote.subdir if self.remote.subdir else self.clone_dir
 
-    def publish(
-        self,
-        *,
-        dag_id: str,
-        source: str,
-        spec_text: str,
-        spec_sha256: str,
-        force: bool,
-        import_timeout: float,
-        approver: str,
-    ) -> local.Publication:
+    def publish(self, release: Release) -> local.Publication:
         attempts = 0
 
         def apply() -> local.Publication:
             nonlocal attempts
             attempts += 1
-            return local.publish(
-                self.dags_folder,
-                dag_id=dag_id,
-                source=source,
-                spec_text=spec_text,
-                spec_sha256=spec_sha256,
-                force=force,
-                import_timeout=import_timeout,
-                import_checked=attempts > 1,  # the same source again, after a rejected push
-            )
+            # After a rejected push the same source is applied again: it passed the check already.
+            return release.publish_into(self.dags_folder, import_checked=attempts > 1)
 
-        return self._commit_and_push(apply, lambda p: f"deploy {dag_id} version {p.version}", approver)
+        subject = f"deploy {release.dag_id} version {{}}"
+        return self._commit_and_push(apply, lambda p: subject.format(p.version), release.approver)
 
     def roll_back(
         self, dag_id: str, *, force: bool, import_timeout: float, approver: str
@@ -240,7 +225,7 @@ class GitTarget:
 def _ssh_key(remote: GitRemote) -> Iterator[dict[str, str]]:
     """GIT_SSH_COMMAND for the connection's key; an inline key lives in a 0600 file for the session."""
     if remote.key_file:
-        yield {"GIT_SSH_COMMAND": f"ssh -i {remote.key_file} -o IdentitiesOnly=yes"}
+        yield {"GIT_SSH_COMMAND": f"ssh -i {shlex.quote(remote.key_file)} -o IdentitiesOnly=yes"}
         return
     if not remote.private_key:
         yield {}
@@ -249,7 +234,7 @@ def _ssh_key(remote: GitRemote) -> Iterator[dict[str, str]]:
         key = Path(folder) / "key"
         key.touch(mode=0o600)
         key.write_text(remote.private_key.rstrip("\n") + "\n", encoding="utf-8")
-        yield {"GIT_SSH_COMMAND": f"ssh -i {key} -o IdentitiesOnly=yes"}
+        yield {"GIT_SSH_COMMAND": f"ssh -i {shlex.quote(str(key))} -o IdentitiesOnly=yes"}
 
 
 @dataclass

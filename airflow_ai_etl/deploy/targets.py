@@ -23,6 +23,31 @@ TARGET_KINDS = ("local", "git")
 DEFAULT_GIT_CONN_ID = "ai_etl_git"
 
 
+@dataclass(frozen=True)
+class Release:
+    """One rendered version of a DAG to make live, and who approved it."""
+
+    dag_id: str
+    source: str
+    spec_text: str
+    spec_sha256: str
+    approver: str
+    force: bool = False
+    import_timeout: float = 120
+
+    def publish_into(self, dags_folder: Path, *, import_checked: bool = False) -> local.Publication:
+        return local.publish(
+            dags_folder,
+            dag_id=self.dag_id,
+            source=self.source,
+            spec_text=self.spec_text,
+            spec_sha256=self.spec_sha256,
+            force=self.force,
+            import_timeout=self.import_timeout,
+            import_checked=import_checked,
+        )
+
+
 class DeployTarget(Protocol):
     """What `deploy_spec` and `rollback` need of a place DAG files go live in."""
 
@@ -30,17 +55,7 @@ class DeployTarget(Protocol):
     def description(self) -> str:
         """Where the files go, for messages (never a credential)."""
 
-    def publish(
-        self,
-        *,
-        dag_id: str,
-        source: str,
-        spec_text: str,
-        spec_sha256: str,
-        force: bool,
-        import_timeout: float,
-        approver: str,
-    ) -> local.Publication: ...
+    def publish(self, release: Release) -> local.Publication: ...
 
     def roll_back(
         self, dag_id: str, *, force: bool, import_timeout: float, approver: str
@@ -65,26 +80,8 @@ class LocalTarget:
     def description(self) -> str:
         return f"dags folder {self.dags_folder}"
 
-    def publish(
-        self,
-        *,
-        dag_id: str,
-        source: str,
-        spec_text: str,
-        spec_sha256: str,
-        force: bool,
-        import_timeout: float,
-        approver: str,
-    ) -> local.Publication:
-        return local.publish(
-            self.dags_folder,
-            dag_id=dag_id,
-            source=source,
-            spec_text=spec_text,
-            spec_sha256=spec_sha256,
-            force=force,
-            import_timeout=import_timeout,
-        )
+    def publish(self, release: Release) -> local.Publication:
+        return release.publish_into(self.dags_folder)
 
     def roll_back(
         self, dag_id: str, *, force: bool, import_timeout: float, approver: str

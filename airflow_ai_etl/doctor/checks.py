@@ -2,7 +2,8 @@
 
 They look at the installation the way Airflow's components see it: the same configuration, the
 same connections (metadata database, environment, secrets backends), the same dags folder or git
-remote. A check never changes anything (the store's tables are inspected, not created).
+remote. A check changes nothing of Airflow's (the store's tables are inspected, not created); the
+git target's check brings its own clone up to date, as its next deploy would.
 """
 
 from __future__ import annotations

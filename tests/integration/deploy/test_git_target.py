@@ -6,8 +6,11 @@ applied again on the moved remote; a failure leaves the remote, and so the live 
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from airflow_ai_etl.deploy import DeployError, Deployment, deploy_spec, rollback
 from airflow_ai_etl.deploy.git import GitRemote, GitTarget
 from airflow_ai_etl.spec import parse_spec
 from airflow_ai_etl.validation import ValidationContext
-from tests.unit.deploy.conftest import SHOP_CATALOG, spec_data
+from tests.unit.deploy.conftest import SHOP_CATALOG, make_shop_db, spec_data, write_spec
 
 SECRET = "tok-never-in-a-commit-4711"
 CONTEXT = ValidationContext(
@@ -185,3 +188,23 @@ def test_a_dirty_or_diverged_clone_is_refused_with_the_fix(bare: Path, tmp_path:
     with pytest.raises(DeployError, match=rf"the deploy clone {clone} has diverged from branch 'main'"):
         deploy(tgt, description="v2")
     assert len(subjects(bare)) == 1
+
+
+def test_the_cli_deploys_to_the_configured_git_target(bare: Path, tmp_path: Path) -> None:
+    shop = make_shop_db(tmp_path / "shop.db")
+    env = {
+        **os.environ,
+        "AIRFLOW__AI_ETL__DEPLOY_TARGET": "git",
+        "AIRFLOW__AI_ETL__DEPLOY_GIT_CLONE_DIR": str(tmp_path / "cli-clone"),
+        "AIRFLOW_CONN_AI_ETL_GIT": json.dumps({"conn_type": "git", "host": str(bare), "password": SECRET}),
+        "AIRFLOW_CONN_SHOP": json.dumps({"conn_type": "sqlite", "host": str(shop)}),
+    }
+    spec = write_spec(tmp_path / "spec.yaml")
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "ai-etl"), "deploy", str(spec), "--json"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["commit"] == git(bare, "rev-parse", "main")
+    assert subjects(bare) == [f"deploy orders_daily version 1 (approved by {getpass.getuser()})"]
