@@ -146,6 +146,8 @@ def test_requests_drafts_and_audit_are_visible_per_dag(airflow_api: AirflowApi) 
         assert airflow_api.call("GET", f"/drafts/{row.draft_id}", "scoped1").status_code == status, name
     refused = airflow_api.call("GET", f"/drafts/{rows['other'].draft_id}", "scoped1").json()["detail"]
     assert "other_dag" in refused and "may not read" in refused
+    unplanned = airflow_api.call("GET", f"/requests/{rows['unplanned'].id}", "scoped1").json()["detail"]
+    assert "op1's and names no DAG yet" in unplanned
 
     audit = airflow_api.call("GET", "/audit?limit=1000", "scoped1").json()
     targets = {a["target"] for a in audit}
