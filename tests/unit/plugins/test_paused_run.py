@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_ai_etl.plugins import test_run
+from airflow_ai_etl.plugins import paused_run
 
 
 @pytest.fixture(autouse=True)
@@ -19,19 +19,23 @@ def log_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_child_that_cannot_find_its_dag_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    assert test_run.main(["no_such_dag", when.isoformat(), "no-such-bundle", "/nowhere/no_such_dag.py"]) == 1
+    assert (
+        paused_run.main(["no_such_dag", when.isoformat(), "no-such-bundle", "/nowhere/no_such_dag.py"]) == 1
+    )
     last = capsys.readouterr().out.splitlines()[-1]
-    assert last.startswith(test_run.FAILED_MARK) and "no-such-bundle" in last
+    assert last.startswith(paused_run.FAILED_MARK) and "no-such-bundle" in last
 
 
 def test_start_failure_reads_the_childs_last_line(log_folder: Path) -> None:
-    run_id = test_run.run_id_for(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+    run_id = paused_run.run_id_for(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
     assert run_id == "manual__2026-01-02T03:04:05+00:00"
-    assert not test_run.was_launched("orders", run_id) and test_run.start_failure("orders", run_id) is None
-    log = test_run.log_path("orders", run_id)
+    assert (
+        not paused_run.was_launched("orders", run_id) and paused_run.start_failure("orders", run_id) is None
+    )
+    log = paused_run.log_path("orders", run_id)
     assert log.is_relative_to(log_folder) and ":" not in log.name
     log.parent.mkdir(parents=True)
     log.write_text("starting\n")
-    assert test_run.was_launched("orders", run_id) and test_run.start_failure("orders", run_id) is None
-    log.write_text(f"starting\n{test_run.FAILED_MARK} AirflowException: Dag 'orders' could not be found\n")
-    assert test_run.start_failure("orders", run_id) == "AirflowException: Dag 'orders' could not be found"
+    assert paused_run.was_launched("orders", run_id) and paused_run.start_failure("orders", run_id) is None
+    log.write_text(f"starting\n{paused_run.FAILED_MARK} AirflowException: Dag 'orders' could not be found\n")
+    assert paused_run.start_failure("orders", run_id) == "AirflowException: Dag 'orders' could not be found"
