@@ -147,7 +147,7 @@ def start_test_run(dag_id: DagIdPath, user: RunUser, store: StoreDep) -> RunOut:
     schedule is on gets an ordinary manual run from the scheduler.
     """
     from airflow_ai_etl.plugins.airflow_side import DagNotReady, trigger
-    from airflow_ai_etl.plugins.test_run import launch
+    from airflow_ai_etl.plugins.paused_run import launch
 
     dag = _parsed_pipeline(store, dag_id, user=user, action="test_run")
     target = f"dag:{dag_id}"
@@ -165,7 +165,7 @@ def start_test_run(dag_id: DagIdPath, user: RunUser, store: StoreDep) -> RunOut:
 def get_run(dag_id: DagIdPath, run_id: str, user: ReadUser) -> RunOut:
     """A run's state; a test run that is still starting is `queued`, one that could not start `failed`."""
     from airflow_ai_etl.plugins.airflow_side import dag_statuses, run_state
-    from airflow_ai_etl.plugins.test_run import start_failure, was_launched
+    from airflow_ai_etl.plugins.paused_run import start_failure, was_launched
 
     schedule_on = dag_statuses([dag_id])[dag_id].paused is False
     found = run_state(dag_id, run_id)

@@ -133,6 +133,8 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
             swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
             swagger_css_url=f"{swagger}/swagger-ui.css",
             swagger_favicon_url=f"{root}/static/icon.svg",
+            # Swagger UI's default would fetch a validity badge from validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @app.get("/", include_in_schema=False)

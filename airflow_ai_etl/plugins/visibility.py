@@ -96,10 +96,15 @@ class Reader:
 
     def check(self, dag_id: str | None, about: str | None, what: str) -> None:
         """403 naming the DAG when the caller may not read `what`."""
-        if not self.may_read(dag_id, about):
-            raise HTTPException(
-                status_code=403, detail=f"{what} belongs to DAG {dag_id!r}, which you may not read"
+        if self.may_read(dag_id, about):
+            return
+        if dag_id is None:
+            detail = (
+                f"{what} is {about}'s and names no DAG yet: only they and users who may read every DAG see it"
             )
+        else:
+            detail = f"{what} belongs to DAG {dag_id!r}, which you may not read"
+        raise HTTPException(status_code=403, detail=detail)
 
 
 def reader(request: Request, name: ReadUser) -> Reader:

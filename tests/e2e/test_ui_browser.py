@@ -218,6 +218,8 @@ def _as_viewer(browser: Any, base_url: str) -> None:
     for action in ("#deploy", "#test-run", "#rollback", "#schedule-toggle"):
         assert frame.locator(action).is_hidden(), action
     assert "Approve & deploy" in frame.locator("#draft-missing").inner_text()
+    frame.locator("[data-tab=spec]").click()
+    assert frame.locator("#spec-editor .cm-content").get_attribute("contenteditable") == "false"
     _shot(page, "12-viewer", frame.locator("#draft-card"))
     page.context.close()
 

@@ -70,7 +70,7 @@ const LANGUAGES = { yaml: () => specLanguage, python: () => python() };
 
 /**
  * An editor in `parent`: line numbers, highlighting, folding, and inline findings.
- * Returns { view, getDoc(), setDoc(text), showFindings([{line, message, severity}]) }.
+ * Returns { view, setReadOnly(flag), getDoc(), setDoc(text), showFindings([{line, message, severity}]) }.
  */
 export function createEditor(parent, { doc = "", language = "yaml", readOnly = false, label = "", onChange } = {}) {
   const editable = new Compartment();
@@ -102,6 +102,9 @@ export function createEditor(parent, { doc = "", language = "yaml", readOnly = f
   });
   return {
     view,
+    setReadOnly(flag) {
+      view.dispatch({ effects: editable.reconfigure([EditorState.readOnly.of(flag), EditorView.editable.of(!flag)]) });
+    },
     getDoc: () => view.state.doc.toString(),
     setDoc(text) {
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });

@@ -279,9 +279,10 @@
     if (!access || state.draft !== draft) return;
     for (const [action, id] of Object.entries(ACTION_BUTTONS)) show($(id), Boolean(access.may[action]));
     show($("spec-validate"), true);
+    // Without edit rights the spec is read-only; re-validating it against today's schemas stays open.
     const mayEdit = Boolean(access.may.edit);
-    $("spec-validate").textContent = "Re-validate";
-    $("spec-validate").title = mayEdit ? "" : "You may re-validate; saving an edited spec needs edit rights";
+    specEditor().setReadOnly(!mayEdit);
+    $("spec-validate").title = mayEdit ? "" : "Re-validates the saved spec; editing needs DAG edit rights";
     missingNote($("draft-missing"), access, ["edit", "deploy", "run", "rollback", "schedule"]);
   }
 

@@ -41,6 +41,7 @@ def test_the_api_docs_load_only_files_the_plugin_serves(airflow_api: AirflowApi)
     html = airflow_api.client.get("/ai-etl/api/docs", headers=headers).text
     urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", html)
     assert urls and all(url.startswith("/ai-etl/") for url in urls), urls
+    assert '"validatorUrl": null' in html  # no validity badge from validator.swagger.io
     for url in urls:
         assert airflow_api.client.get(url, headers=headers).status_code == 200, url
 
@@ -146,6 +147,8 @@ def test_requests_drafts_and_audit_are_visible_per_dag(airflow_api: AirflowApi) 
         assert airflow_api.call("GET", f"/drafts/{row.draft_id}", "scoped1").status_code == status, name
     refused = airflow_api.call("GET", f"/drafts/{rows['other'].draft_id}", "scoped1").json()["detail"]
     assert "other_dag" in refused and "may not read" in refused
+    unplanned = airflow_api.call("GET", f"/requests/{rows['unplanned'].id}", "scoped1").json()["detail"]
+    assert "op1's and names no DAG yet" in unplanned
 
     audit = airflow_api.call("GET", "/audit?limit=1000", "scoped1").json()
     targets = {a["target"] for a in audit}

@@ -7,7 +7,7 @@ manual run of the deployed file in the metadata database and runs its tasks, in 
 calls it, until the run ends. The api-server starts that process detached and answers at once; the
 run then shows in Airflow's UI and in `GET /pipelines/{dag_id}/runs/{run_id}` like any other.
 
-Run as `python -m airflow_ai_etl.plugins.test_run DAG_ID RUN_AFTER BUNDLE FILELOC`.
+Run as `python -m airflow_ai_etl.plugins.paused_run DAG_ID RUN_AFTER BUNDLE FILELOC`.
 """
 
 from __future__ import annotations
