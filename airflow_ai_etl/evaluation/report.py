@@ -17,11 +17,16 @@ def format_case(case: CaseResult) -> str:
 
 
 def format_summary(result: SuiteResult) -> str:
-    return (
+    lines = [
+        f"{category:<20} passed {passed}/{total} ({passed / total:.1%})"
+        for category, (passed, total) in result.by_category().items()
+    ]
+    lines.append(
         f"passed {result.passed}/{len(result.cases)} ({result.pass_rate:.1%})  "
         f"tokens in {result.input_tokens} out {result.output_tokens}  "
         f"latency p50 {result.latency_p50_ms:.1f} ms, total {result.latency_total_ms:.1f} ms"
     )
+    return "\n".join(lines)
 
 
 def format_text(result: SuiteResult) -> str:
@@ -29,5 +34,10 @@ def format_text(result: SuiteResult) -> str:
 
 
 def format_json(result: SuiteResult) -> str:
-    data = {"summary": result.summary(), "cases": [c.model_dump(mode="json") for c in result.cases]}
+    by_category = {k: {"passed": p, "cases": n} for k, (p, n) in result.by_category().items()}
+    data = {
+        "summary": result.summary(),
+        "categories": by_category,
+        "cases": [c.model_dump(mode="json") for c in result.cases],
+    }
     return json.dumps(data, indent=2, ensure_ascii=False)

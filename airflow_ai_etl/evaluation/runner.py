@@ -35,6 +35,7 @@ class CaseResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    category: str | None = None
     passed: bool
     problems: list[str] = Field(default_factory=list)
     generated: bool = Field(description="Whether the orchestrator produced a validated draft.")
@@ -75,6 +76,15 @@ class SuiteResult(BaseModel):
     @property
     def latency_total_ms(self) -> float:
         return sum(c.latency_ms for c in self.cases)
+
+    def by_category(self) -> dict[str, tuple[int, int]]:
+        """category -> (passed, cases), for the cases that have a category."""
+        counts: dict[str, tuple[int, int]] = {}
+        for case in self.cases:
+            if case.category is not None:
+                passed, total = counts.get(case.category, (0, 0))
+                counts[case.category] = (passed + case.passed, total + 1)
+        return dict(sorted(counts.items()))
 
     def summary(self) -> dict[str, float | int]:
         return {
@@ -162,10 +172,13 @@ class _Runner:
             try:
                 catalogs = [self.catalogs.get(c) for c in self.suite.case_connections(case)]
             except (UnknownConnectionError, CatalogError) as exc:
-                return CaseResult(name=case.name, passed=False, generated=False, problems=[str(exc)])
+                return CaseResult(
+                    name=case.name, category=case.category, passed=False, generated=False, problems=[str(exc)]
+                )
             result, latency_ms = self.generate(case, catalogs)
             outcome = CaseResult(
                 name=case.name,
+                category=case.category,
                 passed=False,
                 generated=result.ok,
                 reason=result.reason,

@@ -97,6 +97,7 @@ class Expectations(_Strict):
 
 class Case(_Strict):
     name: DagId = Field(description="Also the dag_id of the case's draft.")
+    category: str | None = Field(default=None, description="Groups cases in the pass rates by category.")
     request: str = Field(min_length=1)
     connections: list[ConnId] | None = Field(default=None, description="Overrides the suite's connections.")
     expect: Expectations = Field(default_factory=Expectations)

@@ -26,7 +26,7 @@ from airflow_ai_etl.memory.embeddings import Vectors, default_embedder
 from airflow_ai_etl.memory.vectors import VectorIndex
 
 #: Below these scores a link is a question for the user, not an answer.
-TABLE_THRESHOLD = 0.55
+TABLE_THRESHOLD = 0.5
 COLUMN_THRESHOLD = 0.42
 #: The best candidate must lead the next by this much; closer is a tie, and ties are asked about.
 TIE_MARGIN = 0.03
@@ -45,12 +45,19 @@ ABBREVIATIONS = {
     "emp": "employee", "dept": "department", "mgr": "manager", "org": "organization", "qtr": "quarter",
     "yr": "year", "mo": "month", "pct": "percent", "avg": "average", "tot": "total", "bal": "balance",
     "inv": "invoice", "pmt": "payment", "ref": "reference", "cat": "category", "id": "id",
+    "tbl": "", "tb": "",
 }  # fmt: skip
+#: A table link below this score must lead the next candidate by TABLE_MARGIN: choosing a table
+#: is the plan's biggest decision, so a weak link needs a clear lead.
+TABLE_MARGIN = 0.08
+#: Score of a name whose words abbreviate the phrase's ("shpmt" for shipments, "whse" for warehouse).
+ABBREVIATED_SCORE = 0.8
 
 
 def identifier_words(name: str) -> str:
     """`orderItems`, `order_items`, `ORDER_ITEMS` -> "order items"; abbreviations spelt out."""
-    return " ".join(ABBREVIATIONS.get(w.lower(), w.lower()) for w in _WORD.findall(name))
+    words = (ABBREVIATIONS.get(w.lower(), w.lower()) for w in _WORD.findall(name))
+    return " ".join(w for w in words if w)
 
 
 def _folded(text: str) -> tuple[str, ...]:
@@ -148,25 +155,40 @@ def table_index(catalog: SchemaCatalog) -> _TableIndex:
     return built
 
 
-def _exact(phrase: str, name: str) -> bool:
-    return _folded(phrase) == _folded(name)
+def _abbreviates(short: str, word: str) -> bool:
+    """`short` is `word` with letters left out, same first letter (cust, shpmt, whse)."""
+    if len(short) < 3 or len(short) >= len(word) or short[0] != word[0]:
+        return False
+    letters = iter(word)
+    return all(letter in letters for letter in short)
+
+
+def _lexical_score(phrase: str, name: str) -> float | None:
+    """1.0 when the words are the same, ABBREVIATED_SCORE when the name abbreviates them, else None."""
+    said, named = _folded(phrase), _folded(name)
+    if said == named:
+        return 1.0
+    pairs = zip(named, said, strict=True) if said and len(said) == len(named) else None
+    if pairs is not None and all(n == s or _abbreviates(n, s) for n, s in pairs):
+        return ABBREVIATED_SCORE
+    return None
 
 
 def link_tables(phrase: str, catalogs: Sequence[SchemaCatalog], *, limit: int = 5) -> list[Link]:
-    """The tables of `catalogs` nearest in meaning to `phrase`, best first."""
+    """The tables of `catalogs` nearest in meaning (or spelling) to `phrase`, best first."""
     query = encode_phrases([identifier_words(phrase) or phrase])
-    links: list[Link] = []
+    best: dict[tuple[str, str], float] = {}
     for catalog in catalogs:
         if not catalog.tables:
             continue
         found = table_index(catalog)
         scores, ids = found.index.search(query, limit)
-        for score, position in zip(scores[0], ids[0], strict=True):
-            if position < 0:
-                continue
-            table = found.tables[position]
-            value = 1.0 if _exact(phrase, table.name) else float(score)
-            links.append(Link(phrase, catalog.conn_id, table.qualified_name, None, round(value, 4)))
+        hits = [(found.tables[i], float(score)) for score, i in zip(scores[0], ids[0], strict=True) if i >= 0]
+        hits += [(t, lexical) for t in found.tables if (lexical := _lexical_score(phrase, t.name))]
+        for table, score in hits:
+            key = (catalog.conn_id, table.qualified_name)
+            best[key] = max(score, best.get(key, 0.0))
+    links = [Link(phrase, conn, table, None, round(score, 4)) for (conn, table), score in best.items()]
     return sorted(links, key=lambda link: -link.score)[:limit]
 
 
@@ -192,15 +214,16 @@ def link_columns(
             catalog.conn_id,
             table.qualified_name,
             column.name,
-            round(1.0 if _exact(phrase, column.name) else float(score), 4),
+            round(_lexical_score(phrase, column.name) or float(score), 4),
         )
         for column, score in zip(columns, scores, strict=True)
     ]
     return sorted(links, key=lambda link: -link.score)[:limit]
 
 
-def choose(links: Sequence[Link], *, threshold: float, what: str) -> Link:
-    """The best link when it is good enough and clearly ahead; else LinkError listing the candidates."""
+def choose(links: Sequence[Link], *, threshold: float, what: str, margin: float = TIE_MARGIN) -> Link:
+    """The best link when it is good enough and ahead of the next by `margin` (exact names need no
+    lead); else LinkError listing the candidates."""
     shown = ", ".join(f"{link.target} ({link.score:.2f})" for link in links[:5]) or "none"
     if not links or links[0].score < threshold:
         phrase = links[0].phrase if links else what
@@ -209,7 +232,7 @@ def choose(links: Sequence[Link], *, threshold: float, what: str) -> Link:
             f"best candidates: {shown}",
             links,
         )
-    if len(links) > 1 and links[1].score > links[0].score - TIE_MARGIN and links[0].score < 1.0:
+    if len(links) > 1 and links[1].score > links[0].score - margin and links[0].score < 1.0:
         raise LinkError(
             f"{links[0].phrase!r} could be more than one {what}: {shown}; name the one you mean", links
         )

@@ -99,6 +99,10 @@ def connection_aliases(catalogs: Sequence[SchemaCatalog]) -> dict[str, str]:
             aliases.add(" ".join(specific))
         if _WAREHOUSE_WORDS & set(parts):
             aliases |= {"warehouse", "data warehouse", "dwh"}
+            # "clinic_wh" is also "the clinic warehouse"
+            system = " ".join(p for p in specific if p not in _WAREHOUSE_WORDS)
+            if system:
+                aliases |= {f"{system} warehouse", f"{system} data warehouse"}
         if catalog.dialect:
             aliases.add(catalog.dialect.lower())
         for alias in aliases:
@@ -168,14 +172,36 @@ def is_numeric(column: Column, dialect: str) -> bool:
     return data_type(column, dialect).is_type(*exp.DataType.NUMERIC_TYPES)
 
 
+#: Names that say a column holds a time: created_at, ship_dt, upd_ts, joinedOn, event_time, ...
+_TIME_NAME = re.compile(r"(?:^|_)(?:at|on|dt|ts|date|time|timestamp)$|[a-z](?:At|On|Date|Time)$")
+
+
+_BOOKKEEPING = re.compile(r"upd|modif|chang|load|ingest|insert|sync", re.IGNORECASE)
+
+
+def is_time_like(column: Column, dialect: str) -> bool:
+    """Temporal by type, or (SQLite, where dates are ISO-8601 text) text with a time-like name."""
+    if is_temporal(column, dialect):
+        return True
+    return (
+        dialect == "sqlite"
+        and data_type(column, dialect).is_type(*exp.DataType.TEXT_TYPES)
+        and bool(_TIME_NAME.search(column.name))
+    )
+
+
 def pick_time_column(table: Table, dialect: str, preference: Sequence[str]) -> Column | None:
-    """The best temporal column by the name preference, else the only temporal column."""
-    temporal = [c for c in table.columns if is_temporal(c, dialect)]
+    """The best time column by the name preference, else the only one (SQLite: see is_time_like)."""
+    temporal = [c for c in table.columns if is_time_like(c, dialect)]
     for name in preference:
         for column in temporal:
             if column.name.lower() == name:
                 return column
-    return temporal[0] if len(temporal) == 1 else None
+    if len(temporal) == 1:
+        return temporal[0]
+    # Several: when the thing happened is always set, bookkeeping stamps (upd_ts) are not it.
+    events = [c for c in temporal if not c.nullable and not _BOOKKEEPING.search(c.name)]
+    return events[0] if len(events) == 1 else None
 
 
 def pick_watermark(table: Table, dialect: str) -> Column | None:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from airflow_ai_etl.agents.offline.intent import read_intent
 from airflow_ai_etl.agents.offline.names import (
     EVENT_TIME_NAMES,
+    WATERMARK_NAMES,
     TableRef,
     is_numeric,
     is_temporal,
@@ -185,6 +186,8 @@ class _Planner:
         self._refuse_critical_leftovers()
 
         sources = self._sources(mentions, target)
+        if aggregation is not None:
+            sources = self._measured_source(sources, aggregation)
         self._flag_filters(sources, filters)
         reading = _Reading(
             target=target,
@@ -295,9 +298,26 @@ class _Planner:
             self.note(f"source table: {ref.label}")
         return sources
 
+    def _measured_source(self, sources: list[TableRef], phrase: AggregationPhrase) -> list[TableRef]:
+        """ "distinct patients per doctor from appointments": the measure word names a table that
+        the one other source references; it is that reference column, not a second source."""
+        said = (phrase.measure or "").lower()
+        if len(sources) < 2 or not said:
+            return sources
+        others = [s for s in sources if said not in name_forms(s.table.name)]
+        if len(others) == 1 and len(others) < len(sources) and resolve_column(others[0].table, said):
+            return others
+        return sources
+
     def _linked_source(self, mentions: Mentions, target: TargetPhrase) -> TableRef:
         """The one table a leftover phrase means ("clients" -> customers), or a refusal listing candidates."""
-        from airflow_ai_etl.memory.linking import TABLE_THRESHOLD, LinkError, choose, link_tables
+        from airflow_ai_etl.memory.linking import (
+            TABLE_MARGIN,
+            TABLE_THRESHOLD,
+            LinkError,
+            choose,
+            link_tables,
+        )
 
         excluded = {target.conn_id, *mentions.other_conns} - {None}
         catalogs = [c for c in self.catalogs if c.conn_id not in excluded] or self.catalogs
@@ -310,7 +330,7 @@ class _Planner:
                         best[link.target] = link
         ranked = sorted(best.values(), key=lambda link: -link.score)
         try:
-            link = choose(ranked, threshold=TABLE_THRESHOLD, what="source table")
+            link = choose(ranked, threshold=TABLE_THRESHOLD, what="source table", margin=TABLE_MARGIN)
         except LinkError as exc:
             raise PlanningError(
                 "no source table: the request names none of the catalogs' tables "
@@ -776,8 +796,7 @@ class _Planner:
                     row_count["max"] = phrase.maximum
             elif phrase.kind == "freshness":
                 assert phrase.max_age_minutes is not None  # freshness phrases always carry their age
-                dialect = load.target_conn.dialect
-                column = pick_watermark(table, dialect) or pick_time_column(table, dialect, EVENT_TIME_NAMES)
+                column = _freshness_column(table, load.target_conn.dialect)
                 if column is None:
                     continue  # left unplaced: plan() refuses, naming the rule
                 placed.add(index)
@@ -835,6 +854,14 @@ class _Planner:
         parts = [_load_words(load) for load in loads]
         when = schedule or "when triggered"
         return f"{'; '.join(parts)}; runs {when}. Planned offline (no model)."[:2000]
+
+
+def _freshness_column(table: Table, dialect: str) -> Column | None:
+    """The change (else the only) column of a real date/time type: the check compares it with now(),
+    which ISO text (SQLite) cannot be relied on for."""
+    times = [c for c in table.columns if is_temporal(c, dialect)]
+    column = next((c for name in WATERMARK_NAMES for c in times if c.name.lower() == name), None)
+    return column or (times[0] if len(times) == 1 else None)
 
 
 def _load_words(load: _Load) -> str:

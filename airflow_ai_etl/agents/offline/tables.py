@@ -25,6 +25,12 @@ _IDENT = r"[A-Za-z_]\w*"
 _DOTTED = re.compile(rf"(?<![\w.@]){_IDENT}(?:\.{_IDENT}){{1,2}}(?![\w@]|\.\w)")
 
 
+#: Words after "as" that do not name a table ("as soon as", "as well", "as usual").
+_NOT_NAMES = frozenset(
+    {"soon", "well", "usual", "needed", "possible", "before", "always", "is", "it", "such"}
+)
+
+
 class PlanningError(ValueError):
     """The request cannot be planned; the message says why, in the user's terms."""
 
@@ -74,7 +80,7 @@ class TableReader:
         """
         alias = phrase_pattern(list(self.aliases)) or r"(?!)"
         pattern = re.compile(
-            rf"\b(?:(?P<into>into)|to|as)\s+(?:the\s+|a\s+)?(?:(?P<new>new|target|existing)\s+)?"
+            rf"\b(?:(?P<into>into)|(?P<as>as)|to)\s+(?:the\s+|a\s+)?(?:(?P<new>new|target|existing)\s+)?"
             rf"(?P<tableword>table\s+)?"
             rf"(?:(?P<alias>{alias})(?!\w|\.\w)|(?P<name>{_IDENT}(?:\.{_IDENT}){{0,2}}))(?:\s+table\b)?"
             rf"|\b(?:replace|overwrite|refresh|reload|refill|repopulate|fill|populate|rebuild)\s+"
@@ -91,7 +97,8 @@ class TableReader:
                 self._set_conn(target, self.aliases[" ".join(match.group("alias").lower().split())])
                 req.claim(*match.span())
                 continue
-            explicit = bool(match.group("tableword") or match.group("new") or match.group("into"))
+            named_as = bool(match.group("as")) and (match.group("name") or "").lower() not in _NOT_NAMES
+            explicit = bool(match.group("tableword") or match.group("new") or match.group("into") or named_as)
             self._named_target(req, target, match, match.group("name"), explicit=explicit)
         return target
 
