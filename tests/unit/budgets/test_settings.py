@@ -98,3 +98,9 @@ def test_recorded_usage_is_priced_by_the_override(monkeypatch) -> None:
     (planner,) = [u for u in result.usage if u.agent == "planner"]
     assert planner.requests == model.calls >= 1
     assert planner.cost_usd == pytest.approx(model.calls * (1000 * 2 + 200 * 6) / 1e6)
+
+
+def test_limits_whose_redis_connection_is_missing_are_a_startup_error(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__AI_ETL__USER_TOKENS_PER_DAY", "1000")
+    with pytest.raises(ConfigError, match=r"\[ai_etl\] cache_conn_id = 'some_redis': the budgets' Redis"):
+        check_settings()
