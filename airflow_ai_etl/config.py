@@ -65,8 +65,9 @@ def config_json(option: str) -> Any:
 def check_settings() -> None:
     """Check the LLM cache's and the budgets' options at start-up (api-server, `ai-etl generate`):
     raises ConfigError naming the first option that cannot be used."""
+    from airflow_ai_etl.budgets.limiter import build_budgets
     from airflow_ai_etl.budgets.settings import budget_settings
     from airflow_ai_etl.cache.settings import cache_settings
 
     cache_settings()
-    budget_settings()
+    build_budgets(budget_settings())

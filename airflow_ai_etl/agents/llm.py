@@ -262,21 +262,21 @@ def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> Outp
 
 
 def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model: str | None) -> OutputT:
-    """One real model call: within the model's budget (BudgetExceeded when spent), priced by
-    `[ai_etl] model_prices` or genai-prices, and charged to the model's day counters."""
-    if model is None:
-        return agent.run_sync(prompt, usage=call.usage).output
+    """One real model call. For a known model (`provider:name`): within its budget (BudgetExceeded
+    when spent), priced by `[ai_etl] model_prices` or genai-prices, charged to its day counters."""
+    subject = Subject("model", model) if model else None
     budgets = process_budgets()
-    subject = Subject("model", model)
-    budgets.admit(subject)
+    if subject is not None:
+        budgets.admit(subject)
     try:
         return agent.run_sync(prompt, usage=call.usage).output
     finally:
-        usage = call.usage
-        cost = cost_usd(model, usage.input_tokens, usage.output_tokens)
-        if cost is not None:
-            usage.cost = Decimal(str(cost))
-        budgets.charge(subject, tokens=usage.input_tokens + usage.output_tokens, cost_usd=cost)
+        if subject is not None:
+            usage = call.usage
+            cost = cost_usd(subject.name, usage.input_tokens, usage.output_tokens)
+            if cost is not None:
+                usage.cost = Decimal(str(cost))
+            budgets.charge(subject, tokens=usage.input_tokens + usage.output_tokens, cost_usd=cost)
 
 
 class UsageMeter:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic_ai.exceptions import AgentRunError
 
 from airflow_ai_etl.budgets.settings import BudgetSettings, Limits, budget_settings
+from airflow_ai_etl.config import ConfigError
 
 if TYPE_CHECKING:
     import redis
@@ -162,13 +163,18 @@ class Budgets:
 
 
 def build_budgets(settings: BudgetSettings) -> Budgets:
-    """Budgets as configured; none are enforced when no limit is set."""
+    """Budgets as configured; none are enforced when no limit is set. ConfigError when limits are set
+    and their Redis connection is missing or not a Redis."""
     if not settings.any or settings.conn_id is None:
         return Budgets(settings, None)
     from airflow_ai_etl.cache.settings import cache_settings
     from airflow_ai_etl.hooks.redis import redis_client
 
-    return Budgets(settings, redis_client(settings.conn_id), prefix=f"{cache_settings().prefix}budget:")
+    try:
+        client = redis_client(settings.conn_id)
+    except Exception as exc:  # UnknownConnectionError, ValueError: limits without their count
+        raise ConfigError("cache_conn_id", settings.conn_id, f"the budgets' Redis: {exc}") from None
+    return Budgets(settings, client, prefix=f"{cache_settings().prefix}budget:")
 
 
 @functools.cache

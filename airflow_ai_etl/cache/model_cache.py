@@ -127,7 +127,7 @@ def build_cache(settings: CacheSettings) -> ModelCache | None:
 
     try:
         client = redis_client(settings.conn_id)
-    except Exception as exc:  # AirflowNotFoundException, ValueError: the cache is skipped, the run goes on
+    except Exception as exc:  # UnknownConnectionError, ValueError: the cache is skipped, the run goes on
         log.warning("LLM cache off: [ai_etl] cache_conn_id '%s': %s", settings.conn_id, exc)
         return None
     backend = RedisBackend(

@@ -19,13 +19,14 @@ SOCKET_TIMEOUT_S = 0.5
 def redis_client(conn_id: str) -> redis.Redis:
     """A client for the Redis that connection `conn_id` describes (no round trip is made here).
 
-    Raises airflow's AirflowNotFoundException when the connection does not exist, ValueError when
-    it is not a Redis connection.
+    Raises UnknownConnectionError when the connection does not exist, ValueError when it is not a
+    Redis connection. The connection is looked up as the rest of the package looks connections up.
     """
     import redis
-    from airflow.sdk import BaseHook
 
-    conn = BaseHook.get_connection(conn_id)
+    from airflow_ai_etl.catalog.connections import airflow_connection
+
+    conn = airflow_connection(conn_id)
     if conn.conn_type not in ("redis", "rediss"):
         raise ValueError(f"connection '{conn_id}' has type {conn.conn_type!r}, not 'redis'")
     extra = conn.extra_dejson

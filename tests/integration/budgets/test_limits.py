@@ -122,3 +122,12 @@ def test_the_cli_names_a_misconfigured_budget(monkeypatch, ai_etl) -> None:  # n
     proc = ai_etl("generate", "copy orders to the warehouse", "--conn", "shop", "--offline")
     assert proc.returncode == 1
     assert "[ai_etl] model_budgets" in proc.stderr and "'acme:unknown-model' is unknown" in proc.stderr
+
+
+def test_a_redis_that_cannot_be_reached_admits_with_a_warning(caplog) -> None:
+    settings = BudgetSettings(user=Limits(requests_per_minute=1), conn_id="unused")
+    dead = Budgets(settings, redis.Redis(port=1, socket_connect_timeout=0.2))
+    with caplog.at_level("WARNING"):
+        dead.admit(Subject("user", "alice"))
+        dead.admit(Subject("user", "alice"))
+    assert "budgets not checked" in caplog.text

@@ -74,3 +74,33 @@ def test_prices_come_from_genai_prices_unless_overridden(monkeypatch) -> None:
     price_overrides.cache_clear()
     assert cost_usd("openai:gpt-4o", 1_000_000, 0) == pytest.approx(1.0)
     price_overrides.cache_clear()
+
+
+def test_recorded_usage_is_priced_by_the_override(monkeypatch) -> None:
+    from airflow_ai_etl.agents.llm import LLM
+    from airflow_ai_etl.agents.orchestrator import generate
+    from tests.unit.agents.offline.conftest import validation_context
+    from tests.unit.cache.conftest import CountingModel, contrast_catalogs
+    from tests.unit.cache.test_calls import answer
+
+    monkeypatch.setenv(
+        "AIRFLOW__AI_ETL__MODEL_PRICES", '{"function:counting": {"input_per_mtok": 2, "output_per_mtok": 6}}'
+    )
+    model = CountingModel(answer())
+    catalogs = contrast_catalogs()
+    result = generate(
+        "copy orders where status = 'paid' to the warehouse",
+        catalogs,
+        agent_llms={"planner": LLM.from_model("planner", model.model)},
+        context=validation_context(catalogs),
+        dry_run=False,
+    )
+    (planner,) = [u for u in result.usage if u.agent == "planner"]
+    assert planner.requests == model.calls >= 1
+    assert planner.cost_usd == pytest.approx(model.calls * (1000 * 2 + 200 * 6) / 1e6)
+
+
+def test_limits_whose_redis_connection_is_missing_are_a_startup_error(monkeypatch) -> None:
+    monkeypatch.setenv("AIRFLOW__AI_ETL__USER_TOKENS_PER_DAY", "1000")
+    with pytest.raises(ConfigError, match=r"\[ai_etl\] cache_conn_id = 'some_redis': the budgets' Redis"):
+        check_settings()
