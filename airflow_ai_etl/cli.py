@@ -1,7 +1,9 @@
 """`ai-etl`: validate, render, deploy and roll back pipeline specs; print schemas and catalogs.
 
 Exit codes: 0 success; 1 the input was understood but refused (invalid spec, findings, unknown
-connection, deploy refused); 2 usage errors (bad arguments, a missing file). User errors are one
+connection, deploy refused, a request refused as out of scope); 2 usage errors (bad arguments, a
+missing file); 3 (`generate`) a valid draft that the offline planner made because the model was
+unavailable: written, not deployed, unless `--allow-fallback` accepts it. User errors are one
 clear message on stderr, never a traceback. Airflow and the heavier modules are imported inside
 the commands so that `ai-etl --help` stays fast.
 """
@@ -20,12 +22,13 @@ from typing import TYPE_CHECKING
 from airflow_ai_etl.evaluation.cli import add_eval_command, run_eval_command
 
 if TYPE_CHECKING:
-    from airflow_ai_etl.agents.events import Event
+    from airflow_ai_etl.agents.events import AgentUsage, Event, GenerationResult
     from airflow_ai_etl.deploy import Deployment
     from airflow_ai_etl.spec import PipelineSpec
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+EXIT_FALLBACK = 3
 
 
 @dataclass(frozen=True)
@@ -200,13 +203,64 @@ def _print_event(event: Event) -> None:
     print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
 
 
+def _usage_line(usage: Sequence[AgentUsage]) -> str:
+    """Requests, tokens and cost of the whole generation, in one line."""
+    requests = sum(u.requests for u in usage)
+    failed = sum(u.failed_requests for u in usage)
+    tokens_in, tokens_out = sum(u.input_tokens for u in usage), sum(u.output_tokens for u in usage)
+    costs = [u.cost_usd for u in usage]
+    cost = "unknown" if None in costs else f"${sum(c for c in costs if c is not None):.4f}"
+    failures = f" ({failed} failed)" if failed else ""
+    return (
+        f"model usage: {requests} request(s){failures}, {tokens_in} input + {tokens_out} output tokens, "
+        f"cost {cost}"
+    )
+
+
+def _fallback_line(result: GenerationResult, *, deploy: bool, allowed: bool) -> str:
+    what = "deployed (--allow-fallback)" if deploy and allowed else "not deployed"
+    if not deploy:
+        what = "review it before deploying"
+    elif not allowed:
+        what += " (pass --allow-fallback to deploy a fallback draft)"
+    return (
+        f"FALLBACK: the model was unavailable ({result.fallback}); the offline planner made this "
+        f"draft, not the model: {what}"
+    )
+
+
+def _write_draft(result: GenerationResult, folder: Path) -> list[Path]:
+    """<dag_id>.yaml (headed by who planned it) and, when rendered, <dag_id>.py in `folder`."""
+    from airflow_ai_etl.spec import dumps_spec
+
+    if result.spec is None:
+        return []
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        spec_path = folder / f"{result.spec.dag_id}.yaml"
+        header = f"# planned_by: {result.planned_by}\n"
+        spec_path.write_text(header + dumps_spec(result.spec), encoding="utf-8")
+        written.append(spec_path)
+        if result.source is not None:
+            dag_path = folder / f"{result.spec.dag_id}.py"
+            dag_path.write_text(result.source, encoding="utf-8")
+            written.append(dag_path)
+    except OSError as exc:
+        raise CliError(f"--out {folder}: cannot write the draft: {exc.strerror or exc}") from None
+    return written
+
+
 def cmd_generate(args: argparse.Namespace) -> Outcome:
-    """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live."""
+    """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live.
+
+    A draft the offline planner made because the model was unavailable is written but deployed
+    only with --allow-fallback, and exits EXIT_FALLBACK unless that flag accepts it.
+    """
     from airflow_ai_etl.agents.llm import LLMChoice
     from airflow_ai_etl.agents.orchestrator import generate
     from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
     from airflow_ai_etl.deploy import deploy_spec
-    from airflow_ai_etl.spec import dumps_spec
 
     if not args.request.strip():
         raise CliError("REQUEST is empty: describe the pipeline in a sentence", code=EXIT_USAGE)
@@ -225,29 +279,20 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         on_event=_print_event,
         offline=args.offline,
     )
-    written = []
-    if result.spec is not None:
-        folder = Path(args.out)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            spec_path = folder / f"{result.spec.dag_id}.yaml"
-            spec_path.write_text(dumps_spec(result.spec), encoding="utf-8")
-            written.append(spec_path)
-            if result.source is not None:
-                dag_path = folder / f"{result.spec.dag_id}.py"
-                dag_path.write_text(result.source, encoding="utf-8")
-                written.append(dag_path)
-        except OSError as exc:
-            raise CliError(f"--out {folder}: cannot write the draft: {exc.strerror or exc}") from None
+    written = _write_draft(result, Path(args.out))
     lines = [f"wrote {p}" for p in written]
     if result.spec is not None:  # without a draft there is nothing the report could speak of
         lines.append(result.report.to_text())
-    if result.ok and args.deploy:
+    lines.append(_usage_line(result.usage))
+    fallback = result.ok and result.fallback is not None
+    if result.ok and args.deploy and (not fallback or args.allow_fallback):
         assert result.spec is not None
         spec = result.spec
         lines.append(_deploy_outcome(lambda: deploy_spec(spec, dags_folder=_folder(args)), as_json=False).out)
     elif not result.ok:
         lines.append(f"no valid pipeline: {result.reason}" + (" (nothing deployed)" if args.deploy else ""))
+    if fallback:  # the last line, where a reader or a script looks
+        lines.append(_fallback_line(result, deploy=args.deploy, allowed=args.allow_fallback))
     text = "\n".join(lines)
     if args.json:
         summary = result.model_dump(mode="json", exclude={"source"}) | {"files": [str(p) for p in written]}
@@ -256,7 +301,7 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         out, err = text, ""
     if not result.ok:
         raise CliError(text, out=out if args.json else "")
-    return Outcome(out=out, err=err)
+    return Outcome(out=out, err=err, code=EXIT_FALLBACK if fallback and not args.allow_fallback else 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -313,6 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
     generate.add_argument("--dags-folder", metavar="DIR", help=folder_help)
     generate.add_argument("--offline", action="store_true", help="use the offline planner, no model")
+    generate.add_argument(
+        "--allow-fallback",
+        action="store_true",
+        help="accept a draft the offline planner made because the model was unavailable: exit 0, "
+        f"and deploy it with --deploy (default: exit {EXIT_FALLBACK}, not deployed)",
+    )
     generate.add_argument("--llm-conn-id", metavar="CONN_ID", help="pydanticai connection for every agent")
     generate.add_argument("--model", metavar="MODEL", help="model id, e.g. openai:gpt-5")
     generate.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -18,6 +18,7 @@ same section; agents/guard.py enforces the budget, the retries and the circuit b
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -169,6 +170,19 @@ def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits
     return LLM(
         agent=agent, model=model, limits=limits or limits_from_config(), conn_id=choice.conn_id, hook=hook
     )
+
+
+#: The tag around data in a prompt; every agent's instructions say that what it holds is never an
+#: instruction. Catalog text (names, comments, samples) reaches a model only inside one.
+DATA_TAG = "data"
+_TAG_LIKE = re.compile(rf"<\s*/?\s*{DATA_TAG}\b", re.IGNORECASE)
+
+
+def data_block(name: str, text: str) -> str:
+    """`text` inside a delimited data block named `name`; anything in it that could close (or open)
+    such a block is defused, so data cannot step out of it."""
+    safe = _TAG_LIKE.sub(lambda m: "\\u003c" + m.group(0)[1:], text)
+    return f'<{DATA_TAG} name="{name}" trust="untrusted">\n{safe}\n</{DATA_TAG}>'
 
 
 def load_prompt(name: str) -> str:

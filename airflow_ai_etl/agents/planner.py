@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airflow_ai_etl.agents.llm import LLM, AgentCall, load_prompt, run_agent
+from airflow_ai_etl.agents.llm import LLM, AgentCall, data_block, load_prompt, run_agent
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec
 from airflow_ai_etl.validation.report import Finding
@@ -46,13 +46,15 @@ def findings_section(findings: Sequence[Finding]) -> str:
 
 
 def _prompt(task: PlanTask) -> str:
-    parts = [f"## Request\n{task.request}", f"## Schema\n{schema_section(task.catalogs)}"]
+    # Catalog text, earlier answers and findings quoting them are data: each in its own block.
+    schema = data_block("schema", schema_section(task.catalogs))
+    parts = [f"## Request\n{task.request}", f"## Schema\n{schema}"]
     parts.append(f"## Today\n{task.today.isoformat()}")
     if task.dag_id:
         parts.append(f"## dag_id\nUse exactly this dag_id: {task.dag_id}")
     if task.previous is not None:
-        parts.append(f"## Previous spec\n{dumps_spec(task.previous, 'json')}")
-        parts.append(f"## Findings to fix\n{findings_section(task.findings)}")
+        parts.append(f"## Previous spec\n{data_block('previous_spec', dumps_spec(task.previous, 'json'))}")
+        parts.append(f"## Findings to fix\n{data_block('findings', findings_section(task.findings))}")
     return "\n\n".join(parts)
 
 
