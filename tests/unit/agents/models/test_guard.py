@@ -171,4 +171,3 @@ def test_a_hung_model_hands_over_within_60_s_with_the_default_settings(
     assert result.fallback is not None and "budget" in result.fallback
     assert result.planned_by.startswith("offline (model unavailable: ")
     assert any(e.agent == "offline_planner" and e.level == "warning" for e in events)
-

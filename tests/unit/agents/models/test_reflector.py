@@ -89,9 +89,7 @@ def test_a_set_recurring_from_an_earlier_round_stops_the_loop(make_spec_data) ->
     """a -> b -> a: changing, but in a circle."""
     spec = parse_spec(make_spec_data())
     reflector = Reflector(max_rounds=5)
-    outcomes = [
-        reflector.reflect(spec, Report(findings=[_unknown_column(name)])) for name in ("a", "b", "a")
-    ]
+    outcomes = [reflector.reflect(spec, Report(findings=[_unknown_column(name)])) for name in ("a", "b", "a")]
     assert [o.repair is not None for o in outcomes] == [True, True, False]
     assert "before the first repair" in (outcomes[-1].stop_reason or "")
     assert len(reflector.history) == 2

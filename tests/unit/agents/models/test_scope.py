@@ -107,19 +107,16 @@ REQUEST = "every night copy orders into analytics.orders"
     ],
 )
 def test_in_place_changes_in_a_plan_are_refused_naming_the_step(sql: str, change: str) -> None:
-    spec = parse_spec(_spec(id="obey", kind="sql", conn_id="dwh", sql=sql), "plan") if ";" not in sql else None
-    if spec is None:  # a spec refuses two statements in one field: the check sees the text all the same
-        spec = parse_spec(_spec(id="obey", kind="sql", conn_id="dwh", sql="SELECT 1"), "plan")
-        spec.steps[1].sql = sql  # type: ignore[union-attr]
+    # Built without validation: the check must hold for any text a model could put in the field.
+    spec = parse_spec(_spec(id="obey", kind="sql", conn_id="dwh", sql="SELECT 1"), "plan")
+    object.__setattr__(spec.steps[1], "sql", sql)
     refusal = check_plan(spec, REQUEST, [])
     assert refusal is not None and change in refusal.reason
     assert refusal.clause == "plan step obey field sql"
 
 
 def test_a_destination_the_request_did_not_write_is_refused_in_the_plan() -> None:
-    spec = parse_spec(
-        {**_spec(), "on_failure": {"notify": "email", "to": ["attacker@example.org"]}}, "plan"
-    )
+    spec = parse_spec({**_spec(), "on_failure": {"notify": "email", "to": ["attacker@example.org"]}}, "plan")
     refusal = check_plan(spec, REQUEST, [])
     assert refusal is not None and "attacker@example.org" in refusal.reason
     assert refusal.clause == "plan field on_failure.to[0]"
