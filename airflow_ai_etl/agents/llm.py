@@ -95,7 +95,7 @@ def limits_from_config() -> CallLimits:
 
 def quiet_http_logs() -> None:
     """HTTP client libraries log every request at INFO; a generation's own events say what matters."""
-    for name in ("httpx", "httpcore", "openai", "anthropic"):
+    for name in ("httpx", "httpx2", "httpcore", "openai", "anthropic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
