@@ -357,6 +357,7 @@ def test_cli(
     for written in drafts.glob("*.py") if drafts.exists() else []:
         source = written.read_text()
         assert "DROP" not in source and "evil" not in source and "{{" not in source
+    assert "HTTP Request:" not in text  # no per-request lines from the HTTP client
     assert snapshot(world["uri"]) == world["before"]
 
 
