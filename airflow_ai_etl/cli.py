@@ -1,7 +1,9 @@
 """`ai-etl`: validate, render, deploy and roll back pipeline specs; print schemas and catalogs.
 
 Exit codes: 0 success; 1 the input was understood but refused (invalid spec, findings, unknown
-connection, deploy refused); 2 usage errors (bad arguments, a missing file). User errors are one
+connection, deploy refused, a request refused as out of scope); 2 usage errors (bad arguments, a
+missing file); 3 (`generate`) a valid draft that the offline planner made because the model was
+unavailable: written, not deployed, unless `--allow-fallback` accepts it. User errors are one
 clear message on stderr, never a traceback. Airflow and the heavier modules are imported inside
 the commands so that `ai-etl --help` stays fast.
 """
@@ -23,7 +25,7 @@ from airflow_ai_etl.evaluation.cli import add_eval_command, run_eval_command
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from airflow_ai_etl.agents.events import Event
+    from airflow_ai_etl.agents.events import AgentUsage, Event, GenerationResult
     from airflow_ai_etl.budgets.limiter import Subject
     from airflow_ai_etl.catalog.models import SchemaCatalog
     from airflow_ai_etl.deploy import Deployment
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+EXIT_FALLBACK = 3
 
 
 @dataclass(frozen=True)
@@ -327,14 +330,65 @@ def _admitted_user() -> Subject:
     return user
 
 
+def _usage_line(usage: Sequence[AgentUsage]) -> str:
+    """Requests, tokens and cost of the whole generation, in one line."""
+    requests = sum(u.requests for u in usage)
+    failed = sum(u.failed_requests for u in usage)
+    tokens_in, tokens_out = sum(u.input_tokens for u in usage), sum(u.output_tokens for u in usage)
+    costs = [u.cost_usd for u in usage]
+    cost = "unknown" if None in costs else f"${sum(c for c in costs if c is not None):.4f}"
+    failures = f" ({failed} failed)" if failed else ""
+    return (
+        f"model usage: {requests} request(s){failures}, {tokens_in} input + {tokens_out} output tokens, "
+        f"cost {cost}"
+    )
+
+
+def _fallback_line(result: GenerationResult, *, deploy: bool, allowed: bool) -> str:
+    what = "deployed (--allow-fallback)" if deploy and allowed else "not deployed"
+    if not deploy:
+        what = "review it before deploying"
+    elif not allowed:
+        what += " (pass --allow-fallback to deploy a fallback draft)"
+    return (
+        f"FALLBACK: the model was unavailable ({result.fallback}); the offline planner made this "
+        f"draft, not the model: {what}"
+    )
+
+
+def _write_draft(result: GenerationResult, folder: Path) -> list[Path]:
+    """<dag_id>.yaml (headed by who planned it) and, when rendered, <dag_id>.py in `folder`."""
+    from airflow_ai_etl.spec import dumps_spec
+
+    if result.spec is None:
+        return []
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        spec_path = folder / f"{result.spec.dag_id}.yaml"
+        header = f"# planned_by: {result.planned_by}\n"
+        spec_path.write_text(header + dumps_spec(result.spec), encoding="utf-8")
+        written.append(spec_path)
+        if result.source is not None:
+            dag_path = folder / f"{result.spec.dag_id}.py"
+            dag_path.write_text(result.source, encoding="utf-8")
+            written.append(dag_path)
+    except OSError as exc:
+        raise CliError(f"--out {folder}: cannot write the draft: {exc.strerror or exc}") from None
+    return written
+
+
 def cmd_generate(args: argparse.Namespace) -> Outcome:
-    """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live."""
+    """Request -> agents -> draft files in --out; with --deploy, a valid draft goes live.
+
+    A draft the offline planner made because the model was unavailable is written but deployed
+    only with --allow-fallback, and exits EXIT_FALLBACK unless that flag accepts it.
+    """
     from airflow_ai_etl.agents.events import total_spent
     from airflow_ai_etl.agents.llm import LLMChoice
     from airflow_ai_etl.agents.orchestrator import generate
     from airflow_ai_etl.budgets.limiter import process_budgets
     from airflow_ai_etl.deploy import deploy_spec
-    from airflow_ai_etl.spec import dumps_spec
 
     if not args.request.strip():
         raise CliError("REQUEST is empty: describe the pipeline in a sentence", code=EXIT_USAGE)
@@ -351,29 +405,20 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     )
     tokens, cost = total_spent(result.usage)
     process_budgets().charge(user, tokens=tokens, cost_usd=cost)
-    written = []
-    if result.spec is not None:
-        folder = Path(args.out)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            spec_path = folder / f"{result.spec.dag_id}.yaml"
-            spec_path.write_text(dumps_spec(result.spec), encoding="utf-8")
-            written.append(spec_path)
-            if result.source is not None:
-                dag_path = folder / f"{result.spec.dag_id}.py"
-                dag_path.write_text(result.source, encoding="utf-8")
-                written.append(dag_path)
-        except OSError as exc:
-            raise CliError(f"--out {folder}: cannot write the draft: {exc.strerror or exc}") from None
+    written = _write_draft(result, Path(args.out))
     lines = [f"wrote {p}" for p in written]
     if result.spec is not None:  # without a draft there is nothing the report could speak of
         lines.append(result.report.to_text())
-    if result.ok and args.deploy:
+    lines.append(_usage_line(result.usage))
+    fallback = result.ok and result.fallback is not None
+    if result.ok and args.deploy and (not fallback or args.allow_fallback):
         assert result.spec is not None
         spec = result.spec
         lines.append(_deploy_outcome(lambda: deploy_spec(spec, dags_folder=_folder(args)), as_json=False).out)
     elif not result.ok:
         lines.append(f"no valid pipeline: {result.reason}" + (" (nothing deployed)" if args.deploy else ""))
+    if fallback:  # the last line, where a reader or a script looks
+        lines.append(_fallback_line(result, deploy=args.deploy, allowed=args.allow_fallback))
     text = "\n".join(lines)
     if args.json:
         summary = result.model_dump(mode="json", exclude={"source"}) | {"files": [str(p) for p in written]}
@@ -382,7 +427,7 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         out, err = text, ""
     if not result.ok:
         raise CliError(text, out=out if args.json else "")
-    return Outcome(out=out, err=err)
+    return Outcome(out=out, err=err, code=EXIT_FALLBACK if fallback and not args.allow_fallback else 0)
 
 
 def _catalogs(conn_ids: Sequence[str]) -> list[SchemaCatalog]:
@@ -515,6 +560,32 @@ def _add_memory_commands(commands: Any) -> None:
     )
 
 
+def _add_generate_command(commands: Any, folder_help: str) -> str:
+    """`ai-etl generate`; returns the help text of --conn, which other commands share."""
+    generate = commands.add_parser(
+        "generate", help="turn a plain-language request into a validated spec and DAG file"
+    )
+    generate.add_argument("request", metavar="REQUEST", help="what the pipeline should do, in words")
+    conn_help = "a connection the pipeline may read from or load into (repeat for each)"
+    generate.add_argument("--conn", metavar="CONN_ID", action="append", required=True, help=conn_help)
+    generate.add_argument("--out", metavar="DIR", default=".", help="where to write <dag_id>.yaml/.py")
+    generate.add_argument("--dag-id", metavar="DAG_ID", help="dag_id of the pipeline (default: derived)")
+    generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
+    generate.add_argument("--dags-folder", metavar="DIR", help=folder_help)
+    generate.add_argument("--offline", action="store_true", help="use the offline planner, no model")
+    generate.add_argument(
+        "--allow-fallback",
+        action="store_true",
+        help="accept a draft the offline planner made because the model was unavailable: exit 0, "
+        f"and deploy it with --deploy (default: exit {EXIT_FALLBACK}, not deployed)",
+    )
+    generate.add_argument("--llm-conn-id", metavar="CONN_ID", help="pydanticai connection for every agent")
+    generate.add_argument("--model", metavar="MODEL", help="model id, e.g. openai:gpt-5")
+    generate.add_argument("--json", action="store_true", help="print the result as JSON")
+    generate.set_defaults(handler=cmd_generate)
+    return conn_help
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ai-etl", description="Validate, render and deploy airflow-ai-etl pipeline specs."
@@ -553,21 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--force", action="store_true", help=force_help)
     rollback.set_defaults(handler=cmd_rollback)
 
-    generate = commands.add_parser(
-        "generate", help="turn a plain-language request into a validated spec and DAG file"
-    )
-    generate.add_argument("request", metavar="REQUEST", help="what the pipeline should do, in words")
-    conn_help = "a connection the pipeline may read from or load into (repeat for each)"
-    generate.add_argument("--conn", metavar="CONN_ID", action="append", required=True, help=conn_help)
-    generate.add_argument("--out", metavar="DIR", default=".", help="where to write <dag_id>.yaml/.py")
-    generate.add_argument("--dag-id", metavar="DAG_ID", help="dag_id of the pipeline (default: derived)")
-    generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
-    generate.add_argument("--dags-folder", metavar="DIR", help=folder_help)
-    generate.add_argument("--offline", action="store_true", help="use the offline planner, no model")
-    generate.add_argument("--llm-conn-id", metavar="CONN_ID", help="pydanticai connection for every agent")
-    generate.add_argument("--model", metavar="MODEL", help="model id, e.g. openai:gpt-5")
-    generate.add_argument("--json", action="store_true", help="print the result as JSON")
-    generate.set_defaults(handler=cmd_generate)
+    conn_help = _add_generate_command(commands, folder_help)
 
     add_eval_command(commands)
 

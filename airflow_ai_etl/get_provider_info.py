@@ -119,7 +119,18 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "llm_timeout": _option("Seconds one model request may take.\n", "60", type_="float"),
                     "llm_max_retries": _option(
-                        "Retries of a failed model request (429, 5xx, time-outs).\n", "2", type_="integer"
+                        "Retries of a failed model request (429, 5xx, time-outs, malformed bodies); "
+                        "each wait is announced as a progress event.\n",
+                        "2",
+                        type_="integer",
+                    ),
+                    "llm_budget_seconds": _option(
+                        "Seconds of model time one generation may spend, all agents, requests, retries "
+                        "and waits together. When it is spent, or a model is down, the generation "
+                        "stops asking it and hands over to the offline planner (reported as a "
+                        "fallback).\n",
+                        "60",
+                        type_="float",
                     ),
                     "store_url": _option(
                         "SQLAlchemy URL of the store (requests, drafts, events, deployments, usage, "

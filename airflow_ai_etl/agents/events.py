@@ -50,6 +50,9 @@ class AgentUsage(BaseModel):
 
     agent: str
     requests: int = 0
+    failed_requests: int = Field(
+        default=0, description="Requests that got no usable answer (errors, time-outs)."
+    )
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = None
@@ -65,6 +68,22 @@ def total_spent(usage: Iterable[AgentUsage]) -> tuple[int, float | None]:
     costs = [u.cost_usd for u in usage]
     tokens = sum(u.input_tokens + u.output_tokens for u in usage)
     return tokens, None if None in costs else sum(c for c in costs if c is not None)
+
+
+class RepairRound(BaseModel):
+    """One round of the loop as the report shows it: what was left, and who was asked to fix it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int
+    errors: int
+    findings: list[str] = Field(description="Each error as `code at step.field: message`.")
+    planner: int = Field(description="Findings sent to the planner.")
+    sql: list[str] = Field(description="Statements (`step.field`) sent to the SQL expert.")
+
+
+#: `planned_by` of a result the model planned.
+PLANNED_BY_MODEL = "model"
 
 
 class GenerationResult(BaseModel):
@@ -84,3 +103,15 @@ class GenerationResult(BaseModel):
     usage: list[AgentUsage] = Field(default_factory=list)
     reason: str | None = None
     rounds: int = 0
+    repair_rounds: list[RepairRound] = Field(default_factory=list)
+    planned_by: str = Field(
+        default=PLANNED_BY_MODEL,
+        description="'model', or 'offline (<why>)', e.g. 'offline (model unavailable: HTTP 503)'.",
+    )
+    fallback: str | None = Field(
+        default=None,
+        description="Why the offline planner planned although a model was configured (it was unavailable).",
+    )
+    refusal: str | None = Field(
+        default=None, description="The clause (or plan field) refused, and why; the result is then not ok."
+    )

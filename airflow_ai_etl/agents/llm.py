@@ -10,12 +10,15 @@ overrides winning:
     per-call override  >  [ai_etl] <agent>_llm_conn_id / <agent>_model  >  [ai_etl] llm_conn_id / model
 
 A model left unset means "the one in the connection's extra". Limits (`llm_timeout` seconds per
-request, `llm_max_retries` HTTP retries for 429/5xx/time-outs, `llm_output_retries` re-asks after
-invalid output) are read from the same section.
+request, `llm_max_retries` retries for 429/5xx/time-outs/malformed bodies, `llm_output_retries`
+re-asks after invalid output, `llm_budget_seconds` of model time per generation) are read from the
+same section; agents/guard.py enforces the budget, the retries and the circuit breaker.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 import weakref
 from collections.abc import Sequence
@@ -25,14 +28,15 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import conf
+from pydantic import ValidationError
 from pydantic_ai import Agent, Tool
-from pydantic_ai.exceptions import AgentRunError, ModelAPIError, ModelHTTPError
+from pydantic_ai.exceptions import AgentRunError, ToolRetryError, UnexpectedModelBehavior
 from pydantic_ai.models import Model
-from pydantic_ai.models.wrapper import WrapperModel
-from pydantic_ai.settings import ModelSettings, merge_model_settings
+from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage
 
 from airflow_ai_etl.agents.events import AgentUsage
+from airflow_ai_etl.agents.guard import GuardedModel, ModelGuard
 from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.budgets.prices import cost_usd
 from airflow_ai_etl.cache.calls import CacheUse, cached_call
@@ -65,6 +69,7 @@ class CallLimits:
     timeout_s: float = 60.0
     max_retries: int = 2
     output_retries: int = 2
+    budget_s: float = 60.0  # all model requests of one generation together
 
     def model_settings(self) -> ModelSettings:
         return ModelSettings(timeout=self.timeout_s, max_retries=self.max_retries)
@@ -90,21 +95,14 @@ def limits_from_config() -> CallLimits:
         timeout_s=conf.getfloat(CONFIG_SECTION, "llm_timeout", fallback=default.timeout_s),
         max_retries=conf.getint(CONFIG_SECTION, "llm_max_retries", fallback=default.max_retries),
         output_retries=conf.getint(CONFIG_SECTION, "llm_output_retries", fallback=default.output_retries),
+        budget_s=conf.getfloat(CONFIG_SECTION, "llm_budget_seconds", fallback=default.budget_s),
     )
 
 
-class LimitedModel(WrapperModel):
-    """A model whose requests carry our limits by default, also inside agents built by others
-    (the schema analyst builds its own): an unbounded default time-out would let a dead service
-    hang the whole run."""
-
-    def __init__(self, wrapped: Model, limits: CallLimits) -> None:
-        super().__init__(wrapped)
-        self.limits = limits
-
-    @property
-    def settings(self) -> ModelSettings | None:
-        return merge_model_settings(self.wrapped.settings, self.limits.model_settings())
+def quiet_http_logs() -> None:
+    """HTTP client libraries log every request at INFO; a generation's own events say what matters."""
+    for name in ("httpx", "httpx2", "httpcore", "openai", "anthropic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @dataclass
@@ -128,10 +126,10 @@ class LLM:
         """An LLM around a ready pydantic-ai model (FunctionModel in tests, or a caller's own)."""
         return cls(agent=agent, model=model, limits=limits or CallLimits())
 
-    @property
-    def limited_model(self) -> Model:
-        """The model with this LLM's limits as its default settings, for agents built elsewhere."""
-        return LimitedModel(self.model, self.limits)
+    def guarded(self, guard: ModelGuard) -> GuardedModel:
+        """The model with the generation's budget, retries and breaker, also for agents built elsewhere
+        (the schema analyst builds its own)."""
+        return guard.wrap(self.model, agent=self.agent, label=self.label, timeout_s=self.limits.timeout_s)
 
     @property
     def label(self) -> str:
@@ -196,26 +194,22 @@ def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits
     )
 
 
+#: The tag around data in a prompt; every agent's instructions say that what it holds is never an
+#: instruction. Catalog text (names, comments, samples) reaches a model only inside one.
+DATA_TAG = "data"
+_TAG_LIKE = re.compile(rf"<\s*/?\s*{DATA_TAG}\b", re.IGNORECASE)
+
+
+def data_block(name: str, text: str) -> str:
+    """`text` inside a delimited data block named `name`; anything in it that could close (or open)
+    such a block is defused, so data cannot step out of it."""
+    safe = _TAG_LIKE.sub(lambda m: "\\u003c" + m.group(0)[1:], text)
+    return f'<{DATA_TAG} name="{name}" trust="untrusted">\n{safe}\n</{DATA_TAG}>'
+
+
 def load_prompt(name: str) -> str:
     """The instructions of one agent, shipped as package data (agents/prompts/<name>.md)."""
     return (files("airflow_ai_etl") / "agents" / "prompts" / f"{name}.md").read_text(encoding="utf-8")
-
-
-def is_model_down(exc: BaseException) -> bool:
-    """Whether an error means the model service could not answer (as opposed to answered badly).
-
-    5xx and 429 answers, time-outs and refused connections surface as ModelAPIError once the SDK's
-    own retries are spent; a fallback chain that failed throughout raises a group of them.
-    """
-    if isinstance(exc, ModelHTTPError) and 400 <= exc.status_code < 500:
-        # 408 and 429 pass; any other 4xx (a wrong key, an unknown model) is a configuration
-        # error to report, not an outage to plan around.
-        return exc.status_code in (408, 429)
-    if isinstance(exc, ModelAPIError):
-        return True
-    if isinstance(exc, BaseExceptionGroup):
-        return all(is_model_down(e) for e in exc.exceptions)
-    return False
 
 
 #: What an agent call can end with besides an answer: the model was down or misbehaved beyond repair.
@@ -232,21 +226,55 @@ def describe_error(exc: BaseException) -> str:
 
 @dataclass
 class AgentCall:
-    """Time and tokens of one agent call, filled in even when the call fails."""
+    """Time and tokens of one agent call, filled in even when the call fails.
+
+    `model`, when set, replaces the agent's own for this call (the generation's guarded model).
+    """
 
     usage: RunUsage = field(default_factory=RunUsage)
     started: float = field(default_factory=time.perf_counter)
     ended: float | None = None
     cache: CacheUse = field(default_factory=CacheUse)
+    model: Model | None = None
 
     @property
     def duration_ms(self) -> float:
         return ((self.ended or time.perf_counter()) - self.started) * 1000
 
 
+#: Validation errors quoted when output retries are spent (the rest are counted).
+QUOTED_OUTPUT_ERRORS = 3
+
+
+def _output_errors(exc: BaseException) -> list[str]:
+    """The validation errors behind an exhausted output budget, as `field: message`."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ValidationError):
+            return [f"{'.'.join(map(str, e['loc'])) or '(output)'}: {e['msg']}" for e in cause.errors()]
+        if isinstance(cause, ToolRetryError):
+            content = cause.tool_retry.content
+            if isinstance(content, list):
+                return [
+                    f"{'.'.join(map(str, e.get('loc', ()))) or '(output)'}: {e.get('msg', e)}"
+                    if isinstance(e, dict)
+                    else str(e)
+                    for e in content
+                ]
+            return [str(content)]
+        cause = cause.__cause__ or cause.__context__
+    return []
+
+
 def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> OutputT:
     """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens;
-    the answer comes from the LLM cache when the run's cache scope holds one for this call."""
+    the answer comes from the LLM cache when the run's cache scope holds one for this call.
+
+    This is the one place a model is called (through `_ask_model`). Output that still does not fit
+    after the retries ends in an UnexpectedModelBehavior that quotes what was wrong with it.
+    """
     try:
         identity = _IDENTITIES.get(id(agent))
         return cached_call(
@@ -269,7 +297,14 @@ def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model:
     if subject is not None:
         budgets.admit(subject)
     try:
-        return agent.run_sync(prompt, usage=call.usage).output
+        return agent.run_sync(prompt, usage=call.usage, model=call.model).output
+    except UnexpectedModelBehavior as exc:
+        errors = _output_errors(exc)
+        if not errors:
+            raise
+        more = len(errors) - QUOTED_OUTPUT_ERRORS
+        quoted = "; ".join(errors[:QUOTED_OUTPUT_ERRORS]) + (f" (and {more} more)" if more > 0 else "")
+        raise UnexpectedModelBehavior(f"{exc.message}; the last answer was rejected: {quoted}") from exc
     finally:
         if subject is not None:
             usage = call.usage
@@ -285,19 +320,22 @@ class UsageMeter:
     def __init__(self) -> None:
         self._usage: dict[str, AgentUsage] = {}
 
-    def add(self, agent: str, usage: RunUsage, cache: CacheUse | None = None) -> None:
+    def add(self, agent: str, usage: RunUsage, cache: CacheUse | None = None, *, failed: int = 0) -> None:
         if cache is not None and cache.tier is not None:
             saved = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
             saved.cache_hits += 1
             saved.saved_input_tokens += cache.saved.input_tokens
             saved.saved_output_tokens += cache.saved.output_tokens
             saved.saved_cost_usd += cache.saved.cost_usd or 0.0
-        if not usage.requests:
+        if not usage.requests and not failed:
             return
         total = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
+        total.failed_requests += failed
         total.requests += usage.requests
         total.input_tokens += usage.input_tokens
         total.output_tokens += usage.output_tokens
+        if not usage.requests:  # failed requests only: nothing was priced
+            return
         # One unpriced call makes the agent's total unknown: a partial sum would understate it.
         if usage.cost is None or total.cost_usd is None:
             total.cost_usd = None

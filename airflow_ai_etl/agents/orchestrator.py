@@ -3,13 +3,20 @@
     schema analyst -> planner -> sql expert -> qa validator -> reflector (<= N rounds) -> renderer
 
 Every step emits an Event (agent, message, duration, tokens) to the caller's callback, and model
-usage is counted per agent. Model trouble never escapes as an exception: the SDK retries 429s,
-5xx and time-outs, pydantic-ai re-asks after malformed or schema-violating output, the reflector
-routes validation findings back to the agent that owns them, and whatever still fails ends as a
-failed GenerationResult with the reason and everything gathered so far. Without a model (none
-configured, or the service down) the deterministic offline planner plans instead, and an event
-says so; a model connection that is named but unusable (missing, wrong type, a rejected key) is
-a configuration error and ends as a failed result naming it.
+usage is counted per agent, failed requests included. Model trouble never escapes as an
+exception: one ModelGuard per generation retries 429s, 5xx, time-outs and malformed bodies
+(announcing each wait), keeps all model requests within `[ai_etl] llm_budget_seconds`, and opens
+a breaker on a model that is down, so later agents do not wait for it again; pydantic-ai re-asks
+after schema-violating output; the reflector routes validation findings back to the agent that
+owns them; and whatever still fails ends as a failed GenerationResult with the reason and
+everything gathered so far.
+
+Without a model the deterministic offline planner plans instead. When that is because the model
+is unavailable, the result says so (`fallback`, `planned_by: offline (model unavailable: ...)`)
+so that no surface can pass it off as the model's plan. A model connection that is named but
+unusable (missing, wrong type, a rejected key) is a configuration error and ends as a failed
+result naming it. A request or a plan that sends data outside the named connections, or changes
+data in place, ends in a refusal naming the clause (agents/scope.py), on either path.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_ai import Tool
 
-from airflow_ai_etl.agents.events import Event, EventCallback, GenerationResult, Level
+from airflow_ai_etl.agents.events import PLANNED_BY_MODEL, Event, EventCallback, GenerationResult, Level
 from airflow_ai_etl.agents.grounding import approved_examples, existing_tables
+from airflow_ai_etl.agents.guard import LLMRejected, ModelGuard, is_outage, short_reason
 from airflow_ai_etl.agents.llm import (
     LLM,
     MODEL_ERRORS,
@@ -35,10 +43,12 @@ from airflow_ai_etl.agents.llm import (
     UsageMeter,
     connect,
     describe_error,
-    is_model_down,
+    limits_from_config,
+    quiet_http_logs,
 )
 from airflow_ai_etl.agents.planner import PlanTask, plan
 from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, RepairRequest
+from airflow_ai_etl.agents.scope import Refusal, check_plan, check_request
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
 from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
@@ -65,6 +75,14 @@ MAX_REQUEST_CHARS = 20_000
 _DAG_ID = TypeAdapter(DagId)
 
 
+class Refused(Exception):
+    """A request or a plan asks for something a pipeline must not do; the run ends with the refusal."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(str(refusal))
+        self.refusal = refusal
+
+
 @dataclass
 class _Run:
     request: str
@@ -86,6 +104,10 @@ class _Run:
     spec: PipelineSpec | None = None
     report: Report = field(default_factory=Report)
     rounds: int = 0
+    reflector: Reflector | None = None
+    guard: ModelGuard = field(default_factory=ModelGuard)
+    planned_by: str = PLANNED_BY_MODEL
+    fallback: str | None = None
 
     # -- events and results -------------------------------------------------------------------
 
@@ -116,7 +138,9 @@ class _Run:
         if self.on_event is not None:
             self.on_event(event)
 
-    def result(self, *, source: str | None = None, reason: str | None = None) -> GenerationResult:
+    def result(
+        self, *, source: str | None = None, reason: str | None = None, refusal: Refusal | None = None
+    ) -> GenerationResult:
         ok = source is not None
         if not ok:
             self.emit(ORCHESTRATOR, f"generation failed: {reason}", level="error")
@@ -129,16 +153,31 @@ class _Run:
             usage=self.meter.summary(),
             reason=reason,
             rounds=self.rounds,
+            repair_rounds=self.reflector.history if self.reflector else [],
+            planned_by=self.planned_by,
+            fallback=self.fallback,
+            refusal=str(refusal) if refusal else None,
         )
 
     @contextmanager
-    def agent_call(self, agent: str) -> Iterator[AgentCall]:
-        """Time and count one model call; its usage is recorded even when it fails."""
-        call = AgentCall()
+    def agent_call(self, agent: str, llm: LLM | None) -> Iterator[AgentCall]:
+        """Time and count one model call through the generation's guard; its usage, and its failed
+        requests, are recorded even when it fails."""
+        call = AgentCall(model=llm.guarded(self.guard) if llm else None)
+        failed_before = self.guard.failed.get(agent, 0)
         try:
             yield call
         finally:
-            self.meter.add(agent, call.usage, call.cache)
+            self.meter.add(
+                agent, call.usage, call.cache, failed=self.guard.failed.get(agent, 0) - failed_before
+            )
+
+    def check_scope(self) -> None:
+        """Refuse a plan that sends data outside the named connections or changes data in place."""
+        assert self.spec is not None
+        refusal = check_plan(self.spec, self.request, self.catalogs)
+        if refusal is not None:
+            raise Refused(refusal)
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -182,10 +221,16 @@ class _Run:
         from airflow_ai_etl.agents.schema_analyst import select_schema
 
         llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
-        with self.agent_call(SCHEMA_ANALYST) as call:  # the model's tokens count, like any agent's
-            model = llm.limited_model if llm else None
-            selection = select_schema(self.request, self.catalogs, model=model, usage=call.usage)
+        with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
+            selection = select_schema(self.request, self.catalogs, model=call.model, usage=call.usage)
             call.ended = time.perf_counter()
+        if llm is not None and not selection.refined_by_model:
+            self.emit(
+                SCHEMA_ANALYST,
+                "the model gave no usable choice: keeping the ranking's tables",
+                level="warning",
+                model=llm.label,
+            )
         self.subset = selection.subset()
         tables = {c.conn_id: [t.qualified_name for t in c.tables] for c in self.subset}
         count = sum(len(names) for names in tables.values())
@@ -208,7 +253,7 @@ class _Run:
             existing_tables=existing_tables(self.request, self.catalogs),
             examples=[] if repair else approved_examples(self.request, [c.conn_id for c in self.catalogs]),
         )
-        with self.agent_call(PLANNER) as call:
+        with self.agent_call(PLANNER, llm) as call:
             try:
                 spec = plan(llm, task, call)
             except MODEL_ERRORS as exc:
@@ -216,12 +261,25 @@ class _Run:
                 raise
         what = f"repaired the spec ({len(repair)} finding(s))" if repair else "planned the spec"
         self.emit(PLANNER, f"{what}: {len(spec.steps)} step(s)", call=call, model=llm.label)
+        self.spec = spec
+        self.check_scope()
         return spec
 
-    def plan_offline(self, why: str) -> GenerationResult:
+    def plan_offline(self, why: str, *, unavailable: str | None = None) -> GenerationResult:
+        """Plan with the offline planner; `unavailable` is why the configured model could not plan."""
         from airflow_ai_etl.agents.offline import plan_offline
 
-        self.emit(OFFLINE_PLANNER, f"using the offline planner: {why}", level="warning")
+        if unavailable is not None:
+            self.fallback = unavailable
+            why = f"model unavailable: {unavailable}"  # the page's fallback badge keys on these words
+        self.planned_by = f"offline ({why})"
+        self.emit(
+            OFFLINE_PLANNER,
+            f"using the offline planner: {why}",
+            level="warning",
+            planned_by=self.planned_by,
+            fallback=unavailable is not None,
+        )
         started = time.perf_counter()
         offline = plan_offline(self.request, list(self.catalogs), dag_id=self.dag_id, today=self.today)
         self.emit(
@@ -238,6 +296,7 @@ class _Run:
                 f" (not understood: {', '.join(offline.not_understood)})" if offline.not_understood else ""
             )
             return self.result(reason=f"offline planner: {offline.reason}{unplaced}")
+        self.check_scope()
         self.qa()
         if not self.report.ok:
             return self.result(reason=f"the offline plan does not validate: {self.error_codes()}")
@@ -261,7 +320,7 @@ class _Run:
             catalog=catalog,
             findings=findings,
         )
-        with self.agent_call(SQL_EXPERT) as call:
+        with self.agent_call(SQL_EXPERT, llm) as call:
             try:
                 sql = write_sql(llm, task, call, tools=tools)
             except MODEL_ERRORS as exc:
@@ -274,6 +333,7 @@ class _Run:
                 )
                 raise
         self.spec = with_sql(self.spec, target, sql)
+        self.check_scope()
         verb = "repaired" if findings else ("kept" if sql == target.sql else "rewrote")
         self.emit(
             SQL_EXPERT,
@@ -356,24 +416,41 @@ class _Run:
         problem = self.input_problem()
         if problem is not None:
             return self.result(reason=problem)
+        refusal = check_request(self.request, self.catalogs)
+        if refusal is not None:
+            return self.refuse(refusal)
+        limits = limits_from_config()
+        self.guard = ModelGuard(
+            budget_s=limits.budget_s, max_retries=limits.max_retries, on_progress=self.model_progress
+        )
+        quiet_http_logs()
         try:
             return self.run_agents()
-        except LLMUnavailable as exc:
+        except (LLMUnavailable, LLMRejected) as exc:
             # Planning offline instead would hide the mistake (and `--deploy` would publish that plan).
             return self.result(reason=f"{exc}; fix the connection, or generate offline (--offline)")
+        except Refused as exc:
+            return self.refuse(exc.refusal)
+
+    def refuse(self, refusal: Refusal) -> GenerationResult:
+        self.emit(ORCHESTRATOR, str(refusal), level="error", clause=refusal.clause)
+        return self.result(reason=str(refusal), refusal=refusal)
+
+    def model_progress(self, agent: str, message: str) -> None:
+        self.emit(agent, message, level="warning")
 
     def run_agents(self) -> GenerationResult:
         self.select_schema()
         if self.offline:
-            return self.plan_offline("asked for (offline)")
+            return self.plan_offline("asked for")
         planner, why = self.connect_llm(PLANNER)
         if planner is None:
             return self.plan_offline(why)
         try:
             self.spec = self.plan_with_model(planner, [])
         except MODEL_ERRORS as exc:
-            if is_model_down(exc):
-                return self.plan_offline(f"the model is unavailable ({describe_error(exc)})")
+            if is_outage(exc):
+                return self.plan_offline("", unavailable=short_reason(exc))
             return self.result(reason=f"planner: {describe_error(exc)}")
         sql_llm, sql_why = self.connect_llm(SQL_EXPERT)
         tools = self.agent_tools()
@@ -400,14 +477,14 @@ class _Run:
             try:
                 self.write_sql(llm, target, [], tools)
             except MODEL_ERRORS as exc:
-                if is_model_down(exc):
+                if is_outage(exc):
                     self.emit(
                         SQL_EXPERT, "the model is unavailable: keeping the planner's SQL", level="warning"
                     )
                     return
 
     def repair_loop(self, planner: LLM, sql_llm: LLM | None, tools: Sequence[Tool[Any]]) -> GenerationResult:
-        reflector = Reflector(self.max_rounds)
+        reflector = self.reflector = Reflector(self.max_rounds)
         while True:
             assert self.spec is not None
             self.qa()
@@ -423,9 +500,11 @@ class _Run:
             repair = reflection.repair
             self.emit(
                 REFLECTOR,
-                f"round {self.rounds}: {len(repair.planner)} finding(s) for the planner, "
+                f"round {self.rounds}: {len(self.report.errors)} error(s); "
+                f"{len(repair.planner)} finding(s) for the planner, "
                 f"{len(repair.sql)} statement(s) for the SQL expert",
                 round=self.rounds,
+                errors=len(self.report.errors),
                 planner=[f.code for f in repair.planner],
                 sql=[f"{r.step_id}.{r.field}" for r in repair.sql],
             )

@@ -6,21 +6,25 @@ shape, the graph, tables and columns named outside SQL, connections) goes to the
 returns a whole corrected spec. It is deterministic on purpose: deciding who fixes what needs no
 model, and a wrong route would only waste a round.
 
-Rounds are bounded, and the loop stops early when a repair brings back the same findings: the
-agents are not converging, and another round would cost tokens for nothing.
+Progress is judged on the findings themselves (code, place and message), not on their codes:
+going from two unknown columns to one is progress, as is trading one error for a different one.
+The loop goes on while the findings shrink or change, and stops when a set of findings comes back
+that an earlier round already had (the agents are going round in circles, and another round would
+cost tokens for nothing) or after `max_rounds`. Every round is recorded for the report.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_ai_etl.agents.events import RepairRound
 from airflow_ai_etl.agents.sql_expert import SqlField, sql_fields
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.validation.report import Finding, Report
 
 DEFAULT_MAX_ROUNDS = 3
 
-FindingKey = tuple[str, str | None, str | None]
+FindingKey = tuple[str, str | None, str | None, str]
 
 
 class SqlRepair(BaseModel):
@@ -81,29 +85,49 @@ def route(spec: PipelineSpec, findings: list[Finding]) -> RepairRequest:
 
 
 def _keys(findings: list[Finding]) -> frozenset[FindingKey]:
-    return frozenset((f.code, f.step_id, f.field) for f in findings)
+    return frozenset((f.code, f.step_id, f.field, f.message) for f in findings)
+
+
+def _place(finding: Finding) -> str:
+    where = ".".join(part for part in (finding.step_id, finding.field) if part)
+    return f"{finding.code} at {where}: {finding.message}" if where else f"{finding.code}: {finding.message}"
 
 
 class Reflector:
-    """Decides, round after round, whether and how to repair; it remembers the previous round."""
+    """Decides, round after round, whether and how to repair; it remembers every earlier round."""
 
     def __init__(self, max_rounds: int = DEFAULT_MAX_ROUNDS) -> None:
         self.max_rounds = max_rounds
         self.rounds = 0
-        self._previous: frozenset[FindingKey] | None = None
+        self.history: list[RepairRound] = []
+        self._seen: list[frozenset[FindingKey]] = []
 
     def reflect(self, spec: PipelineSpec, report: Report) -> Reflection:
         errors = report.errors
         if not errors:
             return Reflection(stop_reason="no errors left")
         keys = _keys(errors)
-        if keys == self._previous:
+        if keys in self._seen:
             codes = ", ".join(sorted({f.code for f in errors}))
-            return Reflection(stop_reason=f"the repair brought back the same findings ({codes})")
+            back = self._seen.index(keys)
+            when = "before the first repair" if back == 0 else f"after round {back}"
+            return Reflection(
+                stop_reason=f"the repair brought back the same findings as {when} ({codes}): not converging"
+            )
         if self.rounds >= self.max_rounds:
             return Reflection(
                 stop_reason=f"{len(errors)} error(s) left after {self.rounds} repair round(s) (the limit)"
             )
-        self._previous = keys
+        self._seen.append(keys)
         self.rounds += 1
-        return Reflection(repair=route(spec, errors))
+        repair = route(spec, errors)
+        self.history.append(
+            RepairRound(
+                round=self.rounds,
+                errors=len(errors),
+                findings=[_place(f) for f in errors],
+                planner=len(repair.planner),
+                sql=[f"{r.step_id}.{r.field}" for r in repair.sql],
+            )
+        )
+        return Reflection(repair=repair)

@@ -439,7 +439,7 @@ def _ask_model(
     """The candidates the model picks, in its order; [] when it picks none of them or fails."""
     from pydantic_ai import Agent
 
-    from airflow_ai_etl.agents.llm import MODEL_ERRORS, load_prompt
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS, data_block, load_prompt
 
     by_id: dict[str, _Candidate] = {}
     shown = []
@@ -458,6 +458,7 @@ def _ask_model(
         )
     agent = Agent(model, output_type=list[str], instructions=load_prompt("schema_analyst"))
     document = json.dumps({"request": request, "candidates": shown}, ensure_ascii=False)
+    document = data_block("candidates", document)
     try:
         answer = agent.run_sync(document, usage=usage)
     except MODEL_ERRORS:

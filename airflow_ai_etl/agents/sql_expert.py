@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_ai import Tool
 
-from airflow_ai_etl.agents.llm import LLM, AgentCall, load_prompt, run_agent
+from airflow_ai_etl.agents.llm import LLM, AgentCall, data_block, load_prompt, run_agent
 from airflow_ai_etl.agents.planner import findings_section, schema_section
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
@@ -65,13 +65,13 @@ def _prompt(task: SqlTask) -> str:
     dialect = task.dialect or "generic ANSI SQL (the dialect is unknown)"
     parts = [
         f"## Step\n{task.step_id} (field {task.field}) on connection '{task.conn_id}', dialect: {dialect}",
-        f"## Purpose\n{task.purpose}",
-        f"## Current statement\n{task.sql}",
+        f"## Purpose\n{data_block('purpose', task.purpose)}",
+        f"## Current statement\n{data_block('statement', task.sql)}",
     ]
     if task.catalog is not None:
-        parts.append(f"## Schema\n{schema_section([task.catalog])}")
+        parts.append(f"## Schema\n{data_block('schema', schema_section([task.catalog]))}")
     if task.findings:
-        parts.append(f"## Findings to fix\n{findings_section(task.findings)}")
+        parts.append(f"## Findings to fix\n{data_block('findings', findings_section(task.findings))}")
     else:
         parts.append("## Task\nCheck the statement and return it, corrected where it is wrong.")
     return "\n\n".join(parts)

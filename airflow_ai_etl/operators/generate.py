@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 #: XCom key under which the task publishes its events while it runs (the whole list so far).
 EVENTS_XCOM_KEY = "events"
+#: Airflow's key of a task's return value (BaseXCom.XCOM_RETURN_KEY), pushed by hand when the task fails.
+RETURN_VALUE_XCOM_KEY = "return_value"
 
 
 class GeneratePipelineOperator(BaseOperator):
@@ -27,9 +29,14 @@ class GeneratePipelineOperator(BaseOperator):
     While it runs, the task publishes the agents' events as they happen under the XCom key
     `events`. Its return value (the `return_value` XCom) is the GenerationResult as JSON without
     the events: `ok`, the spec, the validation report, the rendered DAG source, the usage, plus
-    `er`, the ER diagram of the tables the spec touches. A generation that ends without a valid
-    pipeline is a normal outcome (`ok` false, with the reason), not a task failure; a connection
-    that does not exist or cannot be read is, and is not retried.
+    `er`, the ER diagram of the tables the spec touches. A draft the offline planner made because
+    the model was unavailable says so in it (`fallback`, `planned_by`) and in a warning in the log.
+
+    A generation that ends without a valid pipeline (invalid plan, refused request, a model
+    connection that is misconfigured or rejected) fails the task, without retries, after the
+    result was published under `return_value` all the same, so that the reasons and the last draft
+    stay readable; with `fail_on_error=False` it is a normal outcome (`ok` false) and the task
+    succeeds. A connection in `conn_ids` that does not exist or cannot be read always fails it.
 
     The task never touches a database of ours: Airflow 3 keeps task processes away from the
     metadata database, so the api-server copies a system-DAG run's XComs into the ai_etl store.
@@ -46,6 +53,8 @@ class GeneratePipelineOperator(BaseOperator):
     :param model: A model id such as 'openai:gpt-5' (default: `[ai_etl] model`, else the connection's).
     :param max_rounds: Bound on validation-repair rounds (default: the reflector's).
     :param dry_run_sql: Try every read query on its database (read-only, rolled back) during QA.
+    :param fail_on_error: Fail the task when no valid pipeline came out (default); False keeps
+        the task green with `ok: false` in its result.
     """
 
     template_fields: Sequence[str] = ("request", "conn_ids", "pipeline_dag_id", "schedule")
@@ -64,6 +73,7 @@ class GeneratePipelineOperator(BaseOperator):
         model: str | None = None,
         max_rounds: int | None = None,
         dry_run_sql: bool = True,
+        fail_on_error: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -81,6 +91,7 @@ class GeneratePipelineOperator(BaseOperator):
         self.model = model
         self.max_rounds = max_rounds
         self.dry_run_sql = dry_run_sql  # not `dry_run`: BaseOperator has a method of that name
+        self.fail_on_error = fail_on_error
 
     def _take_params(self, context: Context) -> None:
         """Fill the order from the run's params; a missing or mistyped one fails the task by name."""
@@ -122,6 +133,8 @@ class GeneratePipelineOperator(BaseOperator):
         {"info": self.log.info, "warning": self.log.warning, "error": self.log.error}[event.level](line)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from airflow_ai_etl.agents.llm import LLMChoice
         from airflow_ai_etl.agents.orchestrator import generate
         from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
@@ -150,8 +163,20 @@ class GeneratePipelineOperator(BaseOperator):
             offline=self.offline,
             schedule=self.schedule,
         )
+        data = published_result(result, catalogs)
         if result.ok and result.spec is not None:
-            self.log.info("generated a valid pipeline '%s'", result.spec.dag_id)
-        else:
-            self.log.warning("no valid pipeline: %s", result.reason)
-        return published_result(result, catalogs)
+            self.log.info(
+                "generated a valid pipeline '%s' (planned by %s)", result.spec.dag_id, result.planned_by
+            )
+            if result.fallback is not None:
+                self.log.warning(
+                    "FALLBACK: the model was unavailable (%s); the offline planner made this draft",
+                    result.fallback,
+                )
+            return data
+        self.log.warning("no valid pipeline: %s", result.reason)
+        if not self.fail_on_error:
+            return data
+        # A failed task publishes no return value: push it by hand so the reasons stay readable.
+        ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=data)
+        raise AirflowFailException(f"no valid pipeline: {result.reason}")

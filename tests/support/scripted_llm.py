@@ -40,6 +40,8 @@ class Reply:
     delay_s: float = 0.0
     input_tokens: int = 100
     output_tokens: int = 20
+    raw_body: bytes | None = None  # sent as is with status 200 (a malformed body)
+    truncate: bool = False  # announce the whole body, send half of it, close the connection
 
 
 Answer = Reply | Callable[[dict[str, Any]], Reply]
@@ -74,6 +76,16 @@ def http_error(
     if headers is None:
         headers = {"retry-after-ms": "10"} if status == 429 else {}
     return Reply(status=status, error=message, headers=headers)
+
+
+def malformed(body: bytes = b'{"id": "chatcmpl-1", "choices": [') -> Reply:
+    """A 200 whose body is not JSON (what some gateways send before an upstream failure)."""
+    return Reply(raw_body=body)
+
+
+def truncated(reply: Reply) -> Reply:
+    """The same reply, cut off half-way: the connection closes before the announced length."""
+    return replace(reply, truncate=True)
 
 
 def slow(reply: Reply, seconds: float) -> Reply:
@@ -197,6 +209,13 @@ class ScriptedLLM:
             "extra": {"model": model, **extra},
         }
 
+    def reset(self) -> None:
+        """Forget the script and the recorded requests (between the cases of a shared server)."""
+        with self._lock:
+            self._script.clear()
+            self.requests.clear()
+            self.exhausted = 0
+
     def script(self, *answers: Answer) -> None:
         with self._lock:
             self._script.extend(answers)
@@ -253,7 +272,7 @@ class ScriptedLLM:
                         {"error": {"message": f"no such endpoint {self.path}"}},
                         Reply(status=404),
                     )
-                data = json.dumps(payload).encode()
+                data = json.dumps(payload).encode() if reply.raw_body is None else reply.raw_body
                 try:
                     self.send_response(reply.status)
                     self.send_header("content-type", "application/json")
@@ -261,7 +280,9 @@ class ScriptedLLM:
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    self.wfile.write(data[: len(data) // 2] if reply.truncate else data)
+                    if reply.truncate:
+                        self.close_connection = True
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (a time-out)
                     pass
 
@@ -283,6 +304,7 @@ __all__: Sequence[str] = (
     "Reply",
     "ScriptedLLM",
     "http_error",
+    "malformed",
     "output",
     "raw_output",
     "refusal",
@@ -290,4 +312,5 @@ __all__: Sequence[str] = (
     "slow",
     "text",
     "tool_call",
+    "truncated",
 )

@@ -31,6 +31,7 @@ def test_a_rejected_key_exits_1_naming_it_and_deploys_nothing(
 
     assert proc.returncode == 1, proc.stderr
     assert "401" in proc.stderr and "nothing deployed" in proc.stderr
+    assert "via connection 'ai_etl_test_llm'" in proc.stderr and "gpt-test" in proc.stderr
     assert "offline_planner" not in proc.stderr  # a wrong key is reported, not planned around
     assert list(dags.iterdir()) == []
     assert not (tmp_path / "drafts").exists()

@@ -61,3 +61,35 @@ def test_warnings_are_not_repaired(make_spec_data) -> None:
         spec, Report(findings=[_finding("schema.unknown", severity=Severity.WARNING)])
     )
     assert reflection.repair is None
+
+
+def _unknown_column(name: str) -> Finding:
+    return Finding(
+        severity=Severity.ERROR,
+        code="sql.unknown_column",
+        message=f"unknown column {name}",
+        step_id="load_orders",
+        field="source.sql",
+    )
+
+
+def test_fewer_findings_of_the_same_code_are_progress(make_spec_data) -> None:
+    """Two unknown columns, then one: the same code at the same place, but progress."""
+    spec = parse_spec(make_spec_data())
+    reflector = Reflector(max_rounds=3)
+    two = reflector.reflect(spec, Report(findings=[_unknown_column("a"), _unknown_column("b")]))
+    one = reflector.reflect(spec, Report(findings=[_unknown_column("b")]))
+    assert two.repair is not None and one.repair is not None and reflector.rounds == 2
+    assert [(r.round, r.errors) for r in reflector.history] == [(1, 2), (2, 1)]
+    assert reflector.history[1].findings == ["sql.unknown_column at load_orders.source.sql: unknown column b"]
+    assert reflector.history[1].sql == ["load_orders.source.sql"]
+
+
+def test_a_set_recurring_from_an_earlier_round_stops_the_loop(make_spec_data) -> None:
+    """a -> b -> a: changing, but in a circle."""
+    spec = parse_spec(make_spec_data())
+    reflector = Reflector(max_rounds=5)
+    outcomes = [reflector.reflect(spec, Report(findings=[_unknown_column(name)])) for name in ("a", "b", "a")]
+    assert [o.repair is not None for o in outcomes] == [True, True, False]
+    assert "before the first repair" in (outcomes[-1].stop_reason or "")
+    assert len(reflector.history) == 2
