@@ -12,7 +12,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 
@@ -204,25 +203,31 @@ def check_model() -> list[Finding]:
 
 
 def check_redis() -> list[Finding]:
-    """Redis answers PING when `[ai_etl] redis_url` configures one."""
+    """The Redis of `[ai_etl] cache_conn_id` (the LLM cache and the budgets) answers PING."""
     from airflow.configuration import conf
 
-    url = (conf.get("ai_etl", "redis_url", fallback="") or "").strip()
-    if not url:
-        return [Finding("redis", True, "no [ai_etl] redis_url: nothing to check")]
-    shown = _without_password(url)
+    conn_id = (conf.get("ai_etl", "cache_conn_id", fallback="") or "").strip()
+    if not conn_id:
+        return [
+            Finding("redis", True, "no [ai_etl] cache_conn_id: the cache is in-process, nothing to check")
+        ]
+    fix = f"start Redis, or fix the connection '{conn_id}' ([ai_etl] cache_conn_id)"
     try:
-        import redis
+        from airflow_ai_etl.hooks.redis import redis_client
 
-        redis.Redis.from_url(url, socket_timeout=_PROBE_TIMEOUT, socket_connect_timeout=_PROBE_TIMEOUT).ping()
+        client = redis_client(conn_id)
+        client.ping()
     except ImportError:
         return [
             Finding("redis", False, "the redis package is missing", "pip install 'airflow-ai-etl[memory]'")
         ]
     except Exception as exc:
-        fix = "start Redis, or fix [ai_etl] redis_url"
-        return [Finding("redis", False, f"{shown} does not answer: {_first_line(exc)}", fix)]
-    return [Finding("redis", True, f"{shown} answers")]
+        return [
+            Finding(
+                "redis", False, f"Redis of connection '{conn_id}' does not answer: {_first_line(exc)}", fix
+            )
+        ]
+    return [Finding("redis", True, f"Redis of connection '{conn_id}' answers")]
 
 
 def check_plugin() -> list[Finding]:
@@ -269,13 +274,6 @@ def _http_problem(url: str) -> str | None:
     except (OSError, ValueError) as exc:
         return _first_line(exc)
     return None
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -65,7 +65,8 @@ def test_doctor_names_each_problem_with_its_fix_then_passes(
         "AIRFLOW_CONN_LEGACY_MYSQL": json.dumps({"conn_type": "mysql", "host": "db"}),
         "AIRFLOW_CONN_LLM": json.dumps({"conn_type": "pydanticai", "host": "http://127.0.0.1:1/v1"}),
         "AIRFLOW__AI_ETL__LLM_CONN_ID": "llm",
-        "AIRFLOW__AI_ETL__REDIS_URL": "redis://:hunter2@127.0.0.1:1/0",
+        "AIRFLOW_CONN_AI_ETL_CACHE": "redis://:hunter2@127.0.0.1:1/0",
+        "AIRFLOW__AI_ETL__CACHE_CONN_ID": "ai_etl_cache",
         "AIRFLOW__API__BASE_URL": api,
     }
     http_server.status = 404  # type: ignore[attr-defined]  # an api-server without the plugin's app
@@ -88,7 +89,7 @@ def test_doctor_names_each_problem_with_its_fix_then_passes(
     assert "'llm''s model endpoint http://127.0.0.1:1/v1 is unreachable" in str(
         only(found, "model")["message"]
     )
-    assert "redis://:***@127.0.0.1:1/0 does not answer" in str(only(found, "redis")["message"])
+    assert "Redis of connection 'ai_etl_cache' does not answer" in str(only(found, "redis")["message"])
     assert "hunter2" not in text
     assert only(found, "plugin")["message"] == f"the api-server at {api} does not serve /ai-etl"
     assert all(f["fix"] for findings in found.values() for f in findings if not f["ok"])
@@ -96,7 +97,7 @@ def test_doctor_names_each_problem_with_its_fix_then_passes(
     # Fix everything the doctor named.
     env.pop("AIRFLOW_CONN_LEGACY_MYSQL")
     env["AIRFLOW_CONN_LLM"] = json.dumps({"conn_type": "pydanticai", "host": api})
-    env["AIRFLOW__AI_ETL__REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    env["AIRFLOW_CONN_AI_ETL_CACHE"] = "redis://127.0.0.1:6379/15"
     http_server.status = 401  # type: ignore[attr-defined]  # mounted: it asks for a login
     fixed = sqlite_airflow_env(home, **env)
     for command in (
