@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from airflow_ai_etl.store.models import DraftRow, UsageRow, UsageSavingRow
 from airflow_ai_etl.store.repository import Store
@@ -51,7 +51,8 @@ def usage_ledger(store: Store, dag_ids: Iterable[str] | None = None) -> list[Led
             func.sum(UsageRow.input_tokens),
             func.sum(UsageRow.output_tokens),
             func.sum(UsageRow.cost_usd),
-            func.count(UsageRow.id) - func.count(UsageRow.cost_usd),  # calls on a model without a price
+            # rows of calls made on a model without a price (a row of cache hits only has no calls)
+            func.sum(case((and_(UsageRow.cost_usd.is_(None), UsageRow.requests > 0), 1), else_=0)),
         )
         .join(DraftRow, DraftRow.id == UsageRow.draft_id)
         .where(DraftRow.dag_id.is_not(None))

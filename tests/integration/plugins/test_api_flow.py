@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 
+from airflow_ai_etl.agents.events import AgentUsage
 from airflow_ai_etl.budgets.limiter import Subject, build_budgets
 from airflow_ai_etl.budgets.settings import budget_settings
 from airflow_ai_etl.store import Store, default_store
@@ -415,3 +416,35 @@ def test_a_spent_budget_is_a_429_naming_the_limit_with_retry_after(
     )
     audit = airflow_api.call("GET", "/audit").json()
     assert any(entry["outcome"] == "refused" and entry["detail"].get("status") == 429 for entry in audit)
+
+
+def test_the_pipeline_list_shows_each_pipelines_model_usage_and_cache_savings(
+    airflow_api: AirflowApi,
+) -> None:
+    store = default_store()
+    request = store.create_request(request="copy orders", conn_ids=["shop"], created_by="op1")
+    usage = [
+        AgentUsage(agent="planner", requests=2, input_tokens=900, output_tokens=100, cost_usd=0.01),
+        AgentUsage(agent="sql_expert", cache_hits=1, saved_input_tokens=400, saved_output_tokens=50),
+    ]
+    draft = store.add_draft(
+        request_id=request.id, dag_id="usage_shown", state="ready", created_by="op1", usage=usage
+    )
+    store.record_deployment(
+        dag_id="usage_shown",
+        version=1,
+        action="deploy",
+        draft_id=draft.id,
+        path="ai_etl/usage_shown.py",
+        spec_sha256="0" * 64,
+        deployed_by="op1",
+    )
+    listed = {p["dag_id"]: p for p in airflow_api.call("GET", "/pipelines", "viewer1").json()}
+    assert listed["usage_shown"]["usage"] == {
+        "calls": 2,
+        "tokens": 1000,
+        "cost_usd": 0.01,
+        "cache_hits": 1,
+        "saved_tokens": 450,
+        "saved_cost_usd": 0.0,
+    }

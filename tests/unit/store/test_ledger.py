@@ -40,7 +40,7 @@ def store(store_url: str) -> Store:
         AgentUsage(
             agent="planner",
             requests=0,
-            cost_usd=0.0,
+            cost_usd=None,
             cache_hits=2,
             saved_input_tokens=1000,
             saved_output_tokens=300,
@@ -58,7 +58,7 @@ def test_usage_is_rolled_up_per_dag_and_version_with_cache_savings(store: Store)
     first, second = lines[("orders_copy", 1)], lines[("orders_copy", 2)]
     assert (first.calls, first.input_tokens + first.output_tokens, first.cache_hits) == (3, 1800, 0)
     assert first.cost_usd == pytest.approx(0.012)
-    assert (second.calls, second.cache_hits, second.saved_tokens) == (0, 2, 1300)
+    assert (second.calls, second.cache_hits, second.saved_tokens, second.cost_usd) == (0, 2, 1300, 0.0)
     assert second.saved_cost_usd == pytest.approx(0.01)
     total = ledger_totals(lines.values())["orders_copy"]
     assert (total.calls, total.cache_hits, total.saved_tokens) == (3, 2, 1300)
