@@ -38,7 +38,7 @@ class PushedXComs:
         self.pushes: list[tuple[str, Any]] = []
 
     def xcom_push(self, key: str, value: Any) -> None:
-        self.pushes.append((key, [dict(item) for item in value]))
+        self.pushes.append((key, dict(value) if isinstance(value, dict) else [dict(item) for item in value]))
 
 
 def test_operator_publishes_events_and_returns_the_generation_result(
@@ -79,3 +79,22 @@ def test_unknown_connection_fails_the_task_without_retry(scripted_llm, llm_confi
     assert scripted_llm.requests == []
     [(_, [event])] = ti.pushes  # the reason is published too: the page shows it, not only the log
     assert event["level"] == "error" and "'no_such_db'" in event["message"]
+
+
+def test_a_misconfigured_model_connection_fails_the_task_unless_told_otherwise(
+    shop, scripted_llm, llm_config, monkeypatch
+) -> None:
+    llm_config()
+    monkeypatch.setenv("AIRFLOW__AI_ETL__LLM_CONN_ID", "no_such_llm")
+    ti = PushedXComs()
+    op = GeneratePipelineOperator(task_id="generate", request="copy orders", conn_ids=["shop_pg"])
+    with pytest.raises(AirflowFailException, match="no_such_llm"):
+        op.execute({"ti": ti})  # type: ignore[typeddict-item]
+    [result] = [value for key, value in ti.pushes if key == "return_value"]
+    assert result["ok"] is False and "no_such_llm" in result["reason"]  # still readable after the failure
+
+    lenient = GeneratePipelineOperator(
+        task_id="generate", request="copy orders", conn_ids=["shop_pg"], fail_on_error=False
+    )
+    assert lenient.execute({"ti": PushedXComs()})["ok"] is False  # type: ignore[typeddict-item]
+    assert scripted_llm.requests == []

@@ -123,5 +123,9 @@ def test_a_destination_the_request_did_not_write_is_refused_in_the_plan() -> Non
 
 
 def test_a_plan_of_the_request_passes() -> None:
-    data = {**_spec(), "on_failure": {"notify": "email", "to": ["data@example.com"]}}
+    data = {
+        **_spec(),
+        "description": "Nightly orders; alert data@example.com on failure",
+        "on_failure": {"notify": "email", "to": ["data@example.com"]},
+    }
     assert check_plan(parse_spec(data, "plan"), f"{REQUEST}, alert data@example.com on failure", []) is None
