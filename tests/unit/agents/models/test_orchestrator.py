@@ -200,9 +200,29 @@ def test_a_model_that_grants_itself_a_delete_gets_no_pipeline(scripted, catalog,
     sql_expert = scripted(*[{"sql": GOOD_SQL}, {"sql": "DELETE FROM public.orders WHERE true"}] * 4)
     result = run(catalog, context, planner, sql_expert)
 
+    # The plan is refused before it is validated (agents/scope.py): its DELETE changes data in place.
+    assert not result.ok and result.source is None
+    assert result.refusal is not None and "plan step purge" in result.refusal
+
+
+def test_a_model_that_carries_a_grant_gets_no_pipeline(scripted, catalog, context) -> None:
+    """A grant in a generated spec is refused even on a statement that does not need one."""
+    copy = {
+        "id": "copy",
+        "kind": "sql",
+        "conn_id": "shop_pg",
+        "sql": "CREATE TABLE public.orders_copy AS SELECT order_id FROM public.orders",
+        "allow_destructive": [{"operation": "drop", "table": "public.orders_copy"}],
+        "depends_on": [],
+    }
+    granting = {**spec_answer(), "steps": [*spec_answer()["steps"], copy]}
+    planner = scripted(*[granting] * 4)
+    sql_expert = scripted(*[{"sql": GOOD_SQL}, {"sql": copy["sql"]}] * 4)
+    result = run(catalog, context, planner, sql_expert)
+
     assert not result.ok and result.source is None
     refusal = next(f for f in result.report.errors if f.code == "spec.generated_grant")
-    assert (refusal.step_id, refusal.field) == ("purge", "allow_destructive")
+    assert (refusal.step_id, refusal.field) == ("copy", "allow_destructive")
 
 
 def test_round_limit_ends_in_a_failed_result_with_the_last_spec(scripted, catalog, context) -> None:
