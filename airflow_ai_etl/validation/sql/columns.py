@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import OptimizeError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.resolver import Resolver
@@ -35,19 +36,33 @@ def sqlglot_schema(catalog: SchemaCatalog, dialect: str | None) -> Schema:
     cached = _schemas_by_dialect(catalog)
     if dialect in cached:
         return cached[dialect]
+    spell = _spelling(dialect)
     nested: dict[str, object] = {}
     for table in catalog.tables:
         if not has_columns(table):
             continue
-        columns = {c.name: c.type or "UNKNOWN" for c in table.columns}
+        columns = {spell(c.name): c.type or "UNKNOWN" for c in table.columns}
         if table.schema_name:
-            schema_tables = nested.setdefault(table.schema_name, {})
+            schema_tables = nested.setdefault(spell(table.schema_name), {})
             assert isinstance(schema_tables, dict)
-            schema_tables[table.name] = columns
+            schema_tables[spell(table.name)] = columns
         else:
-            nested[table.name] = columns
+            nested[spell(table.name)] = columns
     cached[dialect] = MappingSchema(nested, dialect=dialect, normalize=True)
     return cached[dialect]
+
+
+def _spelling(dialect: str | None) -> Callable[[str], str]:
+    """How a catalog name is written so that sqlglot keeps it as the database does: quoted when
+    the dialect would fold it (PostgreSQL's `"isActive"`), else as it is."""
+    strategy = Dialect.get_or_raise(dialect).normalization_strategy
+    if strategy is NormalizationStrategy.LOWERCASE:
+        fold: Callable[[str], str] = str.lower
+    elif strategy is NormalizationStrategy.UPPERCASE:
+        fold = str.upper
+    else:
+        return lambda name: name
+    return lambda name: name if fold(name) == name else '"' + name.replace('"', '""') + '"'
 
 
 def _source_label(source: exp.Expr | Scope, alias: str) -> str:

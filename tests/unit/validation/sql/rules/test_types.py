@@ -35,6 +35,7 @@ from tests.unit.validation.sql.conftest import RunRule
         ("SELECT CASE WHEN paid THEN id ELSE status END FROM orders", "CASE types int4 and text"),
         ("SELECT date_trunc('day', id) FROM orders", "function date_trunc(unknown, int4)"),
         ("SELECT id FROM orders WHERE status || 'x'", "argument of WHERE must be boolean, not text"),
+        ('SELECT sum("cardKingdomFoilId") FROM "Events"', "function sum(text)"),
         ("SELECT id FROM orders WHERE 'x' = ANY(id)", "ANY needs an array on the right side, not int4"),
     ],
 )
