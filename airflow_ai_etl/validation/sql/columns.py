@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import OptimizeError, SchemaError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.resolver import Resolver
@@ -44,37 +45,52 @@ def sqlglot_schema(catalog: SchemaCatalog, dialect: str | None) -> Schema:
             return cached[dialect]
         except SchemaError:
             pass  # nesting levels differ (a schema-qualified table in a schema-less catalog): rebuild
+    spell = _spelling(dialect)
     nested: dict[str, object] = {}
     for table in catalog.tables:
         if not has_columns(table):
             continue
-        columns = _column_types(table)
+        columns = _column_types(table, spell)
         if table.schema_name:
-            schema_tables = nested.setdefault(table.schema_name, {})
+            schema_tables = nested.setdefault(spell(table.schema_name), {})
             assert isinstance(schema_tables, dict)
-            schema_tables[table.name] = columns
+            schema_tables[spell(table.name)] = columns
         else:
-            nested[table.name] = columns
+            nested[spell(table.name)] = columns
     cached[dialect] = MappingSchema(nested, dialect=dialect, normalize=True)
     return cached[dialect]
 
 
-def _column_types(table: Table) -> dict[str, str]:
-    return {c.name: c.type or "UNKNOWN" for c in table.columns}
+def _column_types(table: Table, spell: Callable[[str], str]) -> dict[str, str]:
+    return {spell(c.name): c.type or "UNKNOWN" for c in table.columns}
 
 
 def _extended_schema(base: Schema, tables: Iterable[Table], dialect: str | None) -> MappingSchema:
     """`base` plus `tables`, leaving `base` as it was; its names are normalised already."""
     assert isinstance(base, MappingSchema)
+    spell = _spelling(dialect)
     mapping = {key: dict(value) if isinstance(value, dict) else value for key, value in base.mapping.items()}
     schema = MappingSchema(mapping, dialect=dialect, normalize=False)
     schema.normalize = True  # names in queries (and in the tables added below) are still normalised
     for table in tables:
         if has_columns(table):
-            schema.add_table(
-                exp.table_(table.name, db=table.schema_name), _column_types(table), dialect=dialect
-            )
+            name = spell(table.name)
+            qualified = f"{spell(table.schema_name)}.{name}" if table.schema_name else name
+            schema.add_table(qualified, _column_types(table, spell), dialect=dialect)
     return schema
+
+
+def _spelling(dialect: str | None) -> Callable[[str], str]:
+    """How a catalog name is written so that sqlglot keeps it as the database does: quoted when
+    the dialect would fold it (PostgreSQL's `"isActive"`), else as it is."""
+    strategy = Dialect.get_or_raise(dialect).normalization_strategy
+    if strategy is NormalizationStrategy.LOWERCASE:
+        fold: Callable[[str], str] = str.lower
+    elif strategy is NormalizationStrategy.UPPERCASE:
+        fold = str.upper
+    else:
+        return lambda name: name
+    return lambda name: name if fold(name) == name else '"' + name.replace('"', '""') + '"'
 
 
 def _source_label(source: exp.Expr | Scope, alias: str) -> str:

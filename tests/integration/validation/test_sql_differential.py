@@ -17,7 +17,7 @@ from tests.support.sql_corpus.oracle import Labelled, catalogs, corpus_database,
 
 pytestmark = pytest.mark.integration
 
-RECALL_FLOOR = 0.95
+RECALL_FLOOR = 0.97  # the target; measured 0.979
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from airflow_ai_etl.validation.report import Finding
 from airflow_ai_etl.validation.sql.rules.aggregates import misplaced_aggregates
 from airflow_ai_etl.validation.sql.rules.aliases import duplicate_aliases
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
+from airflow_ai_etl.validation.sql.rules.clause_order import clause_order
 from airflow_ai_etl.validation.sql.rules.functions import unknown_functions
 from airflow_ai_etl.validation.sql.rules.grouping import ungrouped_columns
 from airflow_ai_etl.validation.sql.rules.identifiers import identifier_case
@@ -35,6 +36,7 @@ RULES: tuple[Rule, ...] = (
     type_errors,
     unknown_type_names,
     keyword_calls,
+    clause_order,
     misplaced_aggregates,
     ungrouped_columns,
     duplicate_aliases,

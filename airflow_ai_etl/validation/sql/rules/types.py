@@ -199,6 +199,14 @@ def type_errors(expression: exp.Expr, scope: Scope, catalog: RuleCatalog) -> Ite
     infer = TypeInference(scope, catalog.schema, functions, catalog.sql)
     for node in walk_in_scope(scope.expression):
         for condition, clause in _conditions(node):
+            if (
+                isinstance(condition, exp.Literal)
+                and condition.is_string
+                and not literal_fits(condition.this, "bool")
+            ):
+                yield error(
+                    "sql.type_mismatch", f"{condition.sql('postgres')} is not a valid bool value ({clause})"
+                )
             found = infer.type_of(condition)
             if found not in (None, UNKNOWN, "bool"):
                 yield error(

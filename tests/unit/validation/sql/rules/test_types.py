@@ -35,6 +35,8 @@ from tests.unit.validation.sql.conftest import RunRule
         ("SELECT CASE WHEN paid THEN id ELSE status END FROM orders", "CASE types int4 and text"),
         ("SELECT date_trunc('day', id) FROM orders", "function date_trunc(unknown, int4)"),
         ("SELECT id FROM orders WHERE status || 'x'", "argument of WHERE must be boolean, not text"),
+        ('SELECT sum("cardKingdomFoilId") FROM "Events"', "function sum(text)"),
+        ("SELECT id FROM orders WHERE 'paid'", "'paid' is not a valid bool value (WHERE)"),
         ("SELECT id FROM orders WHERE 'x' = ANY(id)", "ANY needs an array on the right side, not int4"),
     ],
 )
@@ -60,7 +62,7 @@ def test_no_overload_is_an_error_naming_the_types(run_rule: RunRule, sql: str, w
         "FROM orders",
         "SELECT payload->>'x', length(name), upper(name), order_score(id), unknown_fn(id) + 1 "
         'FROM customers, "Events"',
-        "SELECT id FROM orders WHERE paid = 'yes' AND amount > '1e3' AND id = ' 42 '",
+        "SELECT id FROM orders WHERE paid = 'yes' AND amount > '1e3' AND id = ' 42 ' AND 'true'",
         "SELECT string_agg(status, ',' ORDER BY id), sum(amount) FILTER (WHERE paid) FROM orders",
     ],
 )
