@@ -17,7 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from airflow_ai_etl import __version__
-from airflow_ai_etl.plugins import api_drafts, api_pipelines, api_requests
+from airflow_ai_etl.plugins import api_drafts, api_memory, api_pipelines, api_requests
 from airflow_ai_etl.plugins.auth import USER_STATE, get_store
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -92,7 +92,7 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
         openapi_url=None,
     )
     authenticated = [Depends(requires_authenticated())]
-    for module in (api_requests, api_drafts, api_pipelines):
+    for module in (api_requests, api_drafts, api_pipelines, api_memory):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_exception_handler(RequestValidationError, _audit_bad_input)
 
