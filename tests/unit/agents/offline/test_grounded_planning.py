@@ -262,3 +262,19 @@ def test_the_validator_flags_a_create_table_that_shadows_an_existing_table() -> 
     (finding,) = [f for f in report.findings if f.code == "sql.shadows_existing_table"]
     assert not report.ok and finding.step_id == "create"
     assert "crm.clients_copy already exists" in finding.message
+
+
+def test_without_the_model_linking_is_lexical_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_ai_etl.memory.embeddings import default_embedder
+
+    monkeypatch.setenv("AI_ETL_EMBEDDINGS", "lexical")
+    default_embedder.cache_clear()
+    try:
+        assert default_embedder().mode == "lexical"
+        spec, _ = planned("copy client into client_backup")  # spelling still links
+        assert steps_of(spec, TransferStep)[0].target.table == "crm.client_backup"
+        reason = refused("copy the customers into customer_backup")  # meaning does not
+        assert "no source table" in reason and "best candidates:" in reason
+    finally:
+        monkeypatch.delenv("AI_ETL_EMBEDDINGS")
+        default_embedder.cache_clear()
