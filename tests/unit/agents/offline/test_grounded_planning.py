@@ -278,3 +278,17 @@ def test_without_the_model_linking_is_lexical_and_never_fails(monkeypatch: pytes
     finally:
         monkeypatch.delenv("AI_ETL_EMBEDDINGS")
         default_embedder.cache_clear()
+
+
+def test_a_camel_case_flag_is_an_adjective_too() -> None:
+    members = Table(
+        name="members",
+        columns=[_col("memberId", "INTEGER", False), _col("isActive", "BOOLEAN", False)],
+        primary_key=["memberId"],
+    )
+    catalog = SchemaCatalog(conn_id="library", dialect="sqlite", tables=[members])
+    result = plan_offline("copy active members into active_members", [catalog], today=TODAY)
+    assert result.ok and result.spec is not None, result.reason
+    assert result.not_understood == []
+    sql = steps_of(result.spec, TransferStep)[0].source.sql or ""
+    assert '"isActive" = TRUE' in sql or "isActive = TRUE" in sql, sql
