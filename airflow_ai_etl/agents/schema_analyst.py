@@ -312,6 +312,31 @@ def request_words(request: str, catalogs: Sequence[SchemaCatalog]) -> list[str]:
     return words
 
 
+def _link_by_meaning(
+    pool: dict[tuple[str, str], _Candidate],
+    indexes: dict[str, _CatalogIndex],
+    catalogs: Sequence[SchemaCatalog],
+    words: Sequence[str],
+) -> None:
+    """Words that no table name holds ("clients" where the table is customers, "parcels" for
+    shipments) link to tables by meaning; a link above the threshold scores like a rare name word,
+    scaled by the link's score. Lexical matches keep their weight: meaning only adds."""
+    from airflow_ai_etl.memory.linking import TABLE_THRESHOLD, encode_phrases, identifier_words, link_tables
+
+    unnamed = [w for w in dict.fromkeys(words) if not any(w in index.by_name for index in indexes.values())]
+    if not unnamed:
+        return
+    encode_phrases([identifier_words(w) or w for w in unnamed])  # one batch for all the words
+    for word in unnamed:
+        for link in link_tables(word, catalogs, limit=3):
+            if link.score < TABLE_THRESHOLD:
+                continue
+            weight = math.log(1 + max(len(indexes[link.conn_id].tables), 1))
+            entry = pool.setdefault((link.conn_id, link.table), _Candidate(link.conn_id, link.table))
+            entry.score += weight * link.score
+            entry.reasons.append(f"{word!r} by meaning (score {link.score:.2f})")
+
+
 def _ranked(pool: dict[tuple[str, str], _Candidate]) -> list[_Candidate]:
     return sorted(pool.values(), key=lambda c: (-c.total, c.conn_id, c.name))
 
@@ -393,6 +418,7 @@ def select_schema(
     for conn_id, index in indexes.items():
         for entry in _score_catalog(index, words).values():
             pool[(conn_id, entry.name)] = entry
+    _link_by_meaning(pool, indexes, catalogs, words)
     _expand_foreign_keys(pool, {c.conn_id: c for c in catalogs}, limit)
     ranked = _ranked(pool)
     chosen = _fair_share(ranked, len(indexes), limit)

@@ -84,7 +84,11 @@ class Embedder:
         self._ensure_loaded()
         if self._mode == "semantic":
             vectors = self._model.encode(
-                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+                list(texts),
+                batch_size=64,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
             return np.ascontiguousarray(vectors, dtype=np.float32)
         return lexical_vectors(texts)

@@ -12,6 +12,7 @@ with their scores, so that a refusal can ask the user instead.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -60,6 +61,7 @@ def identifier_words(name: str) -> str:
     return " ".join(w for w in words if w)
 
 
+@functools.lru_cache(maxsize=65_536)
 def _folded(text: str) -> tuple[str, ...]:
     from airflow_ai_etl.agents.offline.names import singular
 

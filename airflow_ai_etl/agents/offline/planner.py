@@ -64,6 +64,7 @@ from airflow_ai_etl.agents.offline.targets import (
 )
 from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, RESTRICTING, RequestText
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
+from airflow_ai_etl.memory.linking import identifier_words
 from airflow_ai_etl.spec.io import SpecError, parse_spec
 from airflow_ai_etl.spec.models import PipelineSpec, TransferMode
 
@@ -252,8 +253,9 @@ class _Planner:
             for column in ref.table.columns:
                 if "bool" not in column.type.lower() or column.name.lower() in filtered:
                     continue
-                base = re.sub(r"^(?:is|has|flag)_", "", column.name.lower())
-                pattern = re.compile(rf"\b(?P<neg>non-?|not\s+|un|in)?{re.escape(base)}\b", re.IGNORECASE)
+                words = identifier_words(column.name).split()  # is_active, isActive -> is active
+                base = r"\s+".join(map(re.escape, words[1:] if words[0] in ("is", "has", "flag") else words))
+                pattern = re.compile(rf"\b(?P<neg>non-?|not\s+|un|in)?{base}\b", re.IGNORECASE)
                 match = next(iter(self.req.finditer(pattern)), None)
                 if match is None:
                     continue

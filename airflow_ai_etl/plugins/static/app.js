@@ -1553,9 +1553,35 @@
     });
     selectTab(state.tab);
     loadAccess();
+    watchSimilar();
     loadConnections();
     loadPipelines();
     loadRequests();
+  }
+
+  /** "Similar approved pipelines" under the request box: pipeline memory, asked once typing pauses. */
+  function watchSimilar() {
+    let timer = null;
+    $("request-text").addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const text = $("request-text").value.trim();
+        let found = [];
+        if (text.length >= 3) {
+          try {
+            found = await api("GET", `memory/similar?k=3&request=${encodeURIComponent(text)}`);
+          } catch {
+            found = [];  // a hint, never an error on the page
+          }
+        }
+        clear($("similar-list")).append(
+          ...found.map((p) =>
+            el("li", {}, el("strong", { text: p.dag_id }), ` (${p.score.toFixed(2)}, approved by ${p.approver}): `, p.request)
+          )
+        );
+        show($("similar"), found.length > 0);
+      }, 400);
+    });
   }
 
   window.addEventListener("error", (event) => {

@@ -76,3 +76,12 @@ def test_cli_search_and_rebuild(
     assert "orders_nightly" in out and "approved by bob" in out
     assert main(["memory", "search", "  "]) == 2
     assert "REQUEST is empty" in capsys.readouterr().err
+
+
+def test_the_similar_pipelines_route(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_ai_etl.plugins.api_memory import similar_pipelines
+
+    monkeypatch.setenv("AI_ETL_MEMORY_DIR", str(tmp_path / "route-memory"))
+    found = similar_pipelines("viewer", store, "sync employees from hr", conn_id=["hr", "payroll"], k=3)
+    assert [p.dag_id for p in found] == ["employees_sync"]
+    assert found[0].approver == "bob" and 0 < found[0].score <= 1

@@ -262,3 +262,33 @@ def test_the_validator_flags_a_create_table_that_shadows_an_existing_table() -> 
     (finding,) = [f for f in report.findings if f.code == "sql.shadows_existing_table"]
     assert not report.ok and finding.step_id == "create"
     assert "crm.clients_copy already exists" in finding.message
+
+
+def test_without_the_model_linking_is_lexical_and_never_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_ai_etl.memory.embeddings import default_embedder
+
+    monkeypatch.setenv("AI_ETL_EMBEDDINGS", "lexical")
+    default_embedder.cache_clear()
+    try:
+        assert default_embedder().mode == "lexical"
+        spec, _ = planned("copy client into client_backup")  # spelling still links
+        assert steps_of(spec, TransferStep)[0].target.table == "crm.client_backup"
+        reason = refused("copy the customers into customer_backup")  # meaning does not
+        assert "no source table" in reason and "best candidates:" in reason
+    finally:
+        monkeypatch.delenv("AI_ETL_EMBEDDINGS")
+        default_embedder.cache_clear()
+
+
+def test_a_camel_case_flag_is_an_adjective_too() -> None:
+    members = Table(
+        name="members",
+        columns=[_col("memberId", "INTEGER", False), _col("isActive", "BOOLEAN", False)],
+        primary_key=["memberId"],
+    )
+    catalog = SchemaCatalog(conn_id="library", dialect="sqlite", tables=[members])
+    result = plan_offline("copy active members into active_members", [catalog], today=TODAY)
+    assert result.ok and result.spec is not None, result.reason
+    assert result.not_understood == []
+    sql = steps_of(result.spec, TransferStep)[0].source.sql or ""
+    assert '"isActive" = TRUE' in sql or "isActive = TRUE" in sql, sql
