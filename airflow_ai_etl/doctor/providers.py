@@ -27,6 +27,9 @@ EXTRA_FOR_CONN_TYPE = {
     "spark_connect": "spark",
     "spark_jdbc": "spark",
     "aws": "amazon",
+    # The LLM cache and budgets read `redis` connections themselves (hooks/redis.py), with redis-py.
+    "redis": "memory",
+    "rediss": "memory",
 }
 
 
