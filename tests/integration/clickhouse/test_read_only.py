@@ -58,3 +58,18 @@ def test_a_hook_with_readonly_settings_refuses_writes(ch_database: str) -> None:
     finally:
         client.close()
     assert hook.get_first(f"SELECT count() FROM {ch_database}.events") == (0,)
+
+
+def test_freshness_reads_clickhouse_with_readonly_settings(ch_database: str) -> None:
+    """The alias column is fresh only when read with readonly = 2: the check sees how it reads."""
+    from airflow_ai_etl.operators import FreshnessOperator
+
+    hook = ClickHouseHook(clickhouse_conn_id="ch")
+    hook.run(
+        f"CREATE TABLE {ch_database}.events (id Int64, "
+        "at DateTime ALIAS if(getSetting('readonly') = 2, now(), toDateTime(0))) "
+        "ENGINE = MergeTree ORDER BY id"
+    )
+    hook.run(f"INSERT INTO {ch_database}.events VALUES (1)")
+    check = FreshnessOperator(task_id="fresh", conn_id="ch", table="events", column="at", max_age_minutes=5)
+    assert check.execute({})["age_seconds"] < 60  # type: ignore[arg-type]
