@@ -9,7 +9,7 @@ stays cheap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,11 @@ _INTERFACES = ("http", "https", "chdb")
 
 
 class ClickHouseHook(DbApiHook):
-    """DB-API access (SQLExecuteQueryOperator, the common-sql checks) plus the native client."""
+    """DB-API access (SQLExecuteQueryOperator, the common-sql checks) plus the native client.
+
+    :param settings: ClickHouse settings for every query of this hook, e.g. `{"readonly": "2"}`
+        through an operator's `hook_params`.
+    """
 
     conn_name_attr = "clickhouse_conn_id"
     default_conn_name = "clickhouse_default"
@@ -31,6 +35,16 @@ class ClickHouseHook(DbApiHook):
     hook_name = "ClickHouse"
     supports_autocommit = False  # ClickHouse has no transactions: every statement stands alone
     supports_executemany = True
+
+    def __init__(self, *args: Any, settings: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = dict(settings or {})
+
+    @staticmethod
+    def apply_settings(client: Client, settings: Mapping[str, str]) -> None:
+        """Set `settings` on an open client (clickhouse-connect takes them for every later query)."""
+        for name, value in settings.items():
+            client.set_client_setting(name, value)
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -71,13 +85,17 @@ class ClickHouseHook(DbApiHook):
         """The clickhouse-connect client (Arrow/pandas queries, typed bulk inserts); close it after use."""
         import clickhouse_connect
 
-        return clickhouse_connect.get_client(**self._client_kwargs())
+        client = clickhouse_connect.get_client(**self._client_kwargs())
+        self.apply_settings(client, self.settings)
+        return client
 
     def get_conn(self) -> DbApiConnection:
         """A PEP 249 connection; commit and rollback are no-ops, close releases the client."""
         from clickhouse_connect.dbapi.connection import Connection
 
-        return Connection(**self._client_kwargs())
+        conn = Connection(**self._client_kwargs())
+        self.apply_settings(conn.client, self.settings)
+        return conn
 
     def get_uri(self) -> str:
         """`clickhouse://` for a server, `chdb://<path>` for the in-process engine; never a password."""

@@ -4,6 +4,9 @@ RowCountChangeOperator fails when a table's row count moved too far since the la
 FreshnessOperator fails when the newest value of a timestamp column is too old. Their failure
 messages name the check, the table and by how much it failed.
 
+Both read through a read-only connection (hooks/readonly.py): a table name or a view cannot
+make a check write.
+
 The counts of recent successful runs are kept per DAG and table in an Airflow Variable (a JSON
 list of {run_id, count}). A count is recorded only when the check passes, so one bad load does
 not become the baseline the next run is compared with.
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow.sdk import BaseOperator, Variable
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_ai_etl.hooks.readonly import read_first_row
 from airflow_ai_etl.operators._sql import db_hook, quote_identifier, quote_table
 
 if TYPE_CHECKING:
@@ -115,7 +119,9 @@ class RowCountChangeOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         hook = db_hook(self.conn_id, "conn_id")
         current = int(
-            hook.get_first(f"SELECT COUNT(*) FROM {quote_table(self.table, hook.escape_word_format)}")[0]
+            read_first_row(hook, f"SELECT COUNT(*) FROM {quote_table(self.table, hook.escape_word_format)}")[
+                0
+            ]
         )
         run_id = str(context["run_id"])
         key = history_key(self.dag_id, self.table)
@@ -212,8 +218,9 @@ class FreshnessOperator(BaseOperator):
         hook = db_hook(self.conn_id, "conn_id")
         escape = hook.escape_word_format
         what = f"freshness check failed on table {self.table} (connection {self.conn_id})"
-        newest = hook.get_first(
-            f"SELECT MAX({quote_identifier(self.column, escape)}) FROM {quote_table(self.table, escape)}"
+        newest = read_first_row(
+            hook,
+            f"SELECT MAX({quote_identifier(self.column, escape)}) FROM {quote_table(self.table, escape)}",
         )[0]
         if newest is None:
             raise AirflowException(

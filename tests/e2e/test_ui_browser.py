@@ -16,7 +16,7 @@ import json
 import runpy
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from tests.e2e.conftest import ARTIFACTS, REPO, Airflow, free_port, healthy
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ARTIFACTS / "ui_browser"
 ADMIN, PASSWORD = "admin", "ai-etl-e2e-admin-pw"
 VIEWER, VIEWER_PASSWORD = "viewer", "ai-etl-e2e-viewer-pw"
@@ -38,23 +37,6 @@ DAG_ID = "customers_to_warehouse"  # what the offline planner names this request
 PAGE_MS = 60_000
 GENERATE_MS = 120_000
 RUN_MS = 150_000
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test.sh does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _new_page(browser: Any) -> Any:

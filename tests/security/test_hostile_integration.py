@@ -197,7 +197,7 @@ def test_a_source_read_that_would_write_fails_and_changes_nothing(sql: str, shop
 def test_a_table_check_as_rendered_runs_read_only(shop_pg: str) -> None:
     from airflow.providers.common.sql.operators.sql import SQLTableCheckOperator
 
-    from airflow_ai_etl.render.dagfile import READ_ONLY_HOOK_PARAMS
+    from airflow_ai_etl.hooks.readonly import READ_ONLY_HOOK_PARAMS
 
     before = _snapshot(shop_pg)
     check = SQLTableCheckOperator(

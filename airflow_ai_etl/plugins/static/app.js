@@ -966,7 +966,11 @@
         showSpecFindings((report.findings || []).map(findingProblem));
         result.append(reportSummary(report, "Validated against the current schemas"));
       } else {
-        const fresh = await api("PUT", `drafts/${encodeURIComponent(draft.id)}`, { spec_yaml: text });
+        const fresh = await saveSpecEdit(draft.id, text);
+        if (!fresh) {
+          result.append(el("div", { class: "banner banner-error", role: "alert", text: "Not saved: the grants were not confirmed." }));
+          return;
+        }
         state.tab = "spec";
         renderDraft(fresh);
         $("spec-result").append(reportSummary(fresh.report, `Saved as version ${fresh.version}`));
@@ -982,6 +986,36 @@
       button.disabled = false;
       button.textContent = "Re-validate";
     }
+  }
+
+  /** PUT the edited spec; an edit adding destructive grants is sent again only once the person has
+   * confirmed them in the dialog (null when they did not). */
+  async function saveSpecEdit(draftId, text) {
+    const path = `drafts/${encodeURIComponent(draftId)}`;
+    try {
+      return await api("PUT", path, { spec_yaml: text });
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 409 && Array.isArray(error.detail?.grants))) throw error;
+      if (!(await confirmGrants(error.detail))) return null;
+      return api("PUT", path, { spec_yaml: text, confirm_grants: true });
+    }
+  }
+
+  /** Show the grants an edit adds and its spec diff; resolves true only on an explicit "Grant". */
+  function confirmGrants(detail) {
+    const dialog = $("grant-dialog");
+    $("grant-message").textContent = detail.message || "";
+    clear($("grant-list")).append(
+      ...detail.grants.map((g) =>
+        el("li", {}, el("code", { text: g.operation }), " on ", el("code", { text: g.table }), ` (step ${g.step}, ${g.field})`),
+      ),
+    );
+    clear($("grant-diff")).append(diffBlock(detail.diff || "").pre);
+    dialog.returnValue = ""; // Escape closes without a value: that is a "no"
+    dialog.showModal();
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    });
   }
 
   function reportSummary(report, prefix) {
@@ -1078,6 +1112,21 @@
 
   // ---------------------------------------------------------------- diff
 
+  /** A unified diff as coloured lines, with its counts of added and removed lines. */
+  function diffBlock(diff) {
+    const pre = el("pre", { class: "diff" });
+    let added = 0, removed = 0;
+    for (const line of diff.replace(/\n$/, "").split("\n")) {
+      let kind = "ctx";
+      if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
+      else if (line.startsWith("@@")) kind = "hunk";
+      else if (line.startsWith("+")) (kind = "add"), added++;
+      else if (line.startsWith("-")) (kind = "del"), removed++;
+      pre.append(el("span", { class: `diff-line diff-${kind}`, text: `${line}\n` }));
+    }
+    return { pre, added, removed };
+  }
+
   function renderDiff(draft) {
     const target = clear(panel("diff"));
     if (!draft.deployed) {
@@ -1088,16 +1137,7 @@
       target.append(empty("No changes.", `This draft renders exactly the live file (version ${draft.deployed.version}).`));
       return;
     }
-    const pre = el("pre", { class: "diff" });
-    let added = 0, removed = 0;
-    for (const line of draft.diff.replace(/\n$/, "").split("\n")) {
-      let kind = "ctx";
-      if (line.startsWith("+++") || line.startsWith("---")) kind = "file";
-      else if (line.startsWith("@@")) kind = "hunk";
-      else if (line.startsWith("+")) (kind = "add"), added++;
-      else if (line.startsWith("-")) (kind = "del"), removed++;
-      pre.append(el("span", { class: `diff-line diff-${kind}`, text: `${line}\n` }));
-    }
+    const { pre, added, removed } = diffBlock(draft.diff);
     target.append(
       el("p", { class: "muted" }, `Against the live version ${draft.deployed.version}: `, el("span", { class: "diff-add-count", text: `+${added}` }), " ", el("span", { class: "diff-del-count", text: `−${removed}` })),
       pre,

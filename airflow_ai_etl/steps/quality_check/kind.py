@@ -9,6 +9,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from airflow_ai_etl.hooks.readonly import READ_ONLY_HOOK_PARAMS
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
 from airflow_ai_etl.render.source import COMMON_SQL_OPERATORS, DagSource, number
@@ -87,11 +88,6 @@ def _rows_failing(table: str, condition: str, dialect: str) -> str | None:
     return query.sql(dialect=dialect or None)
 
 
-#: Table checks run the spec's own conditions: on PostgreSQL their session is read-only, so a write
-#: that slipped past validation fails (other hooks ignore the parameter).
-READ_ONLY_HOOK_PARAMS = {"options": "-c default_transaction_read_only=on"}
-
-
 class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
     name = "quality_check"
     model = QualityCheckStep
@@ -127,6 +123,8 @@ class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
                 split=True,
                 **common,
                 checks=table_checks,
+                # Table checks run the spec's own conditions: on a read-only session a write that
+                # slipped past validation fails.
                 hook_params=READ_ONLY_HOOK_PARAMS,
             )
             calls.append(("table", call))
