@@ -1,7 +1,7 @@
 """Grants are exact: a `DestructiveGrant` covers one operation on one table, and nothing more.
 
-sql.py refuses DELETE, TRUNCATE, DROP and ALTER without a grant. This module adds what a grant
-does not cover by itself (pure functions over a sqlglot tree, the grants and the catalog):
+validation/sql/statements.py refuses DELETE, TRUNCATE, DROP and ALTER without a grant. This module
+adds what a grant does not cover by itself (pure functions over a sqlglot tree, the grants and the catalog):
 
 - `CASCADE` reaches every table that references the named one through foreign keys (and those
   referencing them): it is refused unless the grant names each of them for the same operation.

@@ -12,7 +12,7 @@ file export, a quality condition, the WHERE of a granted DELETE):
    expression (standard SQL and dialect built-ins it translates), or one on the dialect's
    allowlist below. Anything else is refused: an unknown function is not trusted.
 4. A system relation (a system schema's, `pg_*`, `sqlite_*`) must be on the allowlist of
-   harmless metadata views; the connection's own tables are checked by sql.py's catalog rules.
+   harmless metadata views; the connection's own tables are checked by validation/sql/'s catalog rules.
 5. Row locks (`FOR UPDATE`/`FOR SHARE`) are refused: a read must not block writers.
 
 Finding codes (errors):

@@ -1,7 +1,7 @@
 """spark_sql step checks: Spark SQL in sqlglot's `spark` dialect, against the Spark (Hive) catalog.
 
-A step with `target_table` runs a read query (the `read` allowlist of sql.py) whose rows are
-written to that table; one without runs one statement (the `write` allowlist). On top of those,
+A step with `target_table` runs a read query (the `read` allowlist of validation/sql/statements.py)
+whose rows are written to that table; one without runs one statement (the `write` allowlist). On top of those,
 Spark SQL can reach outside the catalog, which a spec never may:
 
 - `spark.statement_not_allowed` - `TRANSFORM ... USING` (runs a program on every executor),
@@ -16,7 +16,7 @@ And against the target table, when the catalog knows it (errors):
   names a column the query does not yield.
 - `spark.overwrite_reads_target` - `overwrite_partitions` reading the table it overwrites (Spark
   refuses it; `overwrite` writes aside and may).
-The `sql.*` codes come from sql.py (field `sql`).
+The `sql.*` codes come from the validation/sql/ package (field `sql`).
 """
 
 from __future__ import annotations

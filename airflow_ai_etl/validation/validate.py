@@ -1,7 +1,7 @@
 """Whole-spec validation: schema, connections, steps in order, graph; one Report.
 
-Finding codes raised here (each step kind's check adds its own, see sql.py, transfer.py,
-quality.py, files.py, kafka.py, spark.py, graph.py and schema.py):
+Finding codes raised here (each step kind's check adds its own, see validation/sql/,
+transfer.py, quality.py, files.py, kafka.py, spark.py, graph.py and schema.py):
 - `spec.schema` (error) - the document does not fit the PipelineSpec schema (validate_document).
 - `spec.schedule` (error) - the schedule is not a valid cron expression or preset.
 - `spec.unknown_connection` (error) - a conn id that is not defined in Airflow.
