@@ -32,6 +32,9 @@ EXTRA_FOR_CONN_TYPE = {
     "rediss": "memory",
 }
 
+#: Connection types that need only part of their extra: the rest serves other features.
+NEEDED_FOR_CONN_TYPE = {"redis": ("redis",), "rediss": ("redis",)}
+
 
 @dataclass(frozen=True)
 class MissingProvider:
@@ -62,7 +65,8 @@ def missing_provider(conn_type: str) -> MissingProvider | None:
     key = conn_type.strip().lower()
     extra = EXTRA_FOR_CONN_TYPE.get(key)
     if extra is not None:
-        missing = tuple(name for name in extra_requirements(extra) if not _installed(name))
+        needed = NEEDED_FOR_CONN_TYPE.get(key) or extra_requirements(extra)
+        missing = tuple(name for name in needed if not _installed(name))
         return MissingProvider(key, extra, missing) if missing else None
     if not key or key in _known_conn_types():
         return None

@@ -36,3 +36,12 @@ def test_types_outside_the_extras_are_checked_against_airflows_registry() -> Non
     unknown = missing_provider("teradata")
     assert unknown is not None and unknown.extra is None
     assert "provider package that defines connection type 'teradata'" in unknown.fix
+
+
+def test_a_redis_connection_needs_only_redis_py_of_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(providers, "_installed", lambda name: name != "sentence-transformers")
+    assert missing_provider("redis") is None
+    monkeypatch.setattr(providers, "_installed", lambda name: name != "redis")
+    missing = missing_provider("redis")
+    assert missing is not None and missing.missing == ("redis",)
+    assert missing.fix.startswith("pip install 'airflow-ai-etl[memory]'")
