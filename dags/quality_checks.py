@@ -1,5 +1,5 @@
 """Data-quality checks with history: row-count change against the last successful run, freshness,
-and column checks from common-sql.
+and common-sql's column checks on a read-only connection.
 
 Connection: `shop` (PostgreSQL). RowCountChangeOperator keeps each table's count in an Airflow
 Variable per DAG and table, so a run compares with the previous *successful* run, not a constant.
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.providers.common.sql.operators.sql import SQLColumnCheckOperator
 from airflow.sdk import DAG
 
 from airflow_ai_etl.operators.quality import FreshnessOperator, RowCountChangeOperator
+from airflow_ai_etl.operators.sql_checks import ReadOnlySQLColumnCheckOperator
 
 with DAG(
     dag_id="example_quality_checks",
@@ -32,7 +32,7 @@ with DAG(
         column="updated_at",
         max_age_minutes=60 * 24 * 3650,
     )
-    SQLColumnCheckOperator(
+    ReadOnlySQLColumnCheckOperator(
         task_id="orders_keys",
         conn_id="shop",
         table="orders",

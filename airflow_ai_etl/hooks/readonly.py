@@ -24,15 +24,6 @@ READ_ONLY_SESSION = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
 #: ClickHouse settings of a read-only client: reads, and settings changed for one query only.
 READ_ONLY_CLICKHOUSE_SETTINGS = {"readonly": "2"}
 
-#: `hook_params` making the hook of a common-sql operator (SQLTableCheckOperator) read-only, for
-#: DAG files, which cannot call `read_only_connection`. Each hook takes its own key and ignores
-#: the others: PostgresHook the libpq `options`, our ClickHouseHook the `settings`.
-READ_ONLY_HOOK_PARAMS = {
-    "options": "-c default_transaction_read_only=on",
-    "settings": READ_ONLY_CLICKHOUSE_SETTINGS,
-}
-
-
 #: SQLite authorizer actions that change a database; allowed only on the connection's TEMP database.
 _SQLITE_CHANGES = frozenset(
     {
@@ -66,11 +57,10 @@ def _sqlite_reads_only(
     return sqlite3.SQLITE_OK
 
 
-def read_only_connection(hook: DbApiHook) -> Any:
-    """`hook.get_conn()`, made read-only where the engine has a way."""
+def make_read_only(hook: DbApiHook, conn: Any) -> Any:
+    """`conn`, a connection `hook` just opened, made read-only where the engine has a way."""
     from airflow_ai_etl.hooks.clickhouse import ClickHouseHook
 
-    conn = hook.get_conn()
     if isinstance(hook, ClickHouseHook):
         ClickHouseHook.apply_settings(conn.client, READ_ONLY_CLICKHOUSE_SETTINGS)
     elif getattr(hook, "dialect_name", None) in ("postgresql", "postgres"):
@@ -80,6 +70,11 @@ def read_only_connection(hook: DbApiHook) -> Any:
     elif isinstance(conn, sqlite3.Connection):
         conn.set_authorizer(_sqlite_reads_only)
     return conn
+
+
+def read_only_connection(hook: DbApiHook) -> Any:
+    """`hook.get_conn()`, made read-only where the engine has a way."""
+    return make_read_only(hook, hook.get_conn())
 
 
 def read_first_row(hook: DbApiHook, sql: str) -> Any:

@@ -195,21 +195,38 @@ def test_a_source_read_that_would_write_fails_and_changes_nothing(sql: str, shop
 
 
 def test_a_table_check_as_rendered_runs_read_only(shop_pg: str) -> None:
-    from airflow.providers.common.sql.operators.sql import SQLTableCheckOperator
-
-    from airflow_ai_etl.hooks.readonly import READ_ONLY_HOOK_PARAMS
+    from airflow_ai_etl.operators.sql_checks import ReadOnlySQLTableCheckOperator
 
     before = _snapshot(shop_pg)
-    check = SQLTableCheckOperator(
+    check = ReadOnlySQLTableCheckOperator(
         task_id="check",
         conn_id="shop_pg",
         table="shop.clients",
         checks={"hostile": {"check_statement": "shop.log_touch(id) > 0"}},
-        hook_params=READ_ONLY_HOOK_PARAMS,
     )
     with pytest.raises(Exception, match="read-only"):
         check.execute({})  # type: ignore[arg-type]
     assert _snapshot(shop_pg) == before
+
+
+def test_a_column_check_as_rendered_runs_read_only(shop_pg: str) -> None:
+    """A column check reads its columns only; a view whose column writes is refused all the same."""
+    from airflow_ai_etl.operators.sql_checks import ReadOnlySQLColumnCheckOperator
+
+    run(shop_pg, "CREATE VIEW shop.touched AS SELECT shop.log_touch(id) AS id FROM shop.clients")
+    try:
+        before = _snapshot(shop_pg)
+        check = ReadOnlySQLColumnCheckOperator(
+            task_id="check",
+            conn_id="shop_pg",
+            table="shop.touched",
+            column_mapping={"id": {"null_check": {"equal_to": 0}}},
+        )
+        with pytest.raises(Exception, match="read-only"):
+            check.execute({})  # type: ignore[arg-type]
+        assert _snapshot(shop_pg) == before
+    finally:
+        run(shop_pg, "DROP VIEW shop.touched")
 
 
 # --- through the API: spec edits by people ----------------------------------------------------------

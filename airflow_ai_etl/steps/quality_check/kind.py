@@ -1,5 +1,5 @@
-"""The `quality_check` kind: common-sql's column and table check operators, and ours for row-count
-change and freshness; one task when one operator does, else a TaskGroup of them."""
+"""The `quality_check` kind: common-sql's column and table checks on a read-only connection, and
+ours for row-count change and freshness; one task when one operator does, else a TaskGroup of them."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from airflow_ai_etl.hooks.readonly import READ_ONLY_HOOK_PARAMS
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
-from airflow_ai_etl.render.source import COMMON_SQL_OPERATORS, DagSource, number
+from airflow_ai_etl.render.source import DagSource, number
 from airflow_ai_etl.steps.base import (
     Checking,
     EvalFacts,
@@ -92,8 +91,8 @@ class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
     name = "quality_check"
     model = QualityCheckStep
     imports = {
-        "SQLColumnCheckOperator": COMMON_SQL_OPERATORS,
-        "SQLTableCheckOperator": COMMON_SQL_OPERATORS,
+        "ReadOnlySQLColumnCheckOperator": "airflow_ai_etl.operators.sql_checks",
+        "ReadOnlySQLTableCheckOperator": "airflow_ai_etl.operators.sql_checks",
         "RowCountChangeOperator": "airflow_ai_etl.operators.quality",
         "FreshnessOperator": "airflow_ai_etl.operators.quality",
     }
@@ -114,19 +113,11 @@ class QualityCheckKind(KindWithoutSql[QualityCheckStep]):
         calls: list[tuple[str, Call]] = []
         mapping = _column_mapping(step)
         if mapping:
-            call = src.call("SQLColumnCheckOperator", split=True, **common, column_mapping=mapping)
+            call = src.call("ReadOnlySQLColumnCheckOperator", split=True, **common, column_mapping=mapping)
             calls.append(("columns", call))
         table_checks = _table_checks(step)
         if table_checks:
-            call = src.call(
-                "SQLTableCheckOperator",
-                split=True,
-                **common,
-                checks=table_checks,
-                # Table checks run the spec's own conditions: on a read-only session a write that
-                # slipped past validation fails.
-                hook_params=READ_ONLY_HOOK_PARAMS,
-            )
+            call = src.call("ReadOnlySQLTableCheckOperator", split=True, **common, checks=table_checks)
             calls.append(("table", call))
         for change in (c for c in step.checks if isinstance(c, RowCountChangeCheck)):
             call = src.call(

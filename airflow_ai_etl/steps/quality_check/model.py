@@ -26,7 +26,7 @@ class Comparison(StrictModel):
 
 
 class ColumnCheck(StrictModel):
-    """A check on one column, run with common-sql's SQLColumnCheckOperator."""
+    """A check on one column, run with common-sql's SQLColumnCheckOperator (read-only)."""
 
     column: ColumnName
     check: Literal["not_null", "unique", "min", "max", "distinct_count"]

@@ -27,21 +27,31 @@ def test_a_read_only_connection_reads_but_cannot_write(ch_database: str) -> None
     assert hook.get_first(f"SELECT count() FROM {ch_database}.events") == (2,)
 
 
-def test_a_table_check_as_rendered_reads_with_readonly_settings(ch_database: str) -> None:
-    """The rendered hook_params reach our hook: the check's own query sees readonly = 2."""
-    from airflow.providers.common.sql.operators.sql import SQLTableCheckOperator
-
-    from airflow_ai_etl.hooks.readonly import READ_ONLY_HOOK_PARAMS
+def test_rendered_table_and_column_checks_read_with_readonly_settings(ch_database: str) -> None:
+    """The checks' own queries see readonly = 2: the table check's condition says so, and the
+    column check reads an ALIAS column that is 0 only when read that way."""
+    from airflow_ai_etl.operators.sql_checks import (
+        ReadOnlySQLColumnCheckOperator,
+        ReadOnlySQLTableCheckOperator,
+    )
 
     hook = ClickHouseHook(clickhouse_conn_id="ch")
-    hook.run(f"CREATE TABLE {ch_database}.events (id Int64) ENGINE = MergeTree ORDER BY id")
+    hook.run(
+        f"CREATE TABLE {ch_database}.events (id Int64, "
+        "writable UInt8 ALIAS if(getSetting('readonly') = 2, 0, 1)) ENGINE = MergeTree ORDER BY id"
+    )
     hook.run(f"INSERT INTO {ch_database}.events VALUES (1)")
-    SQLTableCheckOperator(
+    ReadOnlySQLTableCheckOperator(
         task_id="table",
         conn_id="ch",
         table="events",
         checks={"read_only": {"check_statement": "getSetting('readonly') = 2"}},
-        hook_params=READ_ONLY_HOOK_PARAMS,
+    ).execute(context={})  # type: ignore[arg-type]
+    ReadOnlySQLColumnCheckOperator(
+        task_id="columns",
+        conn_id="ch",
+        table="events",
+        column_mapping={"writable": {"max": {"equal_to": 0}}},
     ).execute(context={})  # type: ignore[arg-type]
 
 

@@ -94,8 +94,8 @@ def test_steps_become_the_right_operators_and_dependencies(
     kinds = {t.task_id: type(t).__name__ for t in dag.tasks}
     assert kinds == {
         "load_orders": "TransferOperator",
-        "check_orders.columns": "SQLColumnCheckOperator",
-        "check_orders.table": "SQLTableCheckOperator",
+        "check_orders.columns": "ReadOnlySQLColumnCheckOperator",
+        "check_orders.table": "ReadOnlySQLTableCheckOperator",
         "check_orders.row_count_change": "RowCountChangeOperator",
         "refresh_summary": "SQLExecuteQueryOperator",
     }
