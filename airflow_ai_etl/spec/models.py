@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from airflow_ai_etl.spec.base import (
     SCHEDULE_PRESETS,
@@ -184,6 +184,17 @@ class PipelineSpec(StrictModel):
     steps: list[Step] = Field(
         min_length=1, max_length=MAX_STEPS, description=f"At most {MAX_STEPS} steps: split larger pipelines."
     )
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _at_most_max_steps(cls, steps: Any) -> Any:
+        """Refused before any step is built, in the spec's own words (not pydantic's list wording)."""
+        if isinstance(steps, list | tuple) and len(steps) > MAX_STEPS:
+            raise ValueError(
+                f"a pipeline holds at most {MAX_STEPS} steps, this one has {len(steps)}: "
+                "split it into smaller pipelines"
+            )
+        return steps
 
     def step(self, step_id: str) -> AnyStep:
         """The step with this id (KeyError when there is none)."""

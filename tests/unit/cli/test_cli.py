@@ -78,6 +78,15 @@ def test_validate_reports_spec_problems_naming_field_and_value(tmp_path: Path) -
     report = json.loads(proc.stdout)
     assert [(f["code"], f["field"]) for f in report["findings"]] == [("spec.schedule", "schedule")]
 
+    too_long = tmp_path / "long.yaml"
+    step = "  - {id: s%d, kind: sql, conn_id: db, sql: 'INSERT INTO t SELECT 1'}\n"
+    too_long.write_text(
+        "dag_id: big\nstart_date: 2026-01-01\nsteps:\n" + "".join(step % i for i in range(501))
+    )
+    proc = run("validate", str(too_long))
+    assert proc.returncode == 1
+    assert "steps: a pipeline holds at most 500 steps, this one has 501" in proc.stderr
+
 
 def test_validate_checks_connections_and_schemas(tmp_path: Path, shop: Path) -> None:
     proc = run("validate", str(write_spec(tmp_path / "ok.yaml")))

@@ -53,5 +53,6 @@ def test_nesting_is_bounded() -> None:
 
 def test_the_number_of_steps_is_bounded() -> None:
     assert len(loads_spec(_spec(MAX_STEPS)).steps) == MAX_STEPS
-    with pytest.raises(SpecError, match=f"at most {MAX_STEPS}"):
+    refusal = f"steps: a pipeline holds at most {MAX_STEPS} steps, this one has {MAX_STEPS + 1}: split it"
+    with pytest.raises(SpecError, match=refusal):
         loads_spec(_spec(MAX_STEPS + 1))
