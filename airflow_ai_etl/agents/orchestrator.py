@@ -271,7 +271,7 @@ class _Run:
 
         if unavailable is not None:
             self.fallback = unavailable
-            why = f"model unavailable: {unavailable}"  # the page's fallback badge keys on these words
+            why = f"model unavailable: {unavailable}"
         self.planned_by = f"offline ({why})"
         self.emit(
             OFFLINE_PLANNER,

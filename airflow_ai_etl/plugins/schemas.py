@@ -66,6 +66,12 @@ class RequestOut(BaseModel):
     created_at: dt.datetime
     dag_run_id: str | None
     draft_id: int | None
+    planned_by: str | None = Field(
+        description="Who planned the result: 'model' or 'offline (<why>)'; null until the run ends."
+    )
+    fallback: str | None = Field(
+        description="Why the offline planner stood in for an unavailable model; null when it did not."
+    )
     events: list[EventOut] = Field(default_factory=list)
     waiting: WaitOut | None = Field(default=None, description="While open: where its generation run stands.")
 
@@ -77,6 +83,7 @@ class ReportOut(BaseModel):
 
 class AgentUsageOut(BaseModel):
     requests: int
+    failed_requests: int = Field(description="Requests that got no usable answer (errors, time-outs).")
     input_tokens: int
     output_tokens: int
     cost_usd: float | None
@@ -148,6 +155,12 @@ class DraftOut(BaseModel):
     diff: str = Field(description="Unified diff of `source` against the live file; '' when equal or none.")
     created_by: str
     created_at: dt.datetime
+    planned_by: str | None = Field(
+        description="Who planned it: 'model' or 'offline (<why>)'; null for a draft a person edited."
+    )
+    fallback: str | None = Field(
+        description="Why the offline planner stood in for an unavailable model; null when it did not."
+    )
 
 
 class DraftEdit(_In):

@@ -53,6 +53,8 @@ def request_out(row: RequestRow, events: Sequence[EventRow] = ()) -> RequestOut:
         created_at=row.created_at,
         dag_run_id=row.dag_run_id,
         draft_id=row.draft_id,
+        planned_by=row.planned_by,
+        fallback=row.fallback,
         events=[event_out(e) for e in events],
     )
 
@@ -66,6 +68,7 @@ def usage_out(rows: Sequence[UsageRow]) -> UsageOut:
     for row in rows:
         by_agent[row.agent] = AgentUsageOut(
             requests=row.requests,
+            failed_requests=row.failed_requests,
             input_tokens=row.input_tokens,
             output_tokens=row.output_tokens,
             cost_usd=row.cost_usd,
@@ -126,4 +129,6 @@ def draft_out(store: Store, row: DraftRow, dags_folder: Path | None) -> DraftOut
         diff=diff,
         created_by=row.created_by,
         created_at=row.created_at,
+        planned_by=row.planned_by,
+        fallback=row.fallback,
     )

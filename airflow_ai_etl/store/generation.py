@@ -85,8 +85,16 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
     if store.add_events(row.id, events):
         store.start_request(row.id)
     if output.result is not None:
-        state, error, draft = _outcome(row, output.result)
-        if store.finish_request(row.id, state=state, error=error, draft=draft) and draft is not None:
+        state, error, draft, result = _outcome(row, output.result)
+        ended = store.finish_request(
+            row.id,
+            state=state,
+            error=error,
+            draft=draft,
+            planned_by=result.planned_by if result else None,
+            fallback=result.fallback if result else None,
+        )
+        if ended and draft is not None:
             # Once per run: only the call that ends the request gets here.
             tokens, cost = total_spent(draft.get("usage", ()))
             process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
@@ -133,20 +141,22 @@ def _event(item: Any) -> Event:
         return Event(agent=ORCHESTRATOR, message=f"an event could not be read: {exc}", level="warning")
 
 
-def _outcome(row: RequestRow, data: Any) -> tuple[str, str | None, DraftFields | None]:
-    """(request state, error, draft) from the task's return value."""
+def _outcome(
+    row: RequestRow, data: Any
+) -> tuple[str, str | None, DraftFields | None, GenerationResult | None]:
+    """(request state, error, draft, the result read) from the task's return value."""
     if not isinstance(data, Mapping):
-        return "failed", f"the generation task returned {type(data).__name__}, not a result", None
+        return "failed", f"the generation task returned {type(data).__name__}, not a result", None, None
     values = dict(data)
     er = values.pop("er", None)
     try:
         result = GenerationResult.model_validate(values)
     except ValidationError as exc:
-        return "failed", f"the generation task's result could not be read: {exc}", None
+        return "failed", f"the generation task's result could not be read: {exc}", None, None
     state = "ready" if result.ok else "failed"
     error = None if result.ok else result.reason
     if result.spec is None:  # nothing to review: the request's error says why
-        return state, error, None
+        return state, error, None, result
     draft: DraftFields = {
         "dag_id": result.spec.dag_id,
         "state": state,
@@ -159,8 +169,10 @@ def _outcome(row: RequestRow, data: Any) -> tuple[str, str | None, DraftFields |
         "created_by": row.created_by,
         "parent_id": row.parent_draft_id,
         "usage": result.usage,
+        "planned_by": result.planned_by,
+        "fallback": result.fallback,
     }
-    return state, error, draft
+    return state, error, draft, result
 
 
 def _failure(events: Sequence[Event], ended: str, run_id: str | None) -> str:

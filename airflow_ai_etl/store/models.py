@@ -67,6 +67,10 @@ class RequestRow(StoreBase):
     draft_id: Mapped[int | None] = mapped_column(Integer)
     #: The generation run as it was when its output was last copied (store.generation.run_marker).
     run_marker: Mapped[str | None] = mapped_column(String(200))
+    #: Who planned the result: "model" or "offline (<why>)" (None until the run ends with a result).
+    planned_by: Mapped[str | None] = mapped_column(Text)
+    #: Why the offline planner stood in for a configured model that was unavailable, else None.
+    fallback: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(f"{PREFIX}request_created", "created_at"),)
 
@@ -106,6 +110,9 @@ class DraftRow(StoreBase):
     er: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str] = mapped_column(String(250))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: As on the request that generated it; None for a draft a person made by editing a spec.
+    planned_by: Mapped[str | None] = mapped_column(Text)
+    fallback: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index(f"{PREFIX}draft_dag", "dag_id", "version"),)
 
@@ -118,6 +125,8 @@ class UsageRow(StoreBase):
     draft_id: Mapped[int | None] = mapped_column(Integer)
     agent: Mapped[str] = mapped_column(String(100))
     requests: Mapped[int] = mapped_column(Integer, default=0)
+    #: Requests that got no usable answer (errors, time-outs, malformed bodies).
+    failed_requests: Mapped[int] = mapped_column(Integer, default=0)
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float | None]

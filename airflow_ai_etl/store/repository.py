@@ -45,6 +45,8 @@ class DraftFields(TypedDict, total=False):
     reason: str | None
     parent_id: int | None
     usage: Iterable[AgentUsage]
+    planned_by: str | None
+    fallback: str | None
 
 
 class _NotOpen(Exception):
@@ -160,9 +162,17 @@ class Store:
             return _insert_draft(session, request_id, fields)
 
     def finish_request(
-        self, request_id: int, *, state: str, error: str | None = None, draft: DraftFields | None = None
+        self,
+        request_id: int,
+        *,
+        state: str,
+        error: str | None = None,
+        draft: DraftFields | None = None,
+        planned_by: str | None = None,
+        fallback: str | None = None,
     ) -> bool:
-        """End an open (queued or running) request as `state`, storing its draft with it.
+        """End an open (queued or running) request as `state`, storing its draft with it, and who
+        planned its result (`planned_by`, and `fallback`: why the offline planner stood in).
 
         One transaction: the draft is stored only if this call ends the request, so when two
         callers finish the same request at once, one draft is stored, not two. False when the
@@ -174,7 +184,13 @@ class Store:
                 ended = session.execute(
                     update(RequestRow)
                     .where(RequestRow.id == request_id, RequestRow.state.in_(OPEN_STATES))
-                    .values(state=state, error=error, draft_id=row.id if row else None)
+                    .values(
+                        state=state,
+                        error=error,
+                        draft_id=row.id if row else None,
+                        planned_by=planned_by,
+                        fallback=fallback,
+                    )
                 )
                 if ended.rowcount == 0:  # type: ignore[attr-defined]
                     raise _NotOpen
@@ -310,6 +326,8 @@ def _insert_draft(session: Session, request_id: int, fields: DraftFields) -> Dra
         report=fields.get("report") or {"findings": []},
         er=fields.get("er") or {"tables": [], "relations": []},
         created_by=fields["created_by"],
+        planned_by=fields.get("planned_by"),
+        fallback=fields.get("fallback"),
     )
     session.add(row)
     session.flush()
@@ -320,6 +338,7 @@ def _insert_draft(session: Session, request_id: int, fields: DraftFields) -> Dra
                 draft_id=row.id,
                 agent=item.agent,
                 requests=item.requests,
+                failed_requests=item.failed_requests,
                 input_tokens=item.input_tokens,
                 output_tokens=item.output_tokens,
                 cost_usd=item.cost_usd,

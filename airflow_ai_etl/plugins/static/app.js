@@ -235,18 +235,15 @@
     runTimer: null,
     pipelineTimer: null,
     pipeline: null, // the open draft's DAG as GET pipelines reports it
-    fallback: null, // why the offline planner stood in for an unavailable model, from the events
   };
 
-  // The offline planner's event when it plans because the model was unavailable (agents/orchestrator.py).
-  const FALLBACK_MARK = "model unavailable: ";
-
-  function fallbackNotice() {
+  /** The offline planner stood in for an unavailable model: `why` is the request's or draft's `fallback`. */
+  function fallbackNotice(why) {
     return el(
       "div",
       { class: "fallback", role: "note" },
       el("span", { class: "pill pill-warning badge-fallback", text: "Fallback: offline planner" }),
-      ` The model was unavailable (${state.fallback}), so the deterministic offline planner made this draft, not the model: check that it does what was asked before deploying it.`,
+      ` The model was unavailable (${why}), so the deterministic offline planner made this draft, not the model: check that it does what was asked before deploying it.`,
     );
   }
 
@@ -391,7 +388,6 @@
     state.lastSeq = null;
     state.lastChange = Date.now();
     clear($("events"));
-    state.fallback = null;
     setBanner($("progress-error"), null);
     show($("progress-card"), true);
     show($("draft-card"), false);
@@ -439,8 +435,6 @@
     for (const event of events) {
       if (state.lastSeq !== null && event.seq <= state.lastSeq) continue;
       state.lastSeq = event.seq;
-      const mark = event.agent === "offline_planner" ? String(event.message).indexOf(FALLBACK_MARK) : -1;
-      if (mark >= 0) state.fallback = String(event.message).slice(mark + FALLBACK_MARK.length);
       const meta = [formatMs(event.duration_ms), event.tokens ? `${event.tokens} tokens` : ""].filter(Boolean).join(" · ");
       list.append(
         el(
@@ -483,7 +477,7 @@
         " of ai_etl_generate",
       );
     }
-    if (state.fallback) note.append(fallbackNotice());
+    if (request.fallback) note.append(fallbackNotice(request.fallback));
     const waiting = wait && !wait.waiting_for.startsWith("nothing");
     if (waiting && waitedMs > QUEUE_HINT_MS) {
       note.append(el("div", { class: "stall", text: queueHint(wait) }));
@@ -539,7 +533,7 @@
     } else {
       deployed.append("Not deployed yet");
     }
-    if (state.fallback && state.request && state.request.draft_id === draft.id) deployed.append(fallbackNotice());
+    if (draft.fallback) deployed.append(fallbackNotice(draft.fallback));
     const ok = draft.state === "ready" && draft.report && draft.report.ok;
     const live = Boolean(draft.deployed && draft.deployed.draft_id === draft.id && !draft.diff);
     const deployButton = $("deploy");

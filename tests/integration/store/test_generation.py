@@ -89,6 +89,36 @@ def test_a_failed_generation_keeps_its_draft_for_review(store: Store) -> None:
     assert draft is not None and draft.state == "failed" and draft.reason == request.error
 
 
+def test_who_planned_and_failed_model_requests_are_stored_in_columns_and_served(store: Store) -> None:
+    """A fallback is a field of the request, its draft and the API's answers, not words in an event."""
+    from airflow_ai_etl.plugins.views import draft_out, request_out
+
+    fallback = GenerationResult(
+        ok=True,
+        spec=parse_spec(SPEC),
+        source="# airflow-ai-etl: generated DAG file\n",
+        usage=[AgentUsage(agent="planner", requests=0, failed_requests=3)],
+        planned_by="offline (model unavailable: HTTP 503)",
+        fallback="HTTP 503",
+    )
+    row = _request(store)
+    record_run(store, row, RunOutput(result=published_result(fallback, []), ended="task success"))
+    request = store.get_request(row.id)
+    assert request is not None and request.draft_id is not None
+    draft = store.get_draft(request.draft_id)
+    assert draft is not None
+    served_request, served_draft = request_out(request), draft_out(store, draft, None)
+    for served in (request, draft, served_request, served_draft):
+        assert (served.planned_by, served.fallback) == ("offline (model unavailable: HTTP 503)", "HTTP 503")
+    assert [(u.agent, u.failed_requests) for u in store.usage(row.id)] == [("planner", 3)]
+    assert served_draft.usage.by_agent["planner"].failed_requests == 3
+
+    by_model = _request(store)
+    record_run(store, by_model, RunOutput(result=_result(), ended="task success"))
+    request = store.get_request(by_model.id)
+    assert request is not None and (request.planned_by, request.fallback) == ("model", None)
+
+
 def test_a_generation_without_a_spec_fails_the_request_without_a_draft(store: Store) -> None:
     row = _request(store)
     record_run(store, row, RunOutput(result=_result(ok=False, spec=None), ended="task success"))
