@@ -115,3 +115,8 @@ class GenerationResult(BaseModel):
     refusal: str | None = Field(
         default=None, description="The clause (or plan field) refused, and why; the result is then not ok."
     )
+    not_understood: list[str] = Field(
+        default_factory=list,
+        description="Clauses of the request the plan does not carry out, in the request's words "
+        "(also warnings `request.not_planned` in the report).",
+    )

@@ -108,6 +108,8 @@ class _Run:
     guard: ModelGuard = field(default_factory=ModelGuard)
     planned_by: str = PLANNED_BY_MODEL
     fallback: str | None = None
+    #: What the offline planner could not place; None while a model plans (then coverage.py accounts).
+    offline_leftovers: list[str] | None = None
 
     # -- events and results -------------------------------------------------------------------
 
@@ -142,6 +144,7 @@ class _Run:
         self, *, source: str | None = None, reason: str | None = None, refusal: Refusal | None = None
     ) -> GenerationResult:
         ok = source is not None
+        not_understood = self.account_clauses() if self.spec is not None and refusal is None else []
         if not ok:
             self.emit(ORCHESTRATOR, f"generation failed: {reason}", level="error")
         return GenerationResult(
@@ -157,7 +160,23 @@ class _Run:
             planned_by=self.planned_by,
             fallback=self.fallback,
             refusal=str(refusal) if refusal else None,
+            not_understood=not_understood,
         )
+
+    def account_clauses(self) -> list[str]:
+        """List, in the report and an event, every clause of the request the plan leaves out."""
+        from airflow_ai_etl.agents.coverage import Clause, unplanned_clauses
+
+        assert self.spec is not None
+        if self.offline_leftovers is not None:
+            clauses = [Clause(words, "phrase") for words in self.offline_leftovers]
+        else:
+            clauses = unplanned_clauses(self.request, self.spec, self.catalogs)
+        if clauses:
+            self.report = self.report.model_copy(deep=True).extend(c.finding() for c in clauses)
+            said = "; ".join(f"{c.what} '{c.words}'" for c in clauses)
+            self.emit(ORCHESTRATOR, f"not understood (not in the plan): {said}", level="warning")
+        return [c.words for c in clauses]
 
     @contextmanager
     def agent_call(self, agent: str, llm: LLM | None) -> Iterator[AgentCall]:
@@ -291,6 +310,7 @@ class _Run:
             not_understood=list(offline.not_understood),
         )
         self.spec = offline.spec
+        self.offline_leftovers = list(offline.not_understood)
         if not offline.ok or self.spec is None:
             unplaced = (
                 f" (not understood: {', '.join(offline.not_understood)})" if offline.not_understood else ""

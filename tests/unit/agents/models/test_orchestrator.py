@@ -277,3 +277,66 @@ def test_unusable_llm_connection_fails_naming_it_instead_of_planning_offline(
     assert "no_such_llm_conn" in (result.reason or "") and "--offline" in (result.reason or "")
     assert not any(e.agent == "offline_planner" for e in events)
     assert events[-1].agent == "orchestrator" and events[-1].level == "error"
+
+
+# -- every clause is planned or listed --------------------------------------------------------------
+
+CLAUSED = (
+    "every night at 2 copy orders where amount > 100 into analytics.orders_copy; order_id must be unique"
+)
+
+
+def _generate(request: str, catalog, context, planner, events):
+    llms = {"planner": LLM.from_model("planner", planner.model, CallLimits(output_retries=1))}
+    return generate(
+        request, [catalog], today=dt.date(2026, 1, 1), agent_llms=llms, tools=[], context=context,
+        dry_run=False, on_event=events.append,
+    )  # fmt: skip
+
+
+def _with_unique_check(answer: dict[str, Any]) -> dict[str, Any]:
+    check = {
+        "id": "check_copy",
+        "kind": "quality_check",
+        "conn_id": "shop_pg",
+        "table": "analytics.orders_copy",
+        "checks": [{"column": "order_id", "check": "unique"}],
+        "depends_on": ["load_orders"],
+    }
+    return {**answer, "steps": [*answer["steps"], check]}
+
+
+def test_clauses_a_model_silently_drops_are_listed_as_not_understood(scripted, catalog, context) -> None:
+    """The model copies every order, unchecked: the filter and the uniqueness rule are listed."""
+    events: list[Event] = []
+    result = _generate(CLAUSED, catalog, context, scripted(spec_answer(GOOD_SQL)), events)
+
+    assert result.ok, result.reason
+    assert result.not_understood == ["amount > 100", "order_id unique"]
+    listed = [f for f in result.report.findings if f.code == "request.not_planned"]
+    assert [f.severity.value for f in listed] == ["warning", "warning"]
+    assert (
+        "filter 'amount > 100'" in listed[0].message and "quality rule 'order_id unique'" in listed[1].message
+    )
+    assert result.report.ok  # listed, not blocking: a person decides
+    [said] = [e for e in events if "not understood" in e.message]
+    assert (
+        said.agent == "orchestrator" and "amount > 100" in said.message and "order_id unique" in said.message
+    )
+
+
+def test_a_plan_that_carries_out_every_clause_lists_nothing(scripted, catalog, context) -> None:
+    answer = _with_unique_check(spec_answer(f"{GOOD_SQL} WHERE amount > 100"))
+    events: list[Event] = []
+    result = _generate(CLAUSED, catalog, context, scripted(answer), events)
+
+    assert result.ok, result.reason
+    assert result.not_understood == []
+    assert "request.not_planned" not in result.report.codes()
+    assert not [e for e in events if "not understood" in e.message]
+
+
+def test_a_filter_on_another_column_does_not_stand_for_the_one_asked(scripted, catalog, context) -> None:
+    answer = _with_unique_check(spec_answer(f"{GOOD_SQL} WHERE customer_id > 100"))
+    result = _generate(CLAUSED, catalog, context, scripted(answer), [])
+    assert result.not_understood == ["amount > 100"]
