@@ -335,6 +335,27 @@ def test_cli(
     assert snapshot(world["uri"]) == world["before"]
 
 
+def test_cli_lists_the_clauses_a_model_left_out(
+    world: dict[str, Any], model: Callable[[Case], None], tmp_path: Path, capsys: Any
+) -> None:
+    """The model plans a plain copy for a request with a filter and a uniqueness rule: both are
+    listed as not understood (in --json, the report and the progress), none silently dropped."""
+    model(Case({}, "ok"))
+    dags, drafts = tmp_path / "dags", tmp_path / "drafts"
+    dags.mkdir()
+    request = f"{REQUEST} where amount > 100; order_id must be unique"
+    code = generate_cli(drafts, dags, "--json", request=request)
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+
+    assert code == 0 and summary["ok"], captured.err
+    assert summary["not_understood"] == ["amount > 100", "order_id unique"]
+    listed = [f for f in summary["report"]["findings"] if f["code"] == "request.not_planned"]
+    assert len(listed) == 2
+    assert "WARNING request.not_planned: not understood: the request's filter 'amount > 100'" in captured.err
+    assert "not understood (not in the plan)" in captured.err  # the progress line, as it happens
+
+
 def test_cli_allow_fallback_deploys_the_fallback(
     world: dict[str, Any], model: Callable[[Case], None], tmp_path: Path, capsys: Any
 ) -> None:

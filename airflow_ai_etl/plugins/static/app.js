@@ -534,6 +534,18 @@
       deployed.append("Not deployed yet");
     }
     if (draft.fallback) deployed.append(fallbackNotice(draft.fallback));
+    // Clauses of the request the plan leaves out (agents/coverage.py): said up front, not only in the Validation tab.
+    const unplanned = ((draft.report && draft.report.findings) || []).filter((f) => f.code === "request.not_planned");
+    if (unplanned.length) {
+      deployed.append(
+        el(
+          "div",
+          { class: "fallback not-planned", role: "note" },
+          el("span", { class: "pill pill-warning", text: "Not understood" }),
+          ` ${unplanned.map((f) => f.message.replace(/^not understood: /, "")).join("; ")}. Regenerate with feedback or edit the spec.`,
+        ),
+      );
+    }
     const ok = draft.state === "ready" && draft.report && draft.report.ok;
     const live = Boolean(draft.deployed && draft.deployed.draft_id === draft.id && !draft.diff);
     const deployButton = $("deploy");

@@ -90,8 +90,11 @@ def test_a_failed_generation_keeps_its_draft_for_review(store: Store) -> None:
 
 
 def test_who_planned_and_failed_model_requests_are_stored_in_columns_and_served(store: Store) -> None:
-    """A fallback is a field of the request, its draft and the API's answers, not words in an event."""
+    """A fallback is a field of the request, its draft and the API's answers, not words in an event;
+    the clauses a plan left out reach the draft's report."""
+    from airflow_ai_etl.agents.coverage import Clause
     from airflow_ai_etl.plugins.views import draft_out, request_out
+    from airflow_ai_etl.validation.report import Report
 
     fallback = GenerationResult(
         ok=True,
@@ -100,6 +103,8 @@ def test_who_planned_and_failed_model_requests_are_stored_in_columns_and_served(
         usage=[AgentUsage(agent="planner", requests=0, failed_requests=3)],
         planned_by="offline (model unavailable: HTTP 503)",
         fallback="HTTP 503",
+        report=Report(findings=[Clause("paid only", "phrase").finding()]),
+        not_understood=["paid only"],
     )
     row = _request(store)
     record_run(store, row, RunOutput(result=published_result(fallback, []), ended="task success"))
@@ -112,6 +117,8 @@ def test_who_planned_and_failed_model_requests_are_stored_in_columns_and_served(
         assert (served.planned_by, served.fallback) == ("offline (model unavailable: HTTP 503)", "HTTP 503")
     assert [(u.agent, u.failed_requests) for u in store.usage(row.id)] == [("planner", 3)]
     assert served_draft.usage.by_agent["planner"].failed_requests == 3
+    [listed] = served_draft.report.findings  # what the page's Validation tab and the API show
+    assert listed.code == "request.not_planned" and "'paid only'" in listed.message
 
     by_model = _request(store)
     record_run(store, by_model, RunOutput(result=_result(), ended="task success"))
