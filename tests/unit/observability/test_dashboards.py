@@ -153,3 +153,11 @@ def test_the_monitoring_profile_provisions_the_mapping_rules_and_dashboards() ->
         t["datasource"]["uid"] for board in DASHBOARDS.values() for p in board["panels"] for t in p["targets"]
     }
     assert used <= uids
+
+
+def test_the_readme_table_lists_every_metric_once() -> None:
+    readme = (REPO / "README.md").read_text()
+    listed = re.findall(r"^\| `(ai_etl\.[a-z_.]+)` \| `([a-z_]+)` \|", readme, flags=re.MULTILINE)
+    assert sorted(name for name, _ in listed) == sorted(METRICS)
+    for name, prometheus in listed:
+        assert SERIES_BY_NAME[prometheus].name == name, f"README: {prometheus} is not what {name} becomes"
