@@ -237,3 +237,25 @@ def test_a_failing_backend_is_counted_and_logged_once(
             metrics.import_check_failed()  # does not raise
     assert metrics.undelivered() == {"ai_etl.deploy.import_check_failures": 3}
     assert [r.getMessage().count("the metrics backend is gone") for r in caplog.records] == [1]
+
+
+def test_a_repeated_generation_reports_the_cache_tier_that_answered(statsd: StatsdListener) -> None:
+    catalogs = [shop_catalog()]
+    planner = LLM.from_model("planner", FunctionModel(_spec_reply, model_name="scripted"))
+    for _ in range(2):
+        generate(
+            REQUEST,
+            catalogs,
+            today=TODAY,
+            agent_llms={"planner": planner},
+            tools=[],
+            context=validation_context(catalogs),
+            dry_run=False,
+        )
+    caches = [line.tags["cache"] for line in statsd.named("ai_etl.llm.calls")]
+    assert caches == ["none", "exact"]
+    [hit] = statsd.named("ai_etl.llm.cache_hits")
+    assert hit.tags == {"agent": "planner", "tier": "exact"}
+    # The cached answer cost no tokens: only the first call's are counted.
+    assert {line.tags["direction"] for line in statsd.named("ai_etl.llm.tokens")} == {"input", "output"}
+    assert len(statsd.named("ai_etl.llm.tokens")) == 2
