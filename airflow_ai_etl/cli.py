@@ -521,6 +521,60 @@ def cmd_usage(args: argparse.Namespace) -> Outcome:
     return Outcome(out="\n".join(rows) if lines else "no model usage is recorded yet")
 
 
+def cmd_telemetry(args: argparse.Namespace) -> Outcome:
+    """Model cost per pipeline and the slowest steps, from the telemetry tables in ClickHouse."""
+    from airflow_ai_etl.config import config_str
+    from airflow_ai_etl.hooks.clickhouse import ClickHouseHook
+    from airflow_ai_etl.observability.summaries import pipeline_costs, slowest_steps
+
+    if args.days < 1 or args.limit < 1:
+        raise CliError("--days and --limit must be 1 or more", code=EXIT_USAGE)
+    conn_id = config_str("telemetry_conn_id")
+    if conn_id is None:
+        raise CliError(
+            "[ai_etl] telemetry_conn_id is not set: name the clickhouse connection telemetry goes to"
+        )
+    try:
+        client = ClickHouseHook(clickhouse_conn_id=conn_id).get_client()
+        try:
+            costs = pipeline_costs(client, days=args.days)
+            steps = slowest_steps(client, days=args.days, limit=args.limit)
+        finally:
+            client.close()
+    except Exception as exc:  # missing connection, ClickHouse down or refusing: one line, no traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CliError(f"cannot read telemetry from connection {conn_id!r}: {first}") from None
+    if args.json:
+        return Outcome(
+            out=_dump_json(
+                {"pipeline_costs": [vars(c) for c in costs], "slowest_steps": [vars(s) for s in steps]}
+            )
+        )
+    cost_widths = {"DAG": -40, "generations": 11, "calls": 6, "cache hits": 10, "tokens": 10, "cost USD": 10}
+    lines = [
+        f"Model cost per pipeline, last {args.days} day(s):",
+        _table_row(list(cost_widths), cost_widths.values()),
+    ]
+    for c in costs:
+        cost = f"{c.cost_usd:.4f}" + (f" (+{c.unpriced_calls} unpriced)" if c.unpriced_calls else "")
+        values = [c.dag_id or "(no spec)", c.generations, c.calls, c.cache_hits, c.tokens, cost]
+        lines.append(_table_row(values, cost_widths.values()))
+    if not costs:
+        lines.append("no model calls recorded")
+    step_widths = {"step": -50, "runs": 5, "failed": 6, "p95 s": 9, "max s": 9, "rows": 12}
+    lines += [
+        "",
+        f"Slowest steps (p95), last {args.days} day(s):",
+        _table_row(list(step_widths), step_widths.values()),
+    ]
+    for s in steps:
+        values = [f"{s.dag_id}.{s.task_id}", s.runs, s.failures, f"{s.p95_s:.2f}", f"{s.max_s:.2f}", s.rows]
+        lines.append(_table_row(values, step_widths.values()))
+    if not steps:
+        lines.append("no task runs recorded")
+    return Outcome(out="\n".join(lines))
+
+
 def _add_cache_and_usage_commands(commands: Any, conn_help: str) -> None:
     cache = commands.add_parser("cache", help="the LLM cache: check two requests, show stats, clear it")
     cache_commands = cache.add_subparsers(dest="cache_command", required=True, metavar="SUBCOMMAND")
@@ -542,6 +596,14 @@ def _add_cache_and_usage_commands(commands: Any, conn_help: str) -> None:
     usage.add_argument("dag_id", metavar="DAG_ID", nargs="?", help="only this DAG (default: every DAG)")
     usage.add_argument("--json", action="store_true", help="print the ledger as JSON")
     usage.set_defaults(handler=cmd_usage)
+
+    telemetry = commands.add_parser(
+        "telemetry", help="model cost per pipeline and the slowest steps, from ClickHouse telemetry"
+    )
+    telemetry.add_argument("--days", type=int, default=7, help="look back this many days (default 7)")
+    telemetry.add_argument("--limit", type=int, default=20, help="how many slowest steps (default 20)")
+    telemetry.add_argument("--json", action="store_true", help="print the summaries as JSON")
+    telemetry.set_defaults(handler=cmd_telemetry)
 
 
 def _add_memory_commands(commands: Any) -> None:

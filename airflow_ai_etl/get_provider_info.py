@@ -159,6 +159,14 @@ def get_provider_info() -> dict[str, Any]:
                         "2",
                         type_="integer",
                     ),
+                    "telemetry_conn_id": _option(
+                        "`clickhouse` connection that receives telemetry: a row per run of the "
+                        "package's data-moving tasks and per model call, in tables `ai_etl_task_runs` "
+                        "and `ai_etl_llm_calls` created on first use. Written in the background; "
+                        "empty: no telemetry.\n",
+                        "",
+                        "warehouse",
+                    ),
                     **_cache_options(),
                 },
             }

@@ -52,6 +52,8 @@ from airflow_ai_etl.agents.scope import Refusal, check_plan, check_request
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
 from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
+from airflow_ai_etl.observability import metrics
+from airflow_ai_etl.observability.metrics import LlmCall
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.spec.models import DagId
 from airflow_ai_etl.validation.context import ValidationContext
@@ -110,6 +112,7 @@ class _Run:
     fallback: str | None = None
     #: What the offline planner could not place; None while a model plans (then coverage.py accounts).
     offline_leftovers: list[str] | None = None
+    calls: list[LlmCall] = field(default_factory=list)
 
     # -- events and results -------------------------------------------------------------------
 
@@ -184,12 +187,35 @@ class _Run:
         requests, are recorded even when it fails."""
         call = AgentCall(model=llm.guarded(self.guard) if llm else None)
         failed_before = self.guard.failed.get(agent, 0)
+        ok = False
         try:
             yield call
+            ok = True
         finally:
             self.meter.add(
                 agent, call.usage, call.cache, failed=self.guard.failed.get(agent, 0) - failed_before
             )
+            if llm is not None:
+                self.observe_call(agent, llm, call, ok=ok)
+
+    def observe_call(self, agent: str, llm: LLM, call: AgentCall, *, ok: bool) -> None:
+        """Report one agent call as metrics now, and keep it for the telemetry rows at the end."""
+        from airflow_ai_etl.observability import metrics
+
+        usage = call.usage
+        cost = None if usage.cost is None or not usage.requests else float(usage.cost)
+        record = metrics.LlmCall(
+            agent=agent,
+            model=f"{llm.model.system}:{llm.model.model_name}",
+            ok=ok,
+            cache_tier=call.cache.tier,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=cost,
+            duration_s=call.duration_ms / 1000,
+        )
+        metrics.llm_call(record)
+        self.calls.append(record)
 
     def check_scope(self) -> None:
         """Refuse a plan that sends data outside the named connections or changes data in place."""
@@ -388,6 +414,8 @@ class _Run:
         started = time.perf_counter()
         result = qa_check(self.spec, self.validation_context(self.spec), dry_run=self.dry_run)
         self.report = result.report
+        for finding in self.report.findings:
+            metrics.validation_finding(code=finding.code, severity=finding.severity.value)
         errors, warnings = len(self.report.errors), len(self.report.warnings)
         self.emit(
             QA_VALIDATOR,
@@ -577,8 +605,9 @@ def generate(
     `offline` uses the deterministic offline planner whatever models are configured. `schedule`
     (cron or preset) replaces the planner's schedule of a valid spec.
     """
+    started = time.perf_counter()
     with cache_scope(request, catalogs, dag_id=dag_id):
-        return _Run(
+        run = _Run(
             request=request,
             catalogs=catalogs,
             dag_id=dag_id,
@@ -592,4 +621,39 @@ def generate(
             on_event=on_event,
             offline=offline,
             schedule=schedule,
-        ).run()
+        )
+        result = run.run()
+    _observe(result, run.calls, time.perf_counter() - started)
+    return result
+
+
+def _observe(result: GenerationResult, calls: Sequence[LlmCall], duration_s: float) -> None:
+    """The generation's metrics, and a telemetry row per model call under the pipeline's dag_id."""
+    import uuid
+
+    from airflow_ai_etl.observability import telemetry
+
+    outcome = "failed" if not result.ok else "fallback" if result.fallback else "ready"
+    metrics.generation_finished(
+        outcome=outcome,
+        planner="model" if result.planned_by == PLANNED_BY_MODEL else "offline",
+        duration_s=duration_s,
+        repair_rounds=result.rounds,
+    )
+    generation_id = uuid.uuid4().hex
+    dag_id = result.spec.dag_id if result.spec is not None else ""
+    for call in calls:
+        telemetry.record(
+            telemetry.LlmCallRow(
+                generation_id=generation_id,
+                dag_id=dag_id,
+                agent=call.agent,
+                model=call.model,
+                outcome="ok" if call.ok else "failed",
+                cache_tier=call.cache_tier or "none",
+                input_tokens=call.input_tokens,
+                output_tokens=call.output_tokens,
+                cost_usd=call.cost_usd,
+                latency_s=call.duration_s,
+            )
+        )

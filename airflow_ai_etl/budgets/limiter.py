@@ -22,6 +22,7 @@ from pydantic_ai.exceptions import AgentRunError
 
 from airflow_ai_etl.budgets.settings import BudgetSettings, Limits, budget_settings
 from airflow_ai_etl.config import ConfigError
+from airflow_ai_etl.observability import metrics
 
 if TYPE_CHECKING:
     import redis
@@ -130,6 +131,7 @@ class Budgets:
             "cost_per_day": f"{limits.cost_per_day:g} USD per day (UTC)",
         }[limit]
         option = subject.option(limit)
+        metrics.budget_exceeded(subject=subject.kind, limit=limit)
         raise BudgetExceeded(
             f"{subject.kind} {subject.name!r} has reached its limit of {allowed} "
             f"([ai_etl] {option}); retry after {max(1, math.ceil(seconds))} s",

@@ -7,11 +7,14 @@ on any refusal a DeployError says why and the live version stays live.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from airflow_ai_etl.deploy.local import Publication
 from airflow_ai_etl.deploy.models import DeployError, Deployment
 from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, Release, configured_target
+from airflow_ai_etl.observability import metrics
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
@@ -46,6 +49,30 @@ def deploy_spec(
     defaults to the connections and schemas Airflow knows; `force` only allows replacing
     a generated file that was edited by hand (a file this package did not write is never replaced).
     """
+    with _reported("deploy", target, dags_folder) as outcome:
+        deployment = _deploy(
+            spec,
+            dags_folder=dags_folder,
+            target=target,
+            context=context,
+            force=force,
+            import_timeout=import_timeout,
+            approver=approver,
+        )
+        outcome.append(deployment)
+    return deployment
+
+
+def _deploy(
+    spec: PipelineSpec,
+    *,
+    dags_folder: Path | None,
+    target: DeployTarget | None,
+    context: ValidationContext | None,
+    force: bool,
+    import_timeout: float,
+    approver: str | None,
+) -> Deployment:
     if context is None:
         context = context_from_airflow(spec)
     report = validate_spec(spec, context)
@@ -83,11 +110,39 @@ def rollback(
     approver: str | None = None,
 ) -> Deployment:
     """Make the version that was live before the current one live again (import-checked first)."""
-    target = target or choose_target(dags_folder)
-    publication = target.roll_back(
-        dag_id, force=force, import_timeout=import_timeout, approver=_approver(approver)
-    )
-    return _deployment(dag_id, target, publication, None)
+    with _reported("rollback", target, dags_folder) as outcome:
+        target = target or choose_target(dags_folder)
+        publication = target.roll_back(
+            dag_id, force=force, import_timeout=import_timeout, approver=_approver(approver)
+        )
+        outcome.append(_deployment(dag_id, target, publication, None))
+    return outcome[0]
+
+
+@contextmanager
+def _reported(
+    action: str, target: DeployTarget | None, dags_folder: Path | None
+) -> Iterator[list[Deployment]]:
+    """Count the deploy or rollback the block does: published, unchanged, or refused (DeployError)."""
+    done: list[Deployment] = []
+    try:
+        yield done
+    except DeployError:
+        metrics.deploy_finished(action=action, outcome="refused", target=_target_kind(target, dags_folder))
+        raise
+    outcome = "unchanged" if done[0].action == "unchanged" else "published"
+    metrics.deploy_finished(action=action, outcome=outcome, target=_target_kind(target, dags_folder))
+
+
+def _target_kind(target: DeployTarget | None, dags_folder: Path | None) -> str:
+    """`local` or `git`: the target's class name (LocalTarget, GitTarget), else the configured kind."""
+    if target is not None:
+        return type(target).__name__.removesuffix("Target").lower()
+    if dags_folder is not None:
+        return "local"
+    from airflow.sdk import conf
+
+    return (conf.get("ai_etl", "deploy_target", fallback="") or "local").strip().lower()
 
 
 def _deployment(

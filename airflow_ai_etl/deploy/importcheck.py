@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from airflow_ai_etl.observability import metrics
+
 # Runs in the child. The result goes to a file, not stdout: Airflow logs to stdout.
 _CHILD = """
 import json, sys
@@ -73,7 +75,9 @@ def check_dag_source(source: str, *, dag_id: str, timeout: float = 120) -> Impor
     if check.ok and check.dag_ids != [dag_id]:
         found = ", ".join(repr(d) for d in check.dag_ids)
         message = f"expected the file to define exactly the DAG {dag_id!r}, found {found}"
-        return ImportCheck(ok=False, dag_ids=check.dag_ids, errors={candidate.name: message})
+        check = ImportCheck(ok=False, dag_ids=check.dag_ids, errors={candidate.name: message})
+    if not check.ok:
+        metrics.import_check_failed()
     return check
 
 

@@ -16,6 +16,7 @@ Only `airflow.sdk` is imported at module level: DAG files import this module at 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from airflow_ai_etl.files.locations import Location
     from airflow_ai_etl.files.readers import CsvLayout, RowBatch
+    from airflow_ai_etl.observability.task_runs import Moved
 
 FORMATS = ("csv", "parquet", "jsonl")
 LOAD_MODES = ("append", "replace", "upsert")
@@ -317,6 +319,14 @@ class FileToSqlOperator(BaseOperator):
         cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_ai_etl.observability.task_runs import measured_run
+
+        with measured_run(self, context, "file_load") as moved:
+            result = self._load(moved)
+            moved.rows = result["rows"]
+        return result
+
+    def _load(self, moved: Moved) -> dict[str, Any]:
         from airflow_ai_etl.files.locations import list_sources, local_copy, parse_location
         from airflow_ai_etl.files.readers import FileFormatError, read_batches
 
@@ -340,6 +350,7 @@ class FileToSqlOperator(BaseOperator):
                 cursor.execute(f"DELETE FROM {quote_table(self.target_table, target.escape_word_format)}")
             for source in sources:
                 with local_copy(source, self.storage_conn_id) as local_path:
+                    moved.bytes = (moved.bytes or 0) + os.path.getsize(local_path)
                     file_rows = 0
                     batches = read_batches(
                         source.name,
@@ -446,6 +457,14 @@ class SqlToFileOperator(BaseOperator):
         return source_select(self.sql, table, source.escape_word_format)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_ai_etl.observability.task_runs import measured_run
+
+        with measured_run(self, context, "file_export") as moved:
+            result = self._export(moved)
+            moved.rows = result["rows"]
+        return result
+
+    def _export(self, moved: Moved) -> dict[str, Any]:
         from airflow_ai_etl.files.locations import export_location, publishing
         from airflow_ai_etl.files.writers import open_writer
 
@@ -482,6 +501,7 @@ class SqlToFileOperator(BaseOperator):
                         batch = cursor.fetchmany(self.batch_size)
                 finally:
                     writer.close()
+                moved.bytes = os.path.getsize(local_path)
             cursor.close()
         except ValueError as error:
             if str(error).startswith(self.task_id):

@@ -59,6 +59,8 @@ class BatchState:
     """What one attempt has read so far."""
 
     records: int = 0
+    #: Bytes of the message values read (for the metrics).
+    bytes: int = 0
     rejected: list[DeadLetter] = field(default_factory=list)
     #: partition -> the offset after the last message read from it (what Kafka stores as committed).
     next_offsets: dict[int, int] = field(default_factory=dict)
@@ -326,6 +328,7 @@ class KafkaToSqlOperator(BaseOperator):
                     break
                 continue
             idle_since = time.monotonic()
+            state.bytes += sum(map(len, messages))  # a Message's len is its value's
             if server_json and self._server_side_json(messages, sink, state, len(partitions)):
                 continue
             records = self._decode_chunk(messages, decode, state, len(partitions))
@@ -336,6 +339,24 @@ class KafkaToSqlOperator(BaseOperator):
         return state
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_ai_etl.observability import metrics
+        from airflow_ai_etl.observability.task_runs import measured_run
+
+        with measured_run(self, context, "kafka_ingest") as moved:
+            result, state, lag = self._ingest()
+            moved.rows, moved.bytes = result["rows"], state.bytes
+        metrics.kafka_batch(
+            dag_id=self.dag_id,
+            task_id=self.task_id,
+            topic=self.topic,
+            loaded=state.records,
+            dead_letters=len(state.rejected),
+            lag=lag,
+        )
+        return result
+
+    def _ingest(self) -> tuple[dict[str, Any], BatchState, dict[int, int]]:
+        """Load one batch; also the batch's state and each partition's lag after it."""
         from confluent_kafka import TopicPartition
 
         target = db_hook(self.target_conn_id, "target_conn_id")
@@ -365,6 +386,7 @@ class KafkaToSqlOperator(BaseOperator):
             if settled:
                 offsets = [TopicPartition(self.topic, p, o) for p, o in sorted(settled.items())]
                 consumer.commit(offsets=offsets, asynchronous=False)
+            lag = _lag(consumer, self.topic, settled)
         finally:
             consumer.close()
         self.log.info(
@@ -374,9 +396,26 @@ class KafkaToSqlOperator(BaseOperator):
             self.target_table,
             len(state.rejected),
         )
-        return {
+        result = {
             "rows": sink.rows,
             "dead_letters": len(state.rejected),
             "offsets": {str(p): o for p, o in sorted(state.next_offsets.items())},
             "target_table": self.target_table,
         }
+        return result, state, lag
+
+
+def _lag(consumer: Consumer, topic: str, committed: Mapping[int, int]) -> dict[int, int]:
+    """Messages behind each partition's high watermark, from what the last fetches reported
+    (`cached`: no request to the broker); partitions whose watermark is not known are left out."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    lag = {}
+    for partition, offset in committed.items():
+        try:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+        except KafkaException:
+            continue
+        if high >= 0:
+            lag[partition] = max(0, high - offset)
+    return lag

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.sdk import BaseOperator, Variable
@@ -80,6 +82,20 @@ def count_change_problem(
     return None
 
 
+@contextmanager
+def _reported(operator: BaseOperator, check: str) -> Iterator[None]:
+    """Report the check's outcome as a metric: a check failure (AirflowException) or a pass; any
+    other error (a connection down) decided nothing and is not counted."""
+    from airflow_ai_etl.observability import metrics
+
+    try:
+        yield
+    except AirflowException:
+        metrics.quality_check(dag_id=operator.dag_id, task_id=operator.task_id, check=check, passed=False)
+        raise
+    metrics.quality_check(dag_id=operator.dag_id, task_id=operator.task_id, check=check, passed=True)
+
+
 class RowCountChangeOperator(BaseOperator):
     """Compare a table's row count with the count after the previous successful run of this check.
 
@@ -117,13 +133,16 @@ class RowCountChangeOperator(BaseOperator):
         self.history = history or VariableCountHistory()
 
     def execute(self, context: Context) -> dict[str, Any]:
+        with _reported(self, "row_count_change"):
+            return self._check(str(context["run_id"]))
+
+    def _check(self, run_id: str) -> dict[str, Any]:
         hook = db_hook(self.conn_id, "conn_id")
         current = int(
             read_first_row(hook, f"SELECT COUNT(*) FROM {quote_table(self.table, hook.escape_word_format)}")[
                 0
             ]
         )
-        run_id = str(context["run_id"])
         key = history_key(self.dag_id, self.table)
         # A retried or cleared run compares with the run before it, not with itself.
         entries = [e for e in self.history.load(key) if e.get("run_id") != run_id]
@@ -137,6 +156,10 @@ class RowCountChangeOperator(BaseOperator):
                 int(previous["count"]), current, self.max_drop_pct, self.max_growth_pct
             )
             if problem:
+                from airflow_ai_etl.observability import metrics
+
+                direction = "drop" if current < int(previous["count"]) else "growth"
+                metrics.row_count_alert(dag_id=self.dag_id, table=self.table, direction=direction)
                 raise AirflowException(
                     f"row_count_change check failed on table {self.table} (connection {self.conn_id}): "
                     f"the row count {problem}: {previous['count']} rows after run {previous['run_id']}, "
@@ -215,6 +238,10 @@ class FreshnessOperator(BaseOperator):
         self.max_age_minutes = max_age_minutes
 
     def execute(self, context: Context) -> dict[str, Any]:
+        with _reported(self, "freshness"):
+            return self._check()
+
+    def _check(self) -> dict[str, Any]:
         hook = db_hook(self.conn_id, "conn_id")
         escape = hook.escape_word_format
         what = f"freshness check failed on table {self.table} (connection {self.conn_id})"

@@ -137,6 +137,14 @@ class TransferOperator(BaseOperator):
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_ai_etl.observability.task_runs import measured_run
+
+        with measured_run(self, context, "transfer") as moved:
+            result = self._transfer(context)
+            moved.rows, moved.bytes = result["rows"], result.get("bytes")
+        return result
+
+    def _transfer(self, context: Context) -> dict[str, Any]:
         job = self._job(context)
         source = db_hook(self.source_conn_id, "source_conn_id")
         target = db_hook(self.target_conn_id, "target_conn_id")

@@ -166,7 +166,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
             stored = side.read_state()
             since = stored.since(side.maximum)
         client.command(f"CREATE TABLE {side.stage} AS {side.table}")
-        rows, high, path = 0, since, ""
+        rows, size, high, path = 0, 0, since, ""
         batches, path = _batches(job, source, since, columns, log)
         for number, batch in enumerate(batches):
             if number == 0:
@@ -178,6 +178,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
             if job.watermark:
                 high = later(high, pc.max(conformed.column(job.watermark)).as_py())
             rows += conformed.num_rows
+            size += conformed.nbytes
         if job.mode == "replace":
             client.command(f"EXCHANGE TABLES {side.table} AND {side.stage}")
         else:
@@ -191,7 +192,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
             client.command(f"DROP TABLE IF EXISTS {side.stage}")
         finally:
             client.close()
-    return job.outcome(rows, path, high)
+    return job.outcome(rows, path, high, size)
 
 
 def _create(job: TransferJob, source: DbApiHook, side: _Target, log: Log) -> dict[str, str]:

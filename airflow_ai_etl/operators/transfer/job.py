@@ -75,9 +75,12 @@ class TransferJob:
         wrapped = f"SELECT * FROM (\n{query}\n) AS ai_etl_source WHERE {column} {operator} {placeholder}"
         return wrapped, (since,)
 
-    def outcome(self, rows: int, path: str, high: Any) -> dict[str, Any]:
-        """What a path returns: rows written, the path's name, and the watermark reached."""
+    def outcome(self, rows: int, path: str, high: Any, size: int | None = None) -> dict[str, Any]:
+        """What a path returns: rows written, the path's name, the watermark reached, and the bytes
+        moved when the path sees them (COPY data, Arrow buffers)."""
         result: dict[str, Any] = {"rows": rows, "path": path}
+        if size is not None:
+            result["bytes"] = size
         if self.incremental:
             result["watermark"] = str(high) if high is not None else None
         return result

@@ -104,7 +104,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
                 conn.execute("SET LOCAL IntervalStyle = 'postgres'")
                 conn.execute("SET LOCAL extra_float_digits = 3")
         log.info("COPY in %s format from the source: %s", fmt, query)
-        rows = _stream(
+        rows, size = _stream(
             job,
             source_conn,
             target_conn,
@@ -117,7 +117,7 @@ def run(job: TransferJob, source: DbApiHook, target: DbApiHook, log: Log) -> dic
             _merge(job, cursor, into, columns)
         if state is not None:
             state.write(job.transfer_id, job.run_id, since, high, stored)
-    return job.outcome(rows, f"postgres-copy-{fmt}", high)
+    return job.outcome(rows, f"postgres-copy-{fmt}", high, size)
 
 
 def _describe(
@@ -204,8 +204,9 @@ def _stream(
     copy_out: str,
     parameters: tuple[Any, ...],
     copy_in: str,
-) -> int:
-    """Pipe the source COPY into the target COPY inside the target's open transaction; rows received."""
+) -> tuple[int, int]:
+    """Pipe the source COPY into the target COPY inside the target's open transaction; rows received
+    and bytes of COPY data piped."""
     from psycopg import ClientCursor, pq
 
     if target_conn.info.transaction_status != pq.TransactionStatus.INTRANS:
@@ -230,6 +231,7 @@ def _stream(
         side=f"loading {job.target_table}",
         encoding=target_encoding,
     )
+    piped = 0
     try:
         chunk = bytearray()
         get, put = source.get_copy_data, target.put_copy_data
@@ -237,6 +239,7 @@ def _stream(
             size, data = get(0)
             if size < 0:
                 break
+            piped += size
             chunk += data
             if len(chunk) >= CHUNK:
                 put(chunk)
@@ -251,7 +254,7 @@ def _stream(
         raise
     target.put_copy_end()
     result = _finished(job, target, side=f"loading {job.target_table}", encoding=target_encoding)
-    return int(result.command_tuples or 0)
+    return int(result.command_tuples or 0), piped
 
 
 def _finished(job: TransferJob, pgconn: Any, *, side: str, encoding: str) -> Any:
