@@ -60,6 +60,29 @@ def _cache_options() -> dict[str, Any]:
     }
 
 
+def _event_options() -> dict[str, Any]:
+    """Lifecycle events on Kafka (lifecycle/publisher.py reads them)."""
+    return {
+        "events_conn_id": _option(
+            "`kafka` connection lifecycle events are published to (its extra is the producer config). "
+            "Empty: no events.\n",
+            "",
+            "kafka_events",
+        ),
+        "events_topic": _option("Topic of the lifecycle events.\n", "ai_etl.lifecycle"),
+        "events_queue_size": _option(
+            "Events a process holds while the broker is slow or down; more are dropped (and counted).\n",
+            "10000",
+            type_="integer",
+        ),
+        "events_flush_seconds": _option(
+            "Longest a process waits at exit for its queued events (not at all when the brokers are down).\n",
+            "2",
+            type_="float",
+        ),
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ai-etl",
@@ -160,6 +183,7 @@ def get_provider_info() -> dict[str, Any]:
                         type_="integer",
                     ),
                     **_cache_options(),
+                    **_event_options(),
                 },
             }
         },

@@ -12,6 +12,7 @@ from pathlib import Path
 from airflow_ai_etl.deploy.local import Publication
 from airflow_ai_etl.deploy.models import DeployError, Deployment
 from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, Release, configured_target
+from airflow_ai_etl.lifecycle import emit
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
@@ -70,7 +71,8 @@ def deploy_spec(
         import_timeout=import_timeout,
     )
     publication = target.publish(release)
-    return _deployment(spec.dag_id, target, publication, report)
+    emit("pipeline.approved", spec.dag_id, user=release.approver, spec_sha256=release.spec_sha256)
+    return _deployment(spec.dag_id, target, publication, report, release.approver)
 
 
 def rollback(
@@ -84,14 +86,13 @@ def rollback(
 ) -> Deployment:
     """Make the version that was live before the current one live again (import-checked first)."""
     target = target or choose_target(dags_folder)
-    publication = target.roll_back(
-        dag_id, force=force, import_timeout=import_timeout, approver=_approver(approver)
-    )
-    return _deployment(dag_id, target, publication, None)
+    who = _approver(approver)
+    publication = target.roll_back(dag_id, force=force, import_timeout=import_timeout, approver=who)
+    return _deployment(dag_id, target, publication, None, who)
 
 
 def _deployment(
-    dag_id: str, target: DeployTarget, publication: Publication, report: Report | None
+    dag_id: str, target: DeployTarget, publication: Publication, report: Report | None, approver: str
 ) -> Deployment:
     version, path = publication.version, publication.path
     if publication.action == "unchanged":
@@ -102,6 +103,14 @@ def _deployment(
         parse_requested = parse.requested
         verb = "deployed" if publication.action == "deploy" else "rolled back to"
         message = f"{dag_id}: {verb} version {version} at {path}; {parse.reason}"
+        emit(
+            "pipeline.deployed" if publication.action == "deploy" else "pipeline.rolled_back",
+            dag_id,
+            user=approver,
+            version=version,
+            spec_sha256=publication.spec_sha256,
+            commit=publication.commit,
+        )
     if publication.overwritten_copy is not None:
         message += f"; the hand-edited file it replaced was saved as {publication.overwritten_copy}"
     return Deployment(
