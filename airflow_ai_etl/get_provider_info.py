@@ -60,14 +60,20 @@ def _cache_options() -> dict[str, Any]:
     }
 
 
-def _event_options() -> dict[str, Any]:
-    """Lifecycle events on Kafka (lifecycle/publisher.py reads them)."""
+def _observability_options() -> dict[str, Any]:
+    """Lifecycle events on Kafka (lifecycle/publisher.py reads them) and the page's lineage link."""
     return {
         "events_conn_id": _option(
             "`kafka` connection lifecycle events are published to (its extra is the producer config). "
             "Empty: no events.\n",
             "",
             "kafka_events",
+        ),
+        "lineage_url": _option(
+            "Link from the page to a step's job in your lineage tool; {namespace} and {job} are filled "
+            "in (URL-encoded). Empty: the page shows the names only.\n",
+            "",
+            "http://marquez:3000/lineage/job/{namespace}/{job}",
         ),
         "events_topic": _option("Topic of the lifecycle events.\n", "ai_etl.lifecycle"),
         "events_queue_size": _option(
@@ -183,7 +189,7 @@ def get_provider_info() -> dict[str, Any]:
                         type_="integer",
                     ),
                     **_cache_options(),
-                    **_event_options(),
+                    **_observability_options(),
                 },
             }
         },
