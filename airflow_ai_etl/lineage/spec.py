@@ -45,7 +45,10 @@ def pipeline_lineage(
     steps = []
     for step, use in zip(spec.steps, uses, strict=True):
         columns: list[dict[str, Any]] = []
-        for sql in registry.kind_of(step).sql_fields(step):
+        sqls = registry.kind_of(step).sql_fields(step)
+        if not sqls and len(use.reads) == 1 and len(use.writes) == 1:
+            columns = _copied(use.reads[0], use.writes[0][1], schemas)
+        for sql in sqls:
             written = statement_lineage(sql.sql, dialects.get(sql.conn_id) or None, schemas.get(sql.conn_id))
             target = written.writes or (use.writes[0][1] if len(use.writes) == 1 else None)
             columns += [
@@ -75,6 +78,24 @@ def pipeline_lineage(
             }
         )
     return steps
+
+
+def _copied(read: tuple[str, str], target: str, schemas: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A step without SQL that reads one table and writes another copies its columns by name."""
+    conn_id, table = read
+    *schema, name = table.split(".")
+    nested = schemas.get(conn_id, {})
+    found = (nested.get(schema[-1], {}) if schema else nested).get(name)
+    if not isinstance(found, dict):
+        return []
+    return [
+        {
+            "column": column,
+            "table": target,
+            "sources": [{"conn_id": conn_id, "table": table, "column": column, "transformation": "IDENTITY"}],
+        }
+        for column in found
+    ]
 
 
 def _table(conn_id: str, name: str, namespace_of: Callable[[str], str | None]) -> dict[str, Any]:
