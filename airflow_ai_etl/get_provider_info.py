@@ -60,6 +60,35 @@ def _cache_options() -> dict[str, Any]:
     }
 
 
+def _observability_options() -> dict[str, Any]:
+    """Lifecycle events on Kafka (lifecycle/publisher.py reads them) and the page's lineage link."""
+    return {
+        "events_conn_id": _option(
+            "`kafka` connection lifecycle events are published to (its extra is the producer config). "
+            "Empty: no events.\n",
+            "",
+            "kafka_events",
+        ),
+        "lineage_url": _option(
+            "Link from the page to a step's job in your lineage tool; {namespace} and {job} are filled "
+            "in (URL-encoded). Empty: the page shows the names only.\n",
+            "",
+            "http://marquez:3000/lineage/job/{namespace}/{job}",
+        ),
+        "events_topic": _option("Topic of the lifecycle events.\n", "ai_etl.lifecycle"),
+        "events_queue_size": _option(
+            "Events a process holds while the broker is slow or down; more are dropped (and counted).\n",
+            "10000",
+            type_="integer",
+        ),
+        "events_flush_seconds": _option(
+            "Longest a process waits at exit for its queued events (not at all when the brokers are down).\n",
+            "2",
+            type_="float",
+        ),
+    }
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-ai-etl",
@@ -168,6 +197,7 @@ def get_provider_info() -> dict[str, Any]:
                         "warehouse",
                     ),
                     **_cache_options(),
+                    **_observability_options(),
                 },
             }
         },

@@ -14,6 +14,7 @@ from pathlib import Path
 from airflow_ai_etl.deploy.local import Publication
 from airflow_ai_etl.deploy.models import DeployError, Deployment
 from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, Release, configured_target
+from airflow_ai_etl.lifecycle import emit
 from airflow_ai_etl.observability import metrics
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
@@ -97,7 +98,8 @@ def _deploy(
         import_timeout=import_timeout,
     )
     publication = target.publish(release)
-    return _deployment(spec.dag_id, target, publication, report)
+    emit("pipeline.approved", spec.dag_id, user=release.approver, spec_sha256=release.spec_sha256)
+    return _deployment(spec.dag_id, target, publication, report, release.approver)
 
 
 def rollback(
@@ -112,10 +114,9 @@ def rollback(
     """Make the version that was live before the current one live again (import-checked first)."""
     with _reported("rollback", target, dags_folder) as outcome:
         target = target or choose_target(dags_folder)
-        publication = target.roll_back(
-            dag_id, force=force, import_timeout=import_timeout, approver=_approver(approver)
-        )
-        outcome.append(_deployment(dag_id, target, publication, None))
+        who = _approver(approver)
+        publication = target.roll_back(dag_id, force=force, import_timeout=import_timeout, approver=who)
+        outcome.append(_deployment(dag_id, target, publication, None, who))
     return outcome[0]
 
 
@@ -146,7 +147,7 @@ def _target_kind(target: DeployTarget | None, dags_folder: Path | None) -> str:
 
 
 def _deployment(
-    dag_id: str, target: DeployTarget, publication: Publication, report: Report | None
+    dag_id: str, target: DeployTarget, publication: Publication, report: Report | None, approver: str
 ) -> Deployment:
     version, path = publication.version, publication.path
     if publication.action == "unchanged":
@@ -157,6 +158,14 @@ def _deployment(
         parse_requested = parse.requested
         verb = "deployed" if publication.action == "deploy" else "rolled back to"
         message = f"{dag_id}: {verb} version {version} at {path}; {parse.reason}"
+        emit(
+            "pipeline.deployed" if publication.action == "deploy" else "pipeline.rolled_back",
+            dag_id,
+            user=approver,
+            version=version,
+            spec_sha256=publication.spec_sha256,
+            commit=publication.commit,
+        )
     if publication.overwritten_copy is not None:
         message += f"; the hand-edited file it replaced was saved as {publication.overwritten_copy}"
     return Deployment(

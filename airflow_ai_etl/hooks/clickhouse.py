@@ -97,6 +97,23 @@ class ClickHouseHook(DbApiHook):
         self.apply_settings(conn.client, self.settings)
         return conn
 
+    def get_openlineage_database_info(self, connection: Any) -> Any:
+        """OpenLineage's names for this server (`clickhouse://host:port`, tables `database.table`).
+
+        chDB, in process, has no authority: its namespace is `clickhouse` with the data path.
+        """
+        from airflow.providers.openlineage.sqlparser import DatabaseInfo
+
+        kwargs = self._client_kwargs()
+        if kwargs["interface"] == "chdb":
+            return DatabaseInfo(scheme="clickhouse", authority=None, database=kwargs["database"] or "default")
+        port = kwargs["port"] or (8443 if kwargs["secure"] else 8123)
+        return DatabaseInfo(
+            scheme="clickhouse",
+            authority=f"{kwargs['host']}:{port}",
+            database=kwargs["database"] or "default",
+        )
+
     def get_uri(self) -> str:
         """`clickhouse://` for a server, `chdb://<path>` for the in-process engine; never a password."""
         kwargs = self._client_kwargs()

@@ -25,6 +25,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_ai_etl.hooks.readonly import read_only_connection
 from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
+from airflow_ai_etl.operators._lineage import LineageMixin
 from airflow_ai_etl.operators._sql import (
     column_list,
     db_hook,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from airflow_ai_etl.files.locations import Location
     from airflow_ai_etl.files.readers import CsvLayout, RowBatch
+    from airflow_ai_etl.lineage.model import StepLineage
     from airflow_ai_etl.observability.task_runs import Moved
 
 FORMATS = ("csv", "parquet", "jsonl")
@@ -152,7 +154,7 @@ def _executemany(cursor: Any, statement: str, rows: list[tuple[Any, ...]]) -> No
         cursor.executemany(statement, rows)
 
 
-class FileToSqlOperator(BaseOperator):
+class FileToSqlOperator(LineageMixin, BaseOperator):
     """Load a file, or every file under a prefix or glob, into `target_table` in one transaction.
 
     :param path: an absolute local path or `s3://bucket/key`; a prefix ending in '/' or a glob in
@@ -177,6 +179,8 @@ class FileToSqlOperator(BaseOperator):
     template_fields: Sequence[str] = ("path", "target_table")
     template_ext: Sequence[str] = ()  # a path ending in '.sql' or '.json' is a path, not a template file
     ui_color = "#eef7e8"
+    #: What the last execute loaded, for its lineage: the files, their columns, the rows.
+    _loaded: tuple[list[str], list[str], int] | None = None
 
     def __init__(
         self,
@@ -340,6 +344,7 @@ class FileToSqlOperator(BaseOperator):
             raise FileNotFoundError(f"{self.task_id}: 'path': {error}") from None
         layout = _layout(self.csv_delimiter, self.csv_header, self.csv_null)
         rows = 0
+        columns_seen: dict[str, None] = {}
         plans: dict[tuple[str, ...], _Plan] = {}
         conn = target.get_conn()
         try:
@@ -364,6 +369,7 @@ class FileToSqlOperator(BaseOperator):
                     try:
                         for batch in batches:
                             columns = tuple(batch.columns)
+                            columns_seen.update(dict.fromkeys(columns))
                             if columns not in plans:
                                 plans[columns] = self._plan(target, cursor, batch, len(plans))
                             self._write(cursor, plans[columns], batch)
@@ -378,6 +384,7 @@ class FileToSqlOperator(BaseOperator):
             raise
         finally:
             conn.close()
+        self._loaded = ([s.name for s in sources], list(columns_seen), rows)
         self.log.info(
             "Wrote %d rows from %d file(s) to %s (mode %s)", rows, len(sources), self.target_table, self.mode
         )
@@ -388,8 +395,25 @@ class FileToSqlOperator(BaseOperator):
             "target_table": self.target_table,
         }
 
+    def step_lineage(self, complete: bool) -> StepLineage:
+        """The files (each one loaded; the path as given before the run) -> the table, column by name."""
+        from airflow_ai_etl.lineage.model import StepLineage, identity_columns
+        from airflow_ai_etl.lineage.naming import file_dataset
+        from airflow_ai_etl.operators._lineage import sql_side
 
-class SqlToFileOperator(BaseOperator):
+        target = sql_side(self.target_conn_id, "target_conn_id", complete)
+        target.read_catalog([str(self.target_table)])
+        output = target.dataset(str(self.target_table))
+        if not complete or self._loaded is None:
+            return StepLineage(inputs=[file_dataset(str(self.path))], outputs=[output])
+        files, columns, rows = self._loaded
+        fields = tuple((c, None) for c in columns)
+        inputs = [file_dataset(name, fields) for name in files]
+        lineage = {c: [o for i in inputs for o in identity_columns(i, [c])[c]] for c in columns}
+        return StepLineage(inputs=inputs, outputs=[output], columns=lineage, rows=rows)
+
+
+class SqlToFileOperator(LineageMixin, BaseOperator):
     """Write the rows of `sql` (or all of `source_table`) to one file at `path`.
 
     The file is written under a temporary name and published only when complete: a failed attempt
@@ -412,6 +436,8 @@ class SqlToFileOperator(BaseOperator):
     template_ext: Sequence[str] = ()
     template_fields_renderers = {"sql": "sql"}
     ui_color = "#eef7e8"
+    #: What the last execute wrote, for its lineage: the file's columns and rows.
+    _written: tuple[list[str], int] | None = None
 
     def __init__(
         self,
@@ -485,6 +511,7 @@ class SqlToFileOperator(BaseOperator):
             first = cursor.fetchmany(self.batch_size)
             if cursor.description is None:
                 raise ValueError(f"{self.task_id}: the source statement returned no rows (not a SELECT?)")
+            columns = [str(d[0]) for d in cursor.description]
             with publishing(location, self.storage_conn_id) as local_path:
                 writer = open_writer(
                     self.format,
@@ -510,5 +537,26 @@ class SqlToFileOperator(BaseOperator):
         finally:
             conn.rollback()  # read-only: nothing to keep, and it ends the named cursor's transaction
             conn.close()
+        self._written = (columns, rows)
         self.log.info("Wrote %d rows to %s", rows, self.path)
         return {"rows": rows, "path": self.path, "format": self.format}
+
+    def step_lineage(self, complete: bool) -> StepLineage:
+        """The source tables -> the file, column by column from the query."""
+        from airflow_ai_etl.lineage.model import StepLineage
+        from airflow_ai_etl.lineage.naming import file_dataset
+        from airflow_ai_etl.operators._lineage import sql_side
+
+        source = sql_side(self.source_conn_id, "source_conn_id", complete)
+        query = self._query(source.hook)
+        inputs, columns = source.query(query)
+        written = self._written if complete else None
+        fields = tuple((c, None) for c in written[0]) if written else ()
+        return StepLineage(
+            inputs=inputs,
+            outputs=[file_dataset(str(self.path), fields)],
+            sql=query,
+            dialect=source.dialect or None,
+            columns=columns,
+            rows=written[1] if written else None,
+        )

@@ -40,11 +40,14 @@ from airflow_ai_etl.operators._kafka_sink import (
     DeadLetter,
     TargetSink,
 )
+from airflow_ai_etl.operators._lineage import LineageMixin
 from airflow_ai_etl.operators._sql import db_hook, require_upsert
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from confluent_kafka import Consumer, Message
+
+    from airflow_ai_etl.lineage.model import StepLineage
 
 __all__ = ["DEAD_LETTER_COLUMNS", "DEFAULT_OFFSETS_TABLE", "KafkaToSqlOperator", "MalformedMessageError"]
 
@@ -97,7 +100,7 @@ def payload_text(value: bytes | None) -> str | None:
     return text if text is not None and "\x00" not in text else "\\x" + value.hex()
 
 
-class KafkaToSqlOperator(BaseOperator):
+class KafkaToSqlOperator(LineageMixin, BaseOperator):
     """Load up to `max_messages` messages from `topic` into `target_table`, exactly once.
 
     :param kafka_conn_id: connection of type `kafka`; its extra is the confluent-kafka config
@@ -132,6 +135,8 @@ class KafkaToSqlOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("topic", "target_table")
     ui_color = "#fdf0e8"
+    #: What the last execute loaded, for its lineage: the columns taken and the rows written.
+    _loaded: tuple[list[str], int] | None = None
     #: Whole-chunk JSON decoding, set in execute (for the JSON format only).
     _fast_json: Callable[[list[bytes | None]], list[dict[str, Any]] | None] | None = None
 
@@ -389,6 +394,7 @@ class KafkaToSqlOperator(BaseOperator):
             lag = _lag(consumer, self.topic, settled)
         finally:
             consumer.close()
+        self._loaded = (list(sink.columns or []), sink.rows)
         self.log.info(
             "Loaded %d rows from %s into %s (%d to the dead-letter table)",
             sink.rows,
@@ -403,6 +409,27 @@ class KafkaToSqlOperator(BaseOperator):
             "target_table": self.target_table,
         }
         return result, state, lag
+
+    def step_lineage(self, complete: bool) -> StepLineage:
+        """The topic -> the table; each column is the message field of the same name."""
+        from airflow.sdk import BaseHook
+
+        from airflow_ai_etl.lineage.model import Dataset, StepLineage, identity_columns
+        from airflow_ai_etl.lineage.naming import kafka_namespace
+        from airflow_ai_etl.operators._lineage import sql_side
+
+        config = BaseHook.get_connection(self.kafka_conn_id).extra_dejson
+        loaded = self._loaded if complete else None
+        columns = loaded[0] if loaded else list(self.columns or avro_field_names(self.avro_schema or {}))
+        topic = Dataset(kafka_namespace(config), str(self.topic), tuple((c, None) for c in columns))
+        target = sql_side(self.target_conn_id, "target_conn_id", complete)
+        target.read_catalog([str(self.target_table)])
+        return StepLineage(
+            inputs=[topic],
+            outputs=[target.dataset(str(self.target_table))],
+            columns=identity_columns(topic, columns),
+            rows=loaded[1] if loaded else None,
+        )
 
 
 def _lag(consumer: Consumer, topic: str, committed: Mapping[int, int]) -> dict[int, int]:

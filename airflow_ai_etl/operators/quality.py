@@ -26,10 +26,13 @@ from airflow.sdk import BaseOperator, Variable
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_ai_etl.hooks.readonly import read_first_row
+from airflow_ai_etl.operators._lineage import LineageMixin
 from airflow_ai_etl.operators._sql import db_hook, quote_identifier, quote_table
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_ai_etl.lineage.model import StepLineage
 
 #: How many recorded counts a history keeps.
 HISTORY_LENGTH = 30
@@ -96,7 +99,22 @@ def _reported(operator: BaseOperator, check: str) -> Iterator[None]:
     metrics.quality_check(dag_id=operator.dag_id, task_id=operator.task_id, check=check, passed=True)
 
 
-class RowCountChangeOperator(BaseOperator):
+class _CheckedTable(LineageMixin):
+    """A check's lineage: the table it reads, with its columns once the check ran."""
+
+    conn_id: str
+    table: str
+
+    def step_lineage(self, complete: bool) -> StepLineage:
+        from airflow_ai_etl.lineage.model import StepLineage
+        from airflow_ai_etl.operators._lineage import sql_side
+
+        side = sql_side(self.conn_id, "conn_id", complete)
+        side.read_catalog([str(self.table)])
+        return StepLineage(inputs=[side.dataset(str(self.table))])
+
+
+class RowCountChangeOperator(_CheckedTable, BaseOperator):
     """Compare a table's row count with the count after the previous successful run of this check.
 
     :param conn_id: connection of the table.
@@ -209,7 +227,7 @@ def newest_moment(value: Any) -> dt.datetime:
     raise ValueError(f"a {type(value).__name__} value is not a timestamp or a date")
 
 
-class FreshnessOperator(BaseOperator):
+class FreshnessOperator(_CheckedTable, BaseOperator):
     """Fail when the newest value of a timestamp (or date) column is older than `max_age_minutes`.
 
     The age is measured against the worker's clock (UTC) when the check runs. An empty table, or

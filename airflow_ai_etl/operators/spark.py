@@ -21,17 +21,20 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_ai_etl.operators._lineage import LineageMixin
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_ai_etl.hooks.spark import SparkJobHook
+    from airflow_ai_etl.lineage.model import Dataset, StepLineage
 
 MODES = ("overwrite", "overwrite_partitions", "append")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-class SparkSqlTransformOperator(BaseOperator):
+class SparkSqlTransformOperator(LineageMixin, BaseOperator):
     """Run `sql` on Spark; with `target_table`, write the query's rows to that Hive table.
 
     :param sql: with `target_table`, one query (SELECT, WITH ..., VALUES); without, one statement
@@ -126,6 +129,31 @@ class SparkSqlTransformOperator(BaseOperator):
                 ", created" if result.get("created") else "",
             )
         return result
+
+    def step_lineage(self, complete: bool) -> StepLineage:
+        """The tables the SQL reads -> `target_table` (or the table the statement writes), by column."""
+        from airflow.sdk import BaseHook
+
+        from airflow_ai_etl.hooks.spark import connection_conf
+        from airflow_ai_etl.lineage.columns import statement_lineage
+        from airflow_ai_etl.lineage.model import StepLineage, statement_columns
+        from airflow_ai_etl.lineage.naming import spark_dataset
+
+        extra = BaseHook.get_connection(self.conn_id).extra_dejson
+        conf = {**connection_conf(self.conn_id, extra), **{k: str(v) for k, v in self.conf.items()}}
+        written = statement_lineage(str(self.sql), "spark")
+        target = str(self.target_table) if self.target_table is not None else written.writes
+
+        def dataset(table: str) -> Dataset:
+            return spark_dataset(table, conf)
+
+        return StepLineage(
+            inputs=[dataset(t) for t in written.reads],
+            outputs=[dataset(target)] if target else [],
+            sql=str(self.sql),
+            dialect="spark",
+            columns=statement_columns(written, dataset),
+        )
 
     def on_kill(self) -> None:
         if self._hook is not None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_ai_etl.lifecycle import listener as lifecycle_listener
+
 URL_PREFIX = "/ai-etl"
 #: The page's address inside Airflow's UI: /plugin/ai-etl.
 NAV_ROUTE = "ai-etl"
@@ -31,6 +33,8 @@ class AiEtlPlugin(AirflowPlugin):
     """
 
     name = "ai_etl"
+    #: Lifecycle events for runs of generated DAGs (lifecycle/listener.py; off without events_conn_id).
+    listeners = [lifecycle_listener]
     external_views = [
         {
             "name": "AI ETL",

@@ -262,3 +262,41 @@ class AccessOut(BaseModel):
         description="Per action (read, generate, edit, deploy, rollback, run, schedule): allowed or not."
     )
     why_not: dict[str, str] = Field(description="Per refused action: why, for the page's tooltip.")
+
+
+class LineageTableOut(BaseModel):
+    conn_id: str
+    table: str
+    namespace: str | None = Field(description="The OpenLineage dataset namespace, e.g. postgres://host:5432.")
+
+
+class LineageSourceOut(BaseModel):
+    conn_id: str
+    table: str
+    column: str
+    transformation: str = Field(description="IDENTITY (copied as it is) or TRANSFORMATION (computed).")
+
+
+class LineageColumnOut(BaseModel):
+    column: str
+    table: str | None = Field(description="The table written; null when the step writes a file.")
+    sources: list[LineageSourceOut]
+
+
+class StepLineageOut(BaseModel):
+    step_id: str
+    kind: str
+    job: str = Field(description="The OpenLineage job name of the step's task: <dag_id>.<task_id>.")
+    reads: list[LineageTableOut]
+    writes: list[LineageTableOut]
+    columns: list[LineageColumnOut]
+
+
+class LineageOut(BaseModel):
+    dag_id: str
+    version: int | None
+    job_namespace: str = Field(description="`[openlineage] namespace`: where the jobs are in a lineage tool.")
+    lineage_url: str | None = Field(
+        description="`[ai_etl] lineage_url`: a link to a job in the lineage tool, with {namespace} and {job}."
+    )
+    steps: list[StepLineageOut]

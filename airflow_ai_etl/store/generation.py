@@ -20,6 +20,7 @@ from airflow_ai_etl.agents.events import Event, GenerationResult, total_spent
 from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
+from airflow_ai_etl.lifecycle import emit
 from airflow_ai_etl.spec import dumps_spec
 from airflow_ai_etl.store.diagrams import er_diagram
 from airflow_ai_etl.store.models import RequestRow
@@ -96,6 +97,7 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
         )
         if ended and draft is not None:
             # Once per run: only the call that ends the request gets here.
+            emit("pipeline.generated", draft["dag_id"], request_id=row.id, state=state, user=row.created_by)
             tokens, cost = total_spent(draft.get("usage", ()))
             process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
     elif output.ended is not None:

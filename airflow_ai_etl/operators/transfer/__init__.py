@@ -25,19 +25,22 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_ai_etl.operators._checks import check_at_least_one, check_columns
-from airflow_ai_etl.operators._sql import db_hook, require_upsert
+from airflow_ai_etl.operators._lineage import LineageMixin
+from airflow_ai_etl.operators._sql import db_hook, require_upsert, source_select
 from airflow_ai_etl.operators.transfer.job import TransferError, TransferJob
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
     from airflow.sdk import Context
 
+    from airflow_ai_etl.lineage.model import StepLineage
+
 MODES = ("append", "replace", "upsert", "incremental")
 
 __all__ = ["MODES", "TransferError", "TransferOperator"]
 
 
-class TransferOperator(BaseOperator):
+class TransferOperator(LineageMixin, BaseOperator):
     """Copy rows from `source_sql` (or all of `source_table`) into `target_table`.
 
     :param source_conn_id: connection the rows are read from.
@@ -69,6 +72,8 @@ class TransferOperator(BaseOperator):
     template_ext: Sequence[str] = ()  # a source_sql ending in '.sql' is SQL, not a file name
     template_fields_renderers = {"source_sql": "sql"}
     ui_color = "#e8f0fe"
+    #: Rows the last execute wrote (the lineage's output statistics).
+    _rows_written: int | None = None
 
     def __init__(
         self,
@@ -172,6 +177,7 @@ class TransferOperator(BaseOperator):
             from airflow_ai_etl.operators.transfer.dbapi import run as execute_many
 
             result = execute_many(job, source, target, self.log)
+        self._rows_written = int(result["rows"])
         self.log.info(
             "Wrote %d rows to %s (mode %s, path %s)",
             result["rows"],
@@ -180,6 +186,26 @@ class TransferOperator(BaseOperator):
             result["path"],
         )
         return {"rows": result["rows"], "mode": job.mode, "target_table": job.target_table} | result
+
+    def step_lineage(self, complete: bool) -> StepLineage:
+        """Source tables -> target table, column by column from the source query (by name, as it loads)."""
+        from airflow_ai_etl.lineage.model import StepLineage
+        from airflow_ai_etl.operators._lineage import sql_side
+
+        source = sql_side(self.source_conn_id, "source_conn_id", complete)
+        target = sql_side(self.target_conn_id, "target_conn_id", complete)
+        table = None if self.source_table is None else str(self.source_table)
+        query = source_select(self.source_sql, table, source.hook.escape_word_format)
+        inputs, columns = source.query(query)
+        target.read_catalog([str(self.target_table)])
+        return StepLineage(
+            inputs=inputs,
+            outputs=[target.dataset(str(self.target_table))],
+            sql=query,
+            dialect=source.dialect or None,
+            columns=columns,
+            rows=self._rows_written if complete else None,
+        )
 
 
 def _choose_path(source: DbApiHook, target: DbApiHook) -> str:

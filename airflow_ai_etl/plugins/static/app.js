@@ -1295,12 +1295,66 @@
         if (!state.draft || state.draft.dag_id !== dagId) return;
         state.pipeline = pipelines.find((p) => p.dag_id === dagId) || null;
         renderPipelineState(state.pipeline, dagId);
+        loadLineage(state.pipeline);
       } catch (error) {
         setBanner($("action-error"), error);
       }
       state.pipelineTimer = setTimeout(tick, PIPELINE_POLL_MS);
     };
     tick();
+  }
+
+  // The live version's column lineage, under the OpenLineage names a lineage tool shows (loaded
+  // once per deployed version).
+  async function loadLineage(p) {
+    const box = $("lineage");
+    const key = p ? `${p.dag_id}@${p.version}` : null;
+    if (box.dataset.key === key) return;
+    box.dataset.key = key || "";
+    show(box, false);
+    if (!p) return;
+    try {
+      renderLineage(await api("GET", `pipelines/${encodeURIComponent(p.dag_id)}/lineage`));
+    } catch (error) {
+      clear($("lineage-body")).append(errorBanner(error));
+      show(box, true);
+    }
+  }
+
+  function lineageJob(lineage, step) {
+    const label = `${lineage.job_namespace}/${step.job}`;
+    if (!lineage.lineage_url) return el("code", { text: label });
+    const href = lineage.lineage_url
+      .replace("{namespace}", encodeURIComponent(lineage.job_namespace))
+      .replace("{job}", encodeURIComponent(step.job));
+    return el("a", { href, target: "_blank", rel: "noopener" }, el("code", { text: label }));
+  }
+
+  function lineageTable(t) {
+    return `${t.namespace || t.conn_id}/${t.table}`;
+  }
+
+  function renderLineage(lineage) {
+    const body = clear($("lineage-body"));
+    for (const step of lineage.steps) {
+      const rows = step.columns.map((c) =>
+        el(
+          "tr",
+          {},
+          el("td", {}, el("code", { text: c.table ? `${c.table}.${c.column}` : c.column })),
+          el("td", { text: "←" }),
+          el("td", {
+            text: c.sources.map((s) => `${s.table}.${s.column}${s.transformation === "IDENTITY" ? "" : " (computed)"}`).join(", ") || "constant",
+          }),
+        ),
+      );
+      body.append(
+        el("p", {}, el("strong", { text: step.step_id }), ` (${step.kind}) · job `, lineageJob(lineage, step)),
+        el("p", { class: "muted", text: `reads ${step.reads.map(lineageTable).join(", ") || "—"} · writes ${step.writes.map(lineageTable).join(", ") || "—"}` }),
+        rows.length ? el("table", {}, ...rows) : el("p", { class: "muted", text: "No column lineage from SQL for this step." }),
+      );
+    }
+    show($("lineage"), true);
   }
 
   function pipelineStateParts(p) {

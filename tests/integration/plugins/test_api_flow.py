@@ -214,6 +214,54 @@ def test_deploy_is_idempotent_and_a_double_click_makes_one_version(
     assert len(_audit(airflow_api, action="deploy", outcome="ok", target=f"draft:{draft['id']}")) == 3
 
 
+# Runs after the deploy above: the pipeline is live at version 1.
+def test_lineage_names_jobs_datasets_and_column_sources(
+    airflow_api: AirflowApi, draft: dict[str, Any]
+) -> None:
+    dag_id = draft["dag_id"]
+    response = airflow_api.call("GET", f"/pipelines/{dag_id}/lineage", "viewer1")
+    assert response.status_code == 200, response.text
+    lineage = response.json()
+    assert lineage["dag_id"] == dag_id and lineage["version"] == 1
+    assert lineage["job_namespace"] == "default" and lineage["lineage_url"] is None
+    steps = {s["step_id"]: s for s in lineage["steps"]}
+    assert list(steps) == [s["id"] for s in draft["spec"]["steps"]]
+    assert all(s["job"] == f"{dag_id}.{s['step_id']}" for s in steps.values())
+
+    loads = [s for s in steps.values() if s["kind"] == "transfer"]
+    assert loads, lineage
+    for load in loads:
+        spec_step = next(s for s in draft["spec"]["steps"] if s["id"] == load["step_id"])
+        target = spec_step["target"]["table"]
+        assert [(w["conn_id"], w["table"]) for w in load["writes"]] == [("warehouse", target)]
+        shop = f"sqlite://{airflow_api.data / 'shop.db'}"
+        assert all(r["conn_id"] == "shop" and r["namespace"] == shop for r in load["reads"])
+        by_column = {c["column"]: c for c in load["columns"]}
+        assert by_column and all(c["table"] == target for c in by_column.values()), (spec_step, load)
+        read_tables = {r["table"].split(".")[-1] for r in load["reads"]}
+        for column in by_column.values():
+            assert all(
+                s["conn_id"] == "shop" and s["table"].split(".")[-1] in read_tables for s in column["sources"]
+            )
+        if "order_id" in by_column:
+            assert {
+                "conn_id": "shop",
+                "table": "orders",
+                "column": "order_id",
+                "transformation": "IDENTITY",
+            } in (by_column["order_id"]["sources"])
+
+
+def test_lineage_needs_read_access_and_a_deployed_pipeline(
+    airflow_api: AirflowApi, draft: dict[str, Any]
+) -> None:
+    assert airflow_api.call("GET", f"/pipelines/{draft['dag_id']}/lineage", "scoped1").status_code == 403
+    assert airflow_api.call("GET", f"/pipelines/{draft['dag_id']}/lineage", None).status_code == 401
+    missing = airflow_api.call("GET", "/pipelines/never_deployed/lineage", "viewer1")
+    assert missing.status_code == 404 and "never_deployed" in missing.json()["detail"]
+    assert airflow_api.call("GET", "/pipelines/not-a-dag-id!/lineage", "viewer1").status_code == 422
+
+
 def test_rollback_and_its_refusals(airflow_api: AirflowApi, draft: dict[str, Any]) -> None:
     only_one = airflow_api.call("POST", f"/pipelines/{DAG_ID}/rollback", "op1")
     assert only_one.status_code == 409, only_one.text
