@@ -139,7 +139,10 @@ def cmd_deploy(args: argparse.Namespace) -> Outcome:
 
     spec = _read_spec(args.spec)
     return _deploy_outcome(
-        lambda: deploy_spec(spec, dags_folder=_folder(args), force=args.force), as_json=args.json
+        lambda: deploy_spec(
+            spec, dags_folder=_folder(args), force=args.force, approve_code=args.approve_code
+        ),
+        as_json=args.json,
     )
 
 
@@ -414,7 +417,8 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     if result.ok and args.deploy and (not fallback or args.allow_fallback):
         assert result.spec is not None
         spec = result.spec
-        lines.append(_deploy_outcome(lambda: deploy_spec(spec, dags_folder=_folder(args)), as_json=False).out)
+        publish = lambda: deploy_spec(spec, dags_folder=_folder(args), approve_code=args.approve_code)  # noqa: E731
+        lines.append(_deploy_outcome(publish, as_json=False).out)
     elif not result.ok:
         lines.append(f"no valid pipeline: {result.reason}" + (" (nothing deployed)" if args.deploy else ""))
     if fallback:  # the last line, where a reader or a script looks
@@ -560,6 +564,9 @@ def _add_memory_commands(commands: Any) -> None:
     )
 
 
+APPROVE_CODE_HELP = "you have read the spec's Python transform code and approve deploying it"
+
+
 def _add_generate_command(commands: Any, folder_help: str) -> str:
     """`ai-etl generate`; returns the help text of --conn, which other commands share."""
     generate = commands.add_parser(
@@ -571,6 +578,7 @@ def _add_generate_command(commands: Any, folder_help: str) -> str:
     generate.add_argument("--out", metavar="DIR", default=".", help="where to write <dag_id>.yaml/.py")
     generate.add_argument("--dag-id", metavar="DAG_ID", help="dag_id of the pipeline (default: derived)")
     generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
+    generate.add_argument("--approve-code", action="store_true", help=APPROVE_CODE_HELP)
     generate.add_argument("--dags-folder", metavar="DIR", help=folder_help)
     generate.add_argument("--offline", action="store_true", help="use the offline planner, no model")
     generate.add_argument(
@@ -615,6 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--dags-folder", metavar="DIR", help=folder_help)
     deploy.add_argument("--json", action="store_true", help="print the result as JSON")
     deploy.add_argument("--force", action="store_true", help=force_help)
+    deploy.add_argument("--approve-code", action="store_true", help=APPROVE_CODE_HELP)
     deploy.set_defaults(handler=cmd_deploy)
 
     rollback = commands.add_parser("rollback", help="make the previously live version of a DAG live again")

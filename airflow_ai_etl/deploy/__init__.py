@@ -14,6 +14,7 @@ from airflow_ai_etl.deploy.models import DeployError, Deployment
 from airflow_ai_etl.deploy.targets import DeployTarget, LocalTarget, Release, configured_target
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
+from airflow_ai_etl.steps import registry
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
 from airflow_ai_etl.validation.report import Report
 
@@ -39,12 +40,15 @@ def deploy_spec(
     force: bool = False,
     import_timeout: float = 120,
     approver: str | None = None,
+    approve_code: bool = False,
 ) -> Deployment:
     """Publish `spec` as `ai_etl/<dag_id>.py` (+ `.yaml`) in the deploy target, or raise DeployError.
 
     The target is `target`, else a local `dags_folder`, else the configured one. `context`
     defaults to the connections and schemas Airflow knows; `force` only allows replacing
     a generated file that was edited by hand (a file this package did not write is never replaced).
+    A spec with Python code (`python_transform` steps) deploys only with `approve_code`: the
+    approver has read that code and accepts it.
     """
     if context is None:
         context = context_from_airflow(spec)
@@ -59,6 +63,15 @@ def deploy_spec(
         source = render_dag(spec)
     except RenderError as exc:
         raise DeployError(f"spec {spec.dag_id!r} cannot be rendered: {exc}; nothing was deployed") from None
+    files = tuple(registry.step_files(spec.steps, spec.dag_id))
+    code = [f.step_id for f in files if f.is_code]
+    if code and not approve_code:
+        raise DeployError(
+            f"spec {spec.dag_id!r} holds Python code (steps {', '.join(code)}): it deploys only when a "
+            "person with edit permission on the DAG has read the code and approves it (the page's "
+            "'I approve this code' box, `approve_code: true` in the API, `--approve-code` on the "
+            "command line); nothing was deployed"
+        )
     target = target or choose_target(dags_folder)
     release = Release(
         dag_id=spec.dag_id,
@@ -68,6 +81,7 @@ def deploy_spec(
         approver=_approver(approver),
         force=force,
         import_timeout=import_timeout,
+        files=files,
     )
     publication = target.publish(release)
     return _deployment(spec.dag_id, target, publication, report)
