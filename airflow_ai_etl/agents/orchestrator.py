@@ -557,8 +557,10 @@ def generate(
     `offline` uses the deterministic offline planner whatever models are configured. `schedule`
     (cron or preset) replaces the planner's schedule of a valid spec.
     """
+    from airflow_ai_etl.agents.coder import check_transforms
+
     with cache_scope(request, catalogs, dag_id=dag_id):
-        return _Run(
+        result = _Run(
             request=request,
             catalogs=catalogs,
             dag_id=dag_id,
@@ -573,3 +575,5 @@ def generate(
             offline=offline,
             schedule=schedule,
         ).run()
+        # Transforms' code is checked (and written by the coder) before the draft is offered.
+        return check_transforms(result, llm, offline=offline)
