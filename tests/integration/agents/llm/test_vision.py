@@ -1,5 +1,5 @@
-"""Schemas from a picture over HTTP: `ai-etl generate --image` sends a real PNG as an image part
-to the scripted vision model, whose typed answer becomes validated CREATE TABLE steps."""
+"""Schemas from a picture over HTTP: `ai-etl generate --image` (run in-process) sends a real PNG as
+an image part to the scripted vision model, whose typed answer becomes validated CREATE TABLE steps."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from airflow_ai_etl.cli import main
 from tests.support import scripted_llm as llm
 from tests.support.png import write_png
-from tests.unit.cli.test_cli import run
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ def _image_parts(body: dict[str, Any]) -> list[str]:
 
 
 def test_generate_image_sends_the_png_and_drafts_create_table_steps(
-    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     llm_config()
     png = write_png(tmp_path / "er.png")
@@ -63,12 +63,12 @@ def test_generate_image_sends_the_png_and_drafts_create_table_steps(
 
     scripted_llm.script(vision)
     out = tmp_path / "drafts"
-    proc = run(
+    code = main([
         "generate", "create the tables of this diagram", "--image", str(png), "--conn", "shop_pg",
         "--dag-id", "supplier_tables", "--out", str(out),
-    )  # fmt: skip
+    ])  # fmt: skip
 
-    assert proc.returncode == 0, proc.stderr
+    assert code == 0, capsys.readouterr().err
     assert seen == ["data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()]
     spec = (out / "supplier_tables.yaml").read_text()
     assert spec.index("id: create_suppliers") < spec.index("id: create_supplier_products")
@@ -77,27 +77,26 @@ def test_generate_image_sends_the_png_and_drafts_create_table_steps(
 
 
 def test_tables_that_already_exist_are_findings_not_a_deploy(
-    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     llm_config()
     existing = {"tables": [{"name": "customers", "columns": [{"name": "id", "type": "integer"}]}]}
     scripted_llm.script(llm.output(existing))
     dags = tmp_path / "dags"
     dags.mkdir()
-    proc = run(
+    code = main([
         "generate", "tables", "--image", str(write_png(tmp_path / "er.png")), "--conn", "shop_pg",
         "--out", str(tmp_path / "drafts"), "--deploy", "--dags-folder", str(dags),
-    )  # fmt: skip
-    assert proc.returncode == 1
-    assert "customers" in proc.stderr and "nothing deployed" in proc.stderr
+    ])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "customers" in err and "nothing deployed" in err
     assert list(dags.iterdir()) == []
 
 
 def test_not_an_image_and_too_large_are_usage_errors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from airflow_ai_etl.cli import main
-
     text = tmp_path / "er.png"
     text.write_text("tables: orders, customers")
     assert main(["generate", "tables", "--image", str(text), "--conn", "shop_pg"]) == 2
