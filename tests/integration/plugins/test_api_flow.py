@@ -172,7 +172,7 @@ def _draft_count(store: Store) -> int:
 
 def test_malformed_json_is_a_422_and_is_audited(airflow_api: AirflowApi) -> None:
     headers = {**airflow_api.headers("op1"), "Content-Type": "application/json"}
-    response = airflow_api.client.post("/ai-etl/api/requests", content=b'{"request": "x", ')
+    response = airflow_api.client.post("/ai-etl/api/requests", content=b'{"request": "x", ', headers=headers)
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
     assert _audit(airflow_api, user="op1", action="request", outcome="refused")
