@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from airflow_ai_etl.agents.events import AgentUsage, Event, GenerationResult
+    from airflow_ai_etl.agents.images import Image
     from airflow_ai_etl.budgets.limiter import Subject
     from airflow_ai_etl.catalog.models import SchemaCatalog
     from airflow_ai_etl.deploy import Deployment
@@ -139,7 +140,10 @@ def cmd_deploy(args: argparse.Namespace) -> Outcome:
 
     spec = _read_spec(args.spec)
     return _deploy_outcome(
-        lambda: deploy_spec(spec, dags_folder=_folder(args), force=args.force), as_json=args.json
+        lambda: deploy_spec(
+            spec, dags_folder=_folder(args), force=args.force, approve_code=args.approve_code
+        ),
+        as_json=args.json,
     )
 
 
@@ -392,17 +396,25 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
 
     if not args.request.strip():
         raise CliError("REQUEST is empty: describe the pipeline in a sentence", code=EXIT_USAGE)
+    image = _image(args)
     user = _admitted_user()
     catalogs = _catalogs(args.conn)
     print(f"generating a pipeline over {', '.join(c.conn_id for c in catalogs)}", file=sys.stderr)
-    result = generate(
-        args.request,
-        catalogs,
-        dag_id=args.dag_id,
-        llm=LLMChoice(conn_id=args.llm_conn_id, model=args.model),
-        on_event=_print_event,
-        offline=args.offline,
-    )
+    llm = LLMChoice(conn_id=args.llm_conn_id, model=args.model)
+    if image is not None:
+        from airflow_ai_etl.agents.from_picture import generate_from_picture
+
+        if len(catalogs) != 1:
+            raise CliError(
+                "--image: give exactly one --conn, the connection to create the tables on", code=EXIT_USAGE
+            )
+        result = generate_from_picture(
+            image, args.request, catalogs[0], dag_id=args.dag_id, llm=llm, on_event=_print_event
+        )
+    else:
+        result = generate(
+            args.request, catalogs, dag_id=args.dag_id, llm=llm, on_event=_print_event, offline=args.offline
+        )
     tokens, cost = total_spent(result.usage)
     process_budgets().charge(user, tokens=tokens, cost_usd=cost)
     written = _write_draft(result, Path(args.out))
@@ -414,7 +426,8 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     if result.ok and args.deploy and (not fallback or args.allow_fallback):
         assert result.spec is not None
         spec = result.spec
-        lines.append(_deploy_outcome(lambda: deploy_spec(spec, dags_folder=_folder(args)), as_json=False).out)
+        publish = lambda: deploy_spec(spec, dags_folder=_folder(args), approve_code=args.approve_code)  # noqa: E731
+        lines.append(_deploy_outcome(publish, as_json=False).out)
     elif not result.ok:
         lines.append(f"no valid pipeline: {result.reason}" + (" (nothing deployed)" if args.deploy else ""))
     if fallback:  # the last line, where a reader or a script looks
@@ -428,6 +441,20 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     if not result.ok:
         raise CliError(text, out=out if args.json else "")
     return Outcome(out=out, err=err, code=EXIT_FALLBACK if fallback and not args.allow_fallback else 0)
+
+
+def _image(args: argparse.Namespace) -> Image | None:
+    """The --image file, checked (PNG/JPEG by its bytes, size) before any connection is opened."""
+    from airflow_ai_etl.agents.images import ImageError, read_image_file
+
+    if args.image is None:
+        return None
+    if args.offline:
+        raise CliError("--image needs a vision model; it cannot be used with --offline", code=EXIT_USAGE)
+    try:
+        return read_image_file(Path(args.image))
+    except ImageError as exc:
+        raise CliError(f"--image: {exc}", code=EXIT_USAGE) from None
 
 
 def _catalogs(conn_ids: Sequence[str]) -> list[SchemaCatalog]:
@@ -622,6 +649,9 @@ def _add_memory_commands(commands: Any) -> None:
     )
 
 
+APPROVE_CODE_HELP = "you have read the spec's Python transform code and approve deploying it"
+
+
 def _add_generate_command(commands: Any, folder_help: str) -> str:
     """`ai-etl generate`; returns the help text of --conn, which other commands share."""
     generate = commands.add_parser(
@@ -633,6 +663,13 @@ def _add_generate_command(commands: Any, folder_help: str) -> str:
     generate.add_argument("--out", metavar="DIR", default=".", help="where to write <dag_id>.yaml/.py")
     generate.add_argument("--dag-id", metavar="DAG_ID", help="dag_id of the pipeline (default: derived)")
     generate.add_argument("--deploy", action="store_true", help="deploy the draft when it is valid")
+    generate.add_argument("--approve-code", action="store_true", help=APPROVE_CODE_HELP)
+    generate.add_argument(
+        "--image",
+        metavar="FILE",
+        help="an ER diagram (PNG or JPEG): a vision model reads its tables, and the draft creates them "
+        "on the one --conn",
+    )
     generate.add_argument("--dags-folder", metavar="DIR", help=folder_help)
     generate.add_argument("--offline", action="store_true", help="use the offline planner, no model")
     generate.add_argument(
@@ -677,6 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--dags-folder", metavar="DIR", help=folder_help)
     deploy.add_argument("--json", action="store_true", help="print the result as JSON")
     deploy.add_argument("--force", action="store_true", help=force_help)
+    deploy.add_argument("--approve-code", action="store_true", help=APPROVE_CODE_HELP)
     deploy.set_defaults(handler=cmd_deploy)
 
     rollback = commands.add_parser("rollback", help="make the previously live version of a DAG live again")

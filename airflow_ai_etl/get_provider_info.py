@@ -19,6 +19,31 @@ def _option(
     }
 
 
+def _transform_and_image_options() -> dict[str, Any]:
+    """Guarded Python transforms (transforms.settings reads them) and ER-diagram images (agents.images)."""
+    return {
+        "python_transform_imports": _option(
+            "Modules a `python_transform` step's code may import (comma-separated). Everything else, "
+            "and every dunder, file, exec or getattr-style builtin, is refused by the AST allowlist.\n",
+            "pyarrow, pyarrow.compute, json, re, datetime, decimal, math",
+        ),
+        "python_transform_cpu_seconds": _option(
+            "CPU seconds (RLIMIT_CPU) one sandboxed transform run may use.\n", "60", type_="integer"
+        ),
+        "python_transform_memory_mb": _option(
+            "Address space (RLIMIT_AS) of one sandboxed transform run, in MiB.\n", "2048", type_="integer"
+        ),
+        "python_transform_timeout": _option(
+            "Wall-clock seconds after which a sandboxed transform run is killed.\n", "120", type_="float"
+        ),
+        "image_max_mb": _option(
+            "Largest ER-diagram image (`ai-etl generate --image`, the page's upload) accepted, in MiB.\n",
+            "20",
+            type_="float",
+        ),
+    }
+
+
 def _cache_options() -> dict[str, Any]:
     """The LLM cache's and the budgets' options (cache.settings, budgets.settings read and check them)."""
     return {
@@ -143,7 +168,7 @@ def get_provider_info() -> dict[str, Any]:
                             f"(falls back to `{key}`).\n",
                             "",
                         )
-                        for agent in ("schema_analyst", "planner", "sql_expert")
+                        for agent in ("schema_analyst", "planner", "sql_expert", "coder", "vision")
                         for key in ("llm_conn_id", "model")
                     },
                     "llm_timeout": _option("Seconds one model request may take.\n", "60", type_="float"),
@@ -198,6 +223,7 @@ def get_provider_info() -> dict[str, Any]:
                     ),
                     **_cache_options(),
                     **_observability_options(),
+                    **_transform_and_image_options(),
                 },
             }
         },

@@ -605,6 +605,8 @@ def generate(
     `offline` uses the deterministic offline planner whatever models are configured. `schedule`
     (cron or preset) replaces the planner's schedule of a valid spec.
     """
+    from airflow_ai_etl.agents.coder import check_transforms
+
     started = time.perf_counter()
     with cache_scope(request, catalogs, dag_id=dag_id):
         run = _Run(
@@ -622,7 +624,8 @@ def generate(
             offline=offline,
             schedule=schedule,
         )
-        result = run.run()
+        # Transforms' code is checked (and written by the coder) before the draft is offered.
+        result = check_transforms(run.run(), llm, offline=offline)
     _observe(result, run.calls, time.perf_counter() - started)
     return result
 

@@ -18,6 +18,7 @@ from airflow_ai_etl.lifecycle import emit
 from airflow_ai_etl.observability import metrics
 from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec, spec_hash
+from airflow_ai_etl.steps import registry
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
 from airflow_ai_etl.validation.report import Report
 
@@ -43,12 +44,15 @@ def deploy_spec(
     force: bool = False,
     import_timeout: float = 120,
     approver: str | None = None,
+    approve_code: bool = False,
 ) -> Deployment:
     """Publish `spec` as `ai_etl/<dag_id>.py` (+ `.yaml`) in the deploy target, or raise DeployError.
 
     The target is `target`, else a local `dags_folder`, else the configured one. `context`
     defaults to the connections and schemas Airflow knows; `force` only allows replacing
     a generated file that was edited by hand (a file this package did not write is never replaced).
+    A spec with Python code (`python_transform` steps) deploys only with `approve_code`: the
+    approver has read that code and accepts it.
     """
     with _reported("deploy", target, dags_folder) as outcome:
         deployment = _deploy(
@@ -87,6 +91,15 @@ def _deploy(
         source = render_dag(spec)
     except RenderError as exc:
         raise DeployError(f"spec {spec.dag_id!r} cannot be rendered: {exc}; nothing was deployed") from None
+    files = tuple(registry.step_files(spec.steps, spec.dag_id))
+    code = [f.step_id for f in files if f.is_code]
+    if code and not approve_code:
+        raise DeployError(
+            f"spec {spec.dag_id!r} holds Python code (steps {', '.join(code)}): it deploys only when a "
+            "person with edit permission on the DAG has read the code and approves it (the page's "
+            "'I approve this code' box, `approve_code: true` in the API, `--approve-code` on the "
+            "command line); nothing was deployed"
+        )
     target = target or choose_target(dags_folder)
     release = Release(
         dag_id=spec.dag_id,
@@ -96,6 +109,7 @@ def _deploy(
         approver=_approver(approver),
         force=force,
         import_timeout=import_timeout,
+        files=files,
     )
     publication = target.publish(release)
     emit("pipeline.approved", spec.dag_id, user=release.approver, spec_sha256=release.spec_sha256)

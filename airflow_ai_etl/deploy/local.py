@@ -8,6 +8,7 @@ hand-edited one only with `force`). Every published version is kept for rollback
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +20,14 @@ from airflow_ai_etl.deploy.models import DeployAction, DeployError
 from airflow_ai_etl.deploy.versions import VERSIONS_DIR, VersionStore, sha256_text
 from airflow_ai_etl.render.dagfile import GENERATED_MARKER
 from airflow_ai_etl.spec.models import DagId
+from airflow_ai_etl.steps.base import StepFile
+from airflow_ai_etl.steps.python_transform.module import TRANSFORMS_DIR
 
 AI_ETL_SUBDIR = "ai_etl"
 _IGNORE_FILE = ".airflowignore"
-# Matches the versions folder under both `glob` and `regexp` [core] dag_ignore_file_syntax.
-_IGNORE_PATTERN = f"{VERSIONS_DIR}/"
+# Match the versions folder and the transform modules' folder under both `glob` and `regexp`
+# [core] dag_ignore_file_syntax: the dag-processor must never import a transform's code.
+_IGNORE_PATTERNS = (f"{VERSIONS_DIR}/", f"{TRANSFORMS_DIR}/")
 #: The spec's dag_id type: what every deployed file is named after.
 _DAG_ID = TypeAdapter(DagId)
 
@@ -53,10 +57,12 @@ def publish(
     force: bool = False,
     import_timeout: float = 120,
     import_checked: bool = False,
+    files: Sequence[StepFile] = (),
 ) -> Publication:
     """Make `source` the live file of `dag_id` (a no-op reported as 'unchanged' when it already is).
 
     `import_checked`: this very source passed the import check moments ago (a retried publish).
+    `files`: what the steps ship beside the DAG file (transform modules), written before it.
     """
     root = _prepare_root(dags_folder)
     path = dag_file_path(dags_folder, dag_id)
@@ -65,10 +71,12 @@ def publish(
         live, overwritten = _live_version(path, store, force=force)
         if live is not None and store.source(live) == source:
             _write_if_changed(path.with_suffix(".yaml"), spec_text)  # repairs a crash between the two
+            _install_files(root, files)
             return Publication(path, live, "unchanged", spec_sha256)
         if not import_checked:
             _import_check(source, dag_id, import_timeout, what="the rendered DAG file")
         version = store.archive(source, spec_text, spec_sha256)
+        _install_files(root, files)  # before the DAG file that names them goes live
         _install(path, source, spec_text)
         store.record(version, "deploy", spec_sha256, sha256_text(source))
     return Publication(path, version, "deploy", spec_sha256, overwritten)
@@ -120,8 +128,9 @@ def _prepare_root(dags_folder: Path) -> Path:
     root.mkdir(exist_ok=True)
     ignore = root / _IGNORE_FILE
     lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
-    if _IGNORE_PATTERN not in lines:
-        atomic_write(ignore, "\n".join([*lines, _IGNORE_PATTERN]) + "\n")
+    missing = [p for p in _IGNORE_PATTERNS if p not in lines]
+    if missing:
+        atomic_write(ignore, "\n".join([*lines, *missing]) + "\n")
     return root
 
 
@@ -195,6 +204,17 @@ def _install(path: Path, source: str, spec_text: str) -> None:
         else:
             atomic_write(spec_path, previous_spec)
         raise
+
+
+def _install_files(root: Path, files: Sequence[StepFile]) -> None:
+    """Write the steps' files under `root`. Their names carry their hashes, so a file that exists
+    is the same file; old ones stay for the versions (and rollbacks) that name them."""
+    for file in files:
+        path = root / file.path
+        if root.resolve() not in path.resolve().parents:
+            raise DeployError(f"step {file.step_id!r}: its file {file.path!r} would leave {root}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_if_changed(path, file.text)
 
 
 def _write_if_changed(path: Path, text: str) -> None:

@@ -17,6 +17,7 @@ from airflow_ai_etl.deploy import local
 from airflow_ai_etl.deploy.models import DeployError
 from airflow_ai_etl.deploy.parse_request import ParseRequest, request_parse
 from airflow_ai_etl.deploy.versions import HistoryEntry, VersionStore
+from airflow_ai_etl.steps.base import StepFile
 
 CONFIG_SECTION = "ai_etl"
 TARGET_KINDS = ("local", "git")
@@ -34,6 +35,7 @@ class Release:
     approver: str
     force: bool = False
     import_timeout: float = 120
+    files: tuple[StepFile, ...] = ()
 
     def publish_into(self, dags_folder: Path, *, import_checked: bool = False) -> local.Publication:
         return local.publish(
@@ -45,6 +47,7 @@ class Release:
             force=self.force,
             import_timeout=self.import_timeout,
             import_checked=import_checked,
+            files=self.files,
         )
 
 

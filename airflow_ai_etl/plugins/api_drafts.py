@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request
 
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import DeployUser, EditUser, StoreDep, require_dag_access
-from airflow_ai_etl.plugins.schemas import DeployOut, DraftEdit, DraftOut, ReportOut
-from airflow_ai_etl.plugins.views import draft_out, report_out
+from airflow_ai_etl.plugins.schemas import DeployIn, DeployOut, DraftEdit, DraftOut, ReportOut
+from airflow_ai_etl.plugins.views import draft_out, report_out, step_files_out
 from airflow_ai_etl.plugins.visibility import Reader, ReaderDep
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.store import Store
@@ -181,8 +181,14 @@ def validate_draft(draft_id: int, who: ReaderDep, store: StoreDep) -> ReportOut:
     "/drafts/{draft_id}/deploy",
     responses={**_NOT_FOUND, 409: {"description": "The draft failed, or does not validate or import now"}},
 )
-def deploy_draft(draft_id: int, request: Request, user: DeployUser, store: StoreDep) -> DeployOut:
-    """Approve and deploy: idempotent (the same draft again gives the same version, changed=false)."""
+def deploy_draft(
+    draft_id: int, request: Request, user: DeployUser, store: StoreDep, body: DeployIn | None = None
+) -> DeployOut:
+    """Approve and deploy: idempotent (the same draft again gives the same version, changed=false).
+
+    A draft with Python code (`files` with is_code) needs `approve_code: true`; the approval, with
+    each file's sha256, goes into the audit log.
+    """
     from airflow_ai_etl.deploy import DeployError, deploy_spec
 
     row = _draft_or_404(store, draft_id, user=user, action="deploy")
@@ -196,7 +202,8 @@ def deploy_draft(draft_id: int, request: Request, user: DeployUser, store: Store
     spec = PipelineSpec.model_validate(row.spec)
     require_dag_access(request, store, method="PUT", dag_id=spec.dag_id, action="deploy", target=target)
     try:
-        deployment = deploy_spec(spec, approver=user)  # into the configured deploy target
+        # into the configured deploy target
+        deployment = deploy_spec(spec, approver=user, approve_code=body is not None and body.approve_code)
     except DeployError as exc:
         detail = {
             "message": exc.message,
@@ -218,12 +225,11 @@ def deploy_draft(draft_id: int, request: Request, user: DeployUser, store: Store
             spec_sha256=deployment.spec_sha256,
             deployed_by=user,
         )
-    store.audit(
-        user=user,
-        action="deploy",
-        target=target,
-        detail={"dag_id": spec.dag_id, "version": deployment.version, "changed": changed},
-    )
+    audited: dict[str, Any] = {"dag_id": spec.dag_id, "version": deployment.version, "changed": changed}
+    code = [f for f in step_files_out(spec, None) if f.is_code]
+    if code:
+        audited["code_approved"] = [{"step_id": f.step_id, "path": f.path, "sha256": f.sha256} for f in code]
+    store.audit(user=user, action="deploy", target=target, detail=audited)
     return DeployOut(
         dag_id=spec.dag_id,
         version=deployment.version,

@@ -24,6 +24,7 @@ from airflow_ai_etl.config import check_settings
 from airflow_ai_etl.plugins import (
     api_access,
     api_drafts,
+    api_images,
     api_lineage,
     api_memory,
     api_pipelines,
@@ -119,7 +120,7 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
         openapi_url=None,
     )
     authenticated = [Depends(requires_authenticated())]
-    for module in (api_requests, api_drafts, api_pipelines, api_lineage, api_access, api_memory):
+    for module in (api_images, api_requests, api_drafts, api_pipelines, api_lineage, api_access, api_memory):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_exception_handler(RequestValidationError, _audit_bad_input)
     app.add_exception_handler(StoreSchemaError, _store_unusable)

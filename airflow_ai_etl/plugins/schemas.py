@@ -136,6 +136,17 @@ class DeployedOut(BaseModel):
     draft_id: int | None
 
 
+class StepFileOut(BaseModel):
+    """A file a step ships beside the DAG file, shown in full for review."""
+
+    step_id: str
+    path: str = Field(description="Relative to the DAG file's folder.")
+    sha256: str
+    text: str
+    is_code: bool = Field(description="Python code: deploying it needs approve_code.")
+    live: bool = Field(description="The dags folder already holds this exact file.")
+
+
 class DraftOut(BaseModel):
     id: int
     request_id: int
@@ -152,7 +163,13 @@ class DraftOut(BaseModel):
     graph: GraphOut
     er: ErOut
     deployed: DeployedOut | None
-    diff: str = Field(description="Unified diff of `source` against the live file; '' when equal or none.")
+    diff: str = Field(
+        description="Unified diff of `source` against the live file, followed by each step file the "
+        "dags folder does not hold yet; '' when equal or none."
+    )
+    files: list[StepFileOut] = Field(
+        default_factory=list, description="Files the steps ship beside the DAG file (transform code)."
+    )
     created_by: str
     created_at: dt.datetime
     planned_by: str | None = Field(
@@ -169,6 +186,14 @@ class DraftEdit(_In):
         default=False,
         description="Confirms the destructive grants (allow_destructive) this edit adds; an edit that "
         "adds one without it is refused with the grants and the spec diff to review.",
+    )
+
+
+class DeployIn(_In):
+    approve_code: bool = Field(
+        default=False,
+        description="The approver has read the draft's Python code (`files` with is_code) and approves "
+        "it; a draft with code is refused without it.",
     )
 
 

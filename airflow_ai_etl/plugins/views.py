@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from airflow_ai_etl.plugins.schemas import (
@@ -15,6 +16,7 @@ from airflow_ai_etl.plugins.schemas import (
     GraphOut,
     ReportOut,
     RequestOut,
+    StepFileOut,
     UsageOut,
 )
 from airflow_ai_etl.spec import PipelineSpec
@@ -98,18 +100,44 @@ def live_diff(live_file: Path, source: str, dag_id: str) -> str:
     return "".join(lines)
 
 
+def step_files_out(spec: PipelineSpec | None, dags_folder: Path | None) -> list[StepFileOut]:
+    """The spec's step files, each marked live when the dags folder holds that exact file."""
+    from airflow_ai_etl.deploy.local import AI_ETL_SUBDIR
+    from airflow_ai_etl.steps import registry
+
+    if spec is None:
+        return []
+    out = []
+    for file in registry.step_files(spec.steps, spec.dag_id):
+        there = dags_folder / AI_ETL_SUBDIR / file.path if dags_folder is not None else None
+        live = there is not None and there.is_file() and there.read_text(encoding="utf-8") == file.text
+        out.append(StepFileOut(**asdict(file), live=live))
+    return out
+
+
+def new_files_diff(files: list[StepFileOut]) -> str:
+    """Each step file the dags folder does not hold yet, as a new-file diff."""
+    return "".join(
+        "".join(difflib.unified_diff([], f.text.splitlines(keepends=True), "/dev/null", f"draft/{f.path}"))
+        for f in files
+        if not f.live
+    )
+
+
 def draft_out(store: Store, row: DraftRow, dags_folder: Path | None) -> DraftOut:
     from airflow_ai_etl.deploy.local import dag_file_path
 
     spec = PipelineSpec.model_validate(row.spec) if row.spec is not None else None
     deployed = None
     diff = ""
+    files = step_files_out(spec, dags_folder)
     if row.dag_id is not None:
         live = store.live_deployment(row.dag_id)
         if live is not None:
             deployed = DeployedOut(version=live.version, draft_id=live.draft_id)
         if dags_folder is not None:
             diff = live_diff(dag_file_path(dags_folder, row.dag_id), row.source, row.dag_id)
+            diff += new_files_diff(files) if diff else ""
     return DraftOut(
         id=row.id,
         request_id=row.request_id,
@@ -127,6 +155,7 @@ def draft_out(store: Store, row: DraftRow, dags_folder: Path | None) -> DraftOut
         er=ErOut.model_validate(row.er),
         deployed=deployed,
         diff=diff,
+        files=files,
         created_by=row.created_by,
         created_at=row.created_at,
         planned_by=row.planned_by,

@@ -42,6 +42,7 @@ from airflow_ai_etl.steps.file_export.model import FileExportStep
 from airflow_ai_etl.steps.file_load.model import FileLoadStep
 from airflow_ai_etl.steps.file_options import CsvOptions, FileCompression, FileFormat, FilePath
 from airflow_ai_etl.steps.kafka_ingest.model import KafkaIngestStep
+from airflow_ai_etl.steps.python_transform.model import PythonTransformStep, TransformExample
 from airflow_ai_etl.steps.quality_check.model import (
     Check,
     ColumnCheck,
@@ -87,6 +88,7 @@ __all__ = [
     "KafkaIngestStep",
     "Label",
     "PipelineSpec",
+    "PythonTransformStep",
     "QualityCheckStep",
     "RowCountChangeCheck",
     "RowCountCheck",
@@ -106,6 +108,7 @@ __all__ = [
     "TransferSource",
     "TransferStep",
     "TransferTarget",
+    "TransformExample",
     "use_step_models",
 ]
 
@@ -122,11 +125,19 @@ class StepKind(StrEnum):
     FILE_EXPORT = "file_export"
     KAFKA_INGEST = "kafka_ingest"
     SPARK_SQL = "spark_sql"
+    PYTHON_TRANSFORM = "python_transform"
 
 
 #: The built-in kinds' models; `steps.registry` checks that it lists exactly these kinds.
 AnyStep = (
-    SqlStep | TransferStep | QualityCheckStep | FileLoadStep | FileExportStep | KafkaIngestStep | SparkSqlStep
+    SqlStep
+    | TransferStep
+    | QualityCheckStep
+    | FileLoadStep
+    | FileExportStep
+    | KafkaIngestStep
+    | SparkSqlStep
+    | PythonTransformStep
 )
 Step = Annotated[AnyStep, Field(discriminator="kind")]
 

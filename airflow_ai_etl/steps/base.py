@@ -74,6 +74,21 @@ class EvalFacts:
     checks: Sequence[str] = ()
 
 
+@dataclass(frozen=True)
+class StepFile:
+    """A file a step ships beside its DAG file: `path` relative to the DAG file's folder.
+
+    `is_code`: it holds code that runs (sandboxed) in a worker, so deploying it needs a person's
+    explicit approval of that code.
+    """
+
+    step_id: str
+    path: str
+    text: str
+    sha256: str
+    is_code: bool = False
+
+
 class Kind(ABC, Generic[S]):
     """Everything the package knows about one step kind; `name` is the spec's `kind` value."""
 
@@ -117,6 +132,10 @@ class Kind(ABC, Generic[S]):
     @abstractmethod
     def read_queries(self, step: S, context: ValidationContext) -> list[StepSql]:
         """The read queries the step will run on its sources, for the QA agent's dry run."""
+
+    def files(self, step: S, dag_id: str) -> list[StepFile]:
+        """Files the step ships beside the DAG file (most kinds: none)."""
+        return []
 
 
 def not_a_sql_field(step_id: str, field: str) -> KeyError:

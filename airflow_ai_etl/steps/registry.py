@@ -16,10 +16,11 @@ from typing import Any
 
 from airflow_ai_etl.spec import models as spec_models
 from airflow_ai_etl.spec.base import StepBase
-from airflow_ai_etl.steps.base import Kind, TableUse
+from airflow_ai_etl.steps.base import Kind, StepFile, TableUse
 from airflow_ai_etl.steps.file_export.kind import FileExportKind
 from airflow_ai_etl.steps.file_load.kind import FileLoadKind
 from airflow_ai_etl.steps.kafka_ingest.kind import KafkaIngestKind
+from airflow_ai_etl.steps.python_transform.kind import PythonTransformKind
 from airflow_ai_etl.steps.quality_check.kind import QualityCheckKind
 from airflow_ai_etl.steps.spark_sql.kind import SparkSqlKind
 from airflow_ai_etl.steps.sql.kind import SqlKind
@@ -34,6 +35,7 @@ BUILT_IN: tuple[type[Kind[Any]], ...] = (
     FileExportKind,
     KafkaIngestKind,
     SparkSqlKind,
+    PythonTransformKind,
 )
 
 
@@ -114,6 +116,11 @@ def kind_of(step: StepBase) -> Kind[Any]:
 def table_uses(steps: Iterable[StepBase], dialects: Mapping[str, str]) -> list[TableUse]:
     """What each step reads, writes and creates, in step order, without catalogs."""
     return [kind_of(step).tables(step, dialects) for step in steps]
+
+
+def step_files(steps: Iterable[StepBase], dag_id: str) -> list[StepFile]:
+    """The files the steps ship beside their DAG file (transform modules), in step order."""
+    return [file for step in steps for file in kind_of(step).files(step, dag_id)]
 
 
 def imports() -> dict[str, str]:

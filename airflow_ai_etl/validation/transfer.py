@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
-from airflow_ai_etl.spec.models import FileExportStep, TransferStep
+from airflow_ai_etl.spec.models import FileExportStep, PythonTransformStep, TransferStep
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.schema import has_columns
 from airflow_ai_etl.validation.sql import analyze_sql
@@ -44,9 +44,7 @@ class TransferCheck:
     reads: tuple[str, ...]
 
 
-def _finding(
-    step: TransferStep | FileExportStep, code: str, message: str, field: str, hint: str | None = None
-) -> Finding:
+def _finding(step: SourcedStep, code: str, message: str, field: str, hint: str | None = None) -> Finding:
     severity = (
         Severity.WARNING
         if code in ("transfer.type_unknown", "transfer.target_column_required")
@@ -55,7 +53,11 @@ def _finding(
     return Finding(severity=severity, code=code, message=message, step_id=step.id, field=field, hint=hint)
 
 
-def _unknown_table(step: TransferStep | FileExportStep, name: str, conn_id: str, field: str) -> Finding:
+#: The steps that read a `source` these checks understand.
+SourcedStep = TransferStep | FileExportStep | PythonTransformStep
+
+
+def unknown_table(step: SourcedStep, name: str, conn_id: str, field: str) -> Finding:
     return _finding(
         step,
         "sql.unknown_table",
@@ -70,7 +72,7 @@ def _find(catalog: SchemaCatalog | None, name: str) -> Table | None:
 
 
 def source_findings(
-    step: TransferStep | FileExportStep, side: Side
+    step: SourcedStep, side: Side
 ) -> tuple[list[Finding], tuple[str, ...], list[Column] | None]:
     """Findings about the source, the tables it reads, and its output columns (None: not known)."""
     if step.source.sql is not None:
@@ -85,7 +87,7 @@ def source_findings(
         return [], reads, None
     table = side.catalog.find_table(step.source.table)
     if table is None:
-        return [_unknown_table(step, step.source.table, step.source.conn_id, "source.table")], reads, None
+        return [unknown_table(step, step.source.table, step.source.conn_id, "source.table")], reads, None
     return [], reads, table.columns if has_columns(table) else None
 
 
@@ -166,7 +168,7 @@ def check_transfer(step: TransferStep, source: Side, target: Side) -> TransferCh
     findings, reads, output = source_findings(step, source)
     target_table = _find(target.catalog, step.target.table)
     if target.catalog is not None and target_table is None and not step.create_target:
-        findings.append(_unknown_table(step, step.target.table, step.target.conn_id, "target.table"))
+        findings.append(unknown_table(step, step.target.table, step.target.conn_id, "target.table"))
     field = "source.sql" if step.source.sql is not None else "source.table"
     if output is not None and target_table is not None and has_columns(target_table):
         findings += _column_findings(

@@ -548,8 +548,19 @@
     }
     const ok = draft.state === "ready" && draft.report && draft.report.ok;
     const live = Boolean(draft.deployed && draft.deployed.draft_id === draft.id && !draft.diff);
+    const codeFiles = (draft.files || []).filter((file) => file.is_code);
+    show($("code-approval"), codeFiles.length > 0);
+    clear($("code-files")).append(
+      ...codeFiles.flatMap((file) => [
+        el("h4", { text: `${file.step_id}: ${file.path}` }),
+        el("p", { class: "muted", text: `sha256 ${file.sha256}` }),
+        el("pre", { class: "code", text: file.text }),
+      ]),
+    );
+    $("approve-code").checked = false;
+    state.needsCodeApproval = codeFiles.length > 0;
     const deployButton = $("deploy");
-    deployButton.disabled = !ok || live;
+    deployButton.disabled = !ok || live || state.needsCodeApproval;
     deployButton.textContent = live ? "Deployed" : "Approve & deploy";
     deployButton.title = ok ? (live ? "This draft is the live version" : "") : "Only a valid draft can be deployed";
     $("test-run").disabled = !draft.deployed;
@@ -1211,7 +1222,9 @@
     setBanner($("action-error"), null);
     const status = clear($("action-status"));
     try {
-      const result = await api("POST", `drafts/${encodeURIComponent(draft.id)}/deploy`);
+      const result = await api("POST", `drafts/${encodeURIComponent(draft.id)}/deploy`, {
+        approve_code: $("approve-code").checked,
+      });
       status.append(
         result.changed ? `Deployed version ${result.version} of ` : `Already live as version ${result.version}: `,
         airflowLink(result.airflow_url && result.airflow_url.startsWith("/") ? result.airflow_url : dagHref(result.dag_id), result.dag_id),
@@ -1628,6 +1641,12 @@
     followColourMode();
     $("request-form").addEventListener("submit", submitRequest);
     $("deploy").addEventListener("click", deploy);
+    $("approve-code").addEventListener("change", () => {
+      const draft = state.draft;
+      const ok = draft && draft.state === "ready" && draft.report && draft.report.ok;
+      const live = Boolean(draft && draft.deployed && draft.deployed.draft_id === draft.id && !draft.diff);
+      $("deploy").disabled = !ok || live || !$("approve-code").checked;
+    });
     $("test-run").addEventListener("click", testRun);
     $("rollback").addEventListener("click", rollback);
     $("regenerate-btn").addEventListener("click", regenerate);

@@ -496,3 +496,93 @@ def test_the_pipeline_list_shows_each_pipelines_model_usage_and_cache_savings(
         "saved_tokens": 450,
         "saved_cost_usd": 0.0,
     }
+
+
+TRANSFORM_SPEC = """
+dag_id: customer_domains
+start_date: 2026-01-01
+steps:
+  - id: create_domains
+    kind: sql
+    conn_id: warehouse
+    sql: CREATE TABLE customer_domains (id INTEGER, initial TEXT)
+  - id: email_domains
+    kind: python_transform
+    depends_on: [create_domains]
+    source: {conn_id: shop, sql: "SELECT customer_id AS id, name FROM customers"}
+    target: {conn_id: warehouse, table: customer_domains}
+    code: |
+      import pyarrow as pa
+
+      def transform(batch):
+          initials = [n[:1].upper() if n else None for n in batch.column("name").to_pylist()]
+          return pa.RecordBatch.from_arrays([batch.column("id"), pa.array(initials)], ["id", "initial"])
+"""
+
+
+def test_python_code_deploys_only_with_an_audited_approval(
+    airflow_api: AirflowApi, draft: dict[str, Any]
+) -> None:
+    hostile = TRANSFORM_SPEC.replace("import pyarrow as pa", "import os\n      import pyarrow as pa")
+    refused = airflow_api.call("PUT", f"/drafts/{draft['id']}", "op1", json={"spec_yaml": hostile})
+    assert refused.status_code == 422
+    assert any("line 1: import os" in d["msg"] for d in refused.json()["detail"]), refused.text
+
+    edited = airflow_api.call("PUT", f"/drafts/{draft['id']}", "op1", json={"spec_yaml": TRANSFORM_SPEC})
+    assert edited.status_code == 201, edited.text
+    code_draft = edited.json()
+    (file,) = code_draft["files"]
+    assert file["is_code"] and not file["live"] and "def transform(batch)" in file["text"]
+
+    unapproved = airflow_api.call("POST", f"/drafts/{code_draft['id']}/deploy", "op1")
+    assert unapproved.status_code == 409
+    assert "approve" in unapproved.json()["detail"]["message"]
+    assert not (airflow_api.dags_folder / "ai_etl" / "customer_domains.py").exists()
+
+    viewer = airflow_api.call(
+        "POST", f"/drafts/{code_draft['id']}/deploy", "viewer1", json={"approve_code": True}
+    )
+    assert viewer.status_code == 403  # approval needs edit permission on the DAG
+
+    approved = airflow_api.call(
+        "POST", f"/drafts/{code_draft['id']}/deploy", "op1", json={"approve_code": True}
+    )
+    assert approved.status_code == 200, approved.text
+    assert (airflow_api.dags_folder / "ai_etl" / file["path"]).read_text() == file["text"]
+    (entry,) = _audit(airflow_api, action="deploy", outcome="ok", target=f"draft:{code_draft['id']}")
+    assert entry["detail"]["code_approved"] == [
+        {"step_id": "email_domains", "path": file["path"], "sha256": file["sha256"]}
+    ]
+
+
+def test_an_er_diagram_upload_becomes_a_draft_and_bad_images_are_4xx(
+    airflow_api: AirflowApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import scripted_llm
+    from tests.support.png import write_png
+
+    png = write_png(tmp_path / "er.png").read_bytes()
+    url = "/requests/image?conn_id=warehouse&dag_id=supplier_tables"
+    not_image = airflow_api.call("POST", url, "op1", content=b"CREATE TABLE x (id int)")
+    assert not_image.status_code == 415 and "not a PNG or JPEG" in not_image.json()["detail"]
+    unknown = airflow_api.call("POST", "/requests/image?conn_id=nope", "op1", content=png)
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["query", "conn_id"]
+    monkeypatch.setenv("AIRFLOW__AI_ETL__IMAGE_MAX_MB", "0.0001")
+    too_large = airflow_api.call("POST", url, "op1", content=png)
+    assert too_large.status_code == 413 and "image_max_mb" in too_large.json()["detail"]
+    monkeypatch.delenv("AIRFLOW__AI_ETL__IMAGE_MAX_MB")
+
+    tables = {
+        "tables": [{"name": "suppliers", "columns": [{"name": "id", "type": "integer", "primary_key": True}]}]
+    }
+    with scripted_llm.running() as server:
+        monkeypatch.setenv("AIRFLOW_CONN_VISION_TEST", json.dumps(server.connection()))
+        monkeypatch.setenv("AIRFLOW__AI_ETL__LLM_CONN_ID", "vision_test")
+        server.script(scripted_llm.output(tables))
+        created = airflow_api.call("POST", url, "op1", content=png)
+    assert created.status_code == 201, created.text
+    request = created.json()
+    assert request["state"] == "ready" and request["draft_id"], request
+    upload = airflow_api.call("GET", f"/drafts/{request['draft_id']}", "viewer1").json()
+    assert upload["dag_id"] == "supplier_tables" and "CREATE TABLE suppliers" in upload["spec_yaml"]
+    assert [t["name"].rsplit(".", 1)[-1] for t in upload["er"]["tables"]] == ["suppliers"]
