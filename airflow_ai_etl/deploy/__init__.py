@@ -63,6 +63,7 @@ def deploy_spec(
             force=force,
             import_timeout=import_timeout,
             approver=approver,
+            approve_code=approve_code,
         )
         outcome.append(deployment)
     return deployment
@@ -77,6 +78,7 @@ def _deploy(
     force: bool,
     import_timeout: float,
     approver: str | None,
+    approve_code: bool,
 ) -> Deployment:
     if context is None:
         context = context_from_airflow(spec)
