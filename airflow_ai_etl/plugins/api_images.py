@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budgets
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestOut
@@ -41,6 +42,7 @@ _DEFAULT_REQUEST = "create the tables of this ER diagram"
         413: {"description": "The image is larger than [ai_etl] image_max_mb"},
         415: {"description": "The body is not a PNG or JPEG image"},
         422: {"description": "Unknown connection, or a bad parameter"},
+        429: {"description": "The user's budget is spent"},
     },
 )
 async def create_image_request(
@@ -60,6 +62,13 @@ async def create_image_request(
     target = "request:image"
     if dag_id is not None:
         require_dag_access(request, store, method="POST", dag_id=dag_id, action="request", target=target)
+    try:  # the user's budget, as for a text request (record_run charges what the call spent)
+        process_budgets().admit(Subject("user", user))
+    except BudgetExceeded as exc:
+        headers = {"Retry-After": str(exc.retry_after)}
+        refuse(
+            store, user=user, action="request", target=target, status=429, detail=str(exc), headers=headers
+        )
     limit = max_image_bytes()
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

@@ -1,10 +1,12 @@
 """The sandboxed side of a transform run: the only place a transform's code is ever executed.
 
-Started by `transforms.sandbox` as `python -I <this file>` (no environment, no user site, no
-script directory on sys.path), already under its resource limits and, where the system allows,
-in its own network and PID namespaces. It imports nothing of airflow_ai_etl or Airflow (there is
-nothing worth reaching from here) and, when started as root, drops to `nobody` before it reads
-the code.
+Started by `transforms.sandbox` as `python -I -B <this file> RLIMITS [--as-nobody]` (no
+environment, no user site, no script directory on sys.path) and, where the system allows, in its
+own network and PID namespaces. It sets the resource limits it is given before anything else,
+imports nothing of airflow_ai_etl or Airflow (there is nothing worth reaching from here), and
+with `--as-nobody` (the worker runs as root) drops to `nobody` after importing the allowed
+modules and before it compiles the code. The work runs in a forked child; this process only
+waits for it and reports how it ended.
 
 Protocol: stdin holds one JSON line (code, function name, allowed imports) followed by an Arrow IPC
 stream of input batches; stdout gets an Arrow IPC stream of the output batches, one per input

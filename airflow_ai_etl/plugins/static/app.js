@@ -108,7 +108,11 @@
 
   async function api(method, path, body) {
     const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) {
+    if (body instanceof Blob) {
+      // an upload (the ER diagram): the bytes as they are; the server reads their type from them
+      options.headers["Content-Type"] = body.type || "application/octet-stream";
+      options.body = body;
+    } else if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
@@ -360,6 +364,38 @@
       return;
     }
     await startGeneration(body, $("generate"), banner);
+  }
+
+  /** An ER diagram -> POST requests/image: a draft creating its tables on the target connection. */
+  async function submitDiagram() {
+    const banner = $("request-error");
+    const file = $("er-image").files[0];
+    const target = $("target-conn").value;
+    const problems = [];
+    if (!file) problems.push({ where: "ER diagram", what: "choose a PNG or JPEG image" });
+    if (!target) problems.push({ where: "target", what: "choose the connection to create the tables on" });
+    if (problems.length) {
+      clear(banner).append(el("strong", { text: "Missing: " }), fieldErrorList(problems));
+      show(banner, true);
+      return;
+    }
+    const query = new URLSearchParams({ conn_id: target });
+    const text = $("request-text").value.trim();
+    const dagId = $("dag-id").value.trim();
+    if (text) query.set("request", text);
+    if (dagId) query.set("dag_id", dagId);
+    setBanner(banner, null);
+    const button = $("generate-image");
+    button.disabled = true;
+    try {
+      const request = await api("POST", `requests/image?${query}`, file);
+      watchRequest(request);
+      loadRequests();
+    } catch (error) {
+      setBanner(banner, error);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   async function startGeneration(body, button, banner) {
@@ -1640,6 +1676,7 @@
     cleanAddress();
     followColourMode();
     $("request-form").addEventListener("submit", submitRequest);
+    $("generate-image").addEventListener("click", submitDiagram);
     $("deploy").addEventListener("click", deploy);
     $("approve-code").addEventListener("change", () => {
       const draft = state.draft;
