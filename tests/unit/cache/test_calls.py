@@ -223,3 +223,28 @@ def test_a_generation_run_says_in_its_events_and_usage_that_the_cache_answered(
     assert all(e.data["cache"] == "exact" and "from the LLM cache" in e.message for e in planned)
     (usage,) = [u for u in second.usage if u.agent == "planner"]
     assert (usage.requests, usage.cache_hits, usage.saved_input_tokens) == (0, asked, 1000 * asked)
+
+
+def test_the_schema_analysts_model_call_is_served_from_the_cache_like_any_agents(cache, catalogs) -> None:
+    from airflow_ai_etl.agents.schema_analyst import select_schema
+
+    analyst = CountingModel({"response": ["shop_pg:public.orders"]})
+    llm = LLM.from_model("schema_analyst", analyst.model)
+
+    def choose(request: str) -> tuple[list[str], AgentCall]:
+        call = AgentCall()
+        with cache_scope(request, catalogs, cache=cache):
+            selection = select_schema(request, catalogs, llm=llm, call=call)
+        return [f"{t.conn_id}:{t.name}" for t in selection.tables], call
+
+    first, first_call = choose(PAID)
+    again, again_call = choose(PAID)
+    paraphrase, paraphrase_call = choose(PAID_AGAIN)
+    assert first == again == paraphrase == ["shop_pg:public.orders"]
+    assert first_call.cache.tier is None and first_call.usage.requests == 1
+    assert again_call.cache.tier == "exact" and again_call.usage.requests == 0
+    assert again_call.cache.saved.input_tokens == 1000
+    assert paraphrase_call.cache.tier == "intent"
+    _tables, refunded_call = choose(REFUNDED)
+    assert refunded_call.cache.tier is None
+    assert analyst.calls == 2
