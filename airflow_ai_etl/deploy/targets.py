@@ -63,6 +63,10 @@ class DeployTarget(Protocol):
 
     def history(self, dag_id: str) -> list[HistoryEntry]: ...
 
+    def live_source(self, dag_id: str) -> str | None:
+        """The DAG file Airflow runs now for `dag_id` (None: none is live); DeployError when the
+        target cannot be read."""
+
     def announce(self, publication: local.Publication) -> ParseRequest:
         """Tell Airflow about a publication, or say when it will see it; never raises."""
 
@@ -90,6 +94,12 @@ class LocalTarget:
 
     def history(self, dag_id: str) -> list[HistoryEntry]:
         return VersionStore(self.dags_folder / local.AI_ETL_SUBDIR, dag_id).history()
+
+    def live_source(self, dag_id: str) -> str | None:
+        try:
+            return local.dag_file_path(self.dags_folder, dag_id).read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     def announce(self, publication: local.Publication) -> ParseRequest:
         return request_parse(publication.path)

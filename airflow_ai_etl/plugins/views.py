@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from airflow_ai_etl.plugins.schemas import (
     AgentUsageOut,
@@ -22,6 +23,11 @@ from airflow_ai_etl.store import Store
 from airflow_ai_etl.store.diagrams import step_graph
 from airflow_ai_etl.store.models import DraftRow, EventRow, RequestRow, UsageRow
 from airflow_ai_etl.validation.report import Report
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.deploy.targets import DeployTarget
+
+log = logging.getLogger(__name__)
 
 
 def event_out(row: EventRow) -> EventOut:
@@ -78,13 +84,17 @@ def usage_out(rows: Sequence[UsageRow]) -> UsageOut:
     )
 
 
-def live_diff(live_file: Path, source: str, dag_id: str) -> str:
-    """Unified diff from the live DAG file to `source`; '' when there is no live file or they are equal."""
+def live_diff(target: DeployTarget, source: str, dag_id: str) -> str:
+    """Unified diff from the DAG file live on `target` to `source`; '' when there is no live file,
+    they are equal, or the target cannot be read now (a warning: the review goes on without it)."""
+    from airflow_ai_etl.deploy.models import DeployError
+
     try:
-        live = live_file.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
+        live = target.live_source(dag_id)
+    except (DeployError, OSError) as exc:
+        log.warning("no diff to the live %s: %s", dag_id, exc)
         return ""
-    if live == source:
+    if live is None or live == source:
         return ""
     lines = difflib.unified_diff(
         live.splitlines(keepends=True),
@@ -95,9 +105,8 @@ def live_diff(live_file: Path, source: str, dag_id: str) -> str:
     return "".join(lines)
 
 
-def draft_out(store: Store, row: DraftRow, dags_folder: Path | None) -> DraftOut:
-    from airflow_ai_etl.deploy.local import dag_file_path
-
+def draft_out(store: Store, row: DraftRow, target: DeployTarget | None) -> DraftOut:
+    """The draft as the review shows it; its diff is against the file live on `target`."""
     spec = PipelineSpec.model_validate(row.spec) if row.spec is not None else None
     deployed = None
     diff = ""
@@ -105,8 +114,8 @@ def draft_out(store: Store, row: DraftRow, dags_folder: Path | None) -> DraftOut
         live = store.live_deployment(row.dag_id)
         if live is not None:
             deployed = DeployedOut(version=live.version, draft_id=live.draft_id)
-        if dags_folder is not None:
-            diff = live_diff(dag_file_path(dags_folder, row.dag_id), row.source, row.dag_id)
+        if target is not None:
+            diff = live_diff(target, row.source, row.dag_id)
     return DraftOut(
         id=row.id,
         request_id=row.request_id,
