@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 
 from airflow_ai_etl import __version__
 from airflow_ai_etl.config import check_settings
-from airflow_ai_etl.plugins import api_access, api_drafts, api_memory, api_pipelines, api_requests
+from airflow_ai_etl.plugins import api_access, api_doctor, api_drafts, api_memory, api_pipelines, api_requests
 from airflow_ai_etl.plugins.auth import USER_STATE, get_store
 from airflow_ai_etl.store.migrate import StoreSchemaError
 
@@ -112,7 +112,7 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
         openapi_url=None,
     )
     authenticated = [Depends(requires_authenticated())]
-    for module in (api_requests, api_drafts, api_pipelines, api_access, api_memory):
+    for module in (api_requests, api_drafts, api_pipelines, api_access, api_memory, api_doctor):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_exception_handler(RequestValidationError, _audit_bad_input)
     app.add_exception_handler(StoreSchemaError, _store_unusable)
