@@ -248,3 +248,41 @@ def test_the_schema_analysts_model_call_is_served_from_the_cache_like_any_agents
     _tables, refunded_call = choose(REFUNDED)
     assert refunded_call.cache.tier is None
     assert analyst.calls == 2
+
+
+def test_the_contrast_set_through_the_embedding_proposals_gives_no_wrong_hit(catalogs) -> None:
+    """Each pair through a fresh cache and the real planner call: A's answer is stored, then B looks
+    up. The embeddings propose A for B (near-identical requests embed close); only equal intents hit."""
+    from tests.unit.cache.conftest import contrast_pairs
+
+    def tier(a: str, b: str) -> str | None:
+        planner = Planner(ModelCache(MemoryBackend(ttl_s=3600, max_entries=100)), CountingModel(answer()))
+        planner(a, catalogs)
+        return planner(b, catalogs)[1].cache.tier
+
+    pairs = contrast_pairs()
+    wrong = [(a, b) for a, b in pairs["miss"] if tier(a, b) is not None]
+    right = [tier(a, b) for a, b in pairs["hit"]]
+    assert wrong == []
+    assert set(right) <= {"intent", None}
+    assert right.count("intent") / len(right) >= 0.8
+
+
+def test_another_process_finds_the_answer_through_the_shared_records(model, catalogs) -> None:
+    """Two caches on one backend, as two workers on one Redis: the second has never seen the group,
+    fetches its records, and serves a paraphrase of what the first stored."""
+    backend = MemoryBackend(ttl_s=3600, max_entries=100)
+    Planner(ModelCache(backend), model)(PAID, catalogs)
+    spec, call = Planner(ModelCache(backend), model)(PAID_AGAIN, catalogs)
+    assert (model.calls, call.cache.tier, spec.request) == (1, "intent", PAID_AGAIN)
+
+
+def test_a_damaged_intent_record_is_never_a_candidate(planner, model, catalogs) -> None:
+    planner(PAID, catalogs)
+    backend = planner.cache.backend
+    assert isinstance(backend, MemoryBackend)
+    for group, (total, kept) in backend._records.items():
+        backend._records[group] = (total, type(kept)([b"{not a record", *(r[:-3] for r in kept)]))
+    fresh = Planner(ModelCache(backend), model)
+    _spec, call = fresh(PAID_AGAIN, catalogs)
+    assert (model.calls, call.cache.tier) == (2, None)
