@@ -98,6 +98,8 @@ class ModelCache:
         group = self._group(probe)
         total, added, complete = self.backend.records(group, self.proposer.seen(group))
         self.proposer.update(group, total, added, complete=complete)
+        if not self.proposer.holds(group):  # nothing to compare with: no need to embed the request
+            return None
         for record in self.proposer.propose(group, self.proposer.vector(probe.request)):
             if record.fields == probe.fields:  # literals, numbers and names as written
                 hit = self._served("intent", record.key)

@@ -108,6 +108,12 @@ class Proposer:
             found = self._groups.get(group)
             return found.seen if found is not None else 0
 
+    def holds(self, group: str) -> bool:
+        """Whether this process knows any record of `group`."""
+        with self._lock:
+            found = self._groups.get(group)
+            return found is not None and bool(found.records)
+
     def update(self, group: str, total: int, raw: Sequence[bytes], *, complete: bool) -> None:
         """Add the records the backend returned (all of the group's when `complete`)."""
         records = [r for r in map(IntentRecord.decode, raw) if r is not None]
@@ -130,7 +136,7 @@ class Proposer:
         """The group's k records nearest to `vector`, nearest first."""
         with self._lock:
             state = self._groups.get(group)
-            if state is None or state.index is None or not state.records:
+            if state is None or state.index is None:
                 return []
             _scores, positions = state.index.search(vector, self.k)
             return [state.records[p] for p in positions[0] if 0 <= p < len(state.records)]

@@ -251,14 +251,27 @@ def test_the_schema_analysts_model_call_is_served_from_the_cache_like_any_agents
 
 
 def test_the_contrast_set_through_the_embedding_proposals_gives_no_wrong_hit(catalogs) -> None:
-    """Each pair through a fresh cache and the real planner call: A's answer is stored, then B looks
-    up. The embeddings propose A for B (near-identical requests embed close); only equal intents hit."""
+    """Each pair through a fresh cache, keyed as the planner's call is: A's answer is stored, then B
+    looks up. The embeddings propose A for B (near-identical requests embed close); only equal
+    intents hit."""
+    from airflow_ai_etl.agents.planner import schema_section
+    from airflow_ai_etl.cache.calls import CacheScope
+    from airflow_ai_etl.cache.keys import CallIdentity
     from tests.unit.cache.conftest import contrast_pairs
 
+    identity = CallIdentity.of("test:planner", "", "planner instructions", PipelineSpec, [])
+    schema = schema_section(catalogs)
+
     def tier(a: str, b: str) -> str | None:
-        planner = Planner(ModelCache(MemoryBackend(ttl_s=3600, max_entries=100)), CountingModel(answer()))
-        planner(a, catalogs)
-        return planner(b, catalogs)[1].cache.tier
+        cache = ModelCache(MemoryBackend(ttl_s=3600, max_entries=100))
+
+        def keys(request: str) -> Any:
+            scope = CacheScope(request, catalogs, cache=cache)
+            return scope.keys(identity, f"## Request\n{request}\n\n## Schema\n{schema}")
+
+        cache.store(keys(a), '{"answer": "for A"}', SpentUsage(1, 1000, 200))
+        hit = cache.lookup(keys(b))
+        return hit.tier if hit is not None else None
 
     pairs = contrast_pairs()
     wrong = [(a, b) for a, b in pairs["miss"] if tier(a, b) is not None]
@@ -286,3 +299,29 @@ def test_a_damaged_intent_record_is_never_a_candidate(planner, model, catalogs) 
     fresh = Planner(ModelCache(backend), model)
     _spec, call = fresh(PAID_AGAIN, catalogs)
     assert (model.calls, call.cache.tier) == (2, None)
+
+
+def test_only_a_group_with_records_costs_an_embedding(model, catalogs, monkeypatch) -> None:
+    from airflow_ai_etl.cache.calls import CacheScope
+    from airflow_ai_etl.cache.keys import CallIdentity
+    from airflow_ai_etl.cache.proposals import Proposer
+    from airflow_ai_etl.memory.embeddings import Embedder
+
+    monkeypatch.setenv("AI_ETL_EMBEDDINGS", "lexical")  # the count matters here, not the vectors
+    encoded: list[str] = []
+
+    class Counting(Embedder):
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            encoded.extend(texts)
+            return super().encode(texts)
+
+    cache = ModelCache(MemoryBackend(ttl_s=3600, max_entries=100), Proposer(Counting()))
+    planner = Planner(cache, model)
+    identity = CallIdentity.of("test:model", "", "instructions", PipelineSpec, [])
+    keys = CacheScope(PAID, catalogs, cache=cache).keys(identity, f"plan: {PAID}")
+    assert keys.intent is not None
+    assert cache.lookup(keys) is None and encoded == []  # a new group: nothing to propose
+    planner(PAID, catalogs)  # the miss stores the answer and its record: one embedding
+    assert encoded == [PAID]
+    _spec, call = planner(PAID_AGAIN, catalogs)
+    assert call.cache.tier == "intent" and encoded == [PAID, PAID_AGAIN]
