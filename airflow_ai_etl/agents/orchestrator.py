@@ -267,7 +267,7 @@ class _Run:
 
         llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
         with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
-            selection = select_schema(self.request, self.catalogs, model=call.model, usage=call.usage)
+            selection = select_schema(self.request, self.catalogs, llm=llm, call=call)
             call.ended = time.perf_counter()
         if llm is not None and not selection.refined_by_model:
             self.emit(

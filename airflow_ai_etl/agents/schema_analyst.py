@@ -13,8 +13,9 @@ Everything read from the catalog (names, comments) is only ever compared, never 
 comment that says "ignore previous instructions" is a bag of words like any other, and the reasons
 given for a choice quote only the request's own words.
 
-With a `model`, the ranking's best candidates go to the model, which may narrow or reorder them;
-it can only choose among the candidates, never name a table of its own.
+With a model (`llm`), the ranking's best candidates go to the model, which may narrow or reorder
+them; it can only choose among the candidates, never name a table of its own. The call goes through
+`run_agent` like every agent's: the LLM cache answers it when it can, and budgets apply.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
 
 if TYPE_CHECKING:
-    from pydantic_ai.models import Model
-    from pydantic_ai.usage import RunUsage
+    from airflow_ai_etl.agents.llm import LLM, AgentCall
 
 # Weights of the places a request word can match, relative to the table's own name.
 _W_COLUMN = 0.35
@@ -403,14 +403,15 @@ def select_schema(
     catalogs: Sequence[SchemaCatalog],
     *,
     limit: int = 10,
-    model: Model | str | None = None,
-    usage: RunUsage | None = None,
+    llm: LLM | None = None,
+    call: AgentCall | None = None,
 ) -> SchemaSelection:
     """The tables the request needs, best first, at most `limit`, and the catalogs cut down to them.
 
-    Without `model` the ranking alone decides; with one, the model picks among the ranking's best
-    candidates (a failing model leaves the ranking's choice). The model's requests and tokens are
-    counted into `usage` (the orchestrator's record per agent), failed calls included.
+    Without `llm` the ranking alone decides; with one, the model picks among the ranking's best
+    candidates (a failing model leaves the ranking's choice). The call is counted into `call` (the
+    orchestrator's record per agent, with its guarded model and what the cache did), failed calls
+    included.
     """
     indexes = {c.conn_id: _index(c) for c in catalogs}
     words = request_words(request, catalogs)
@@ -423,9 +424,9 @@ def select_schema(
     ranked = _ranked(pool)
     chosen = _fair_share(ranked, len(indexes), limit)
     refined = False
-    if model is not None and ranked:
+    if llm is not None and ranked:
         candidates = ranked[: limit * _MODEL_CANDIDATES_PER_CHOICE]
-        picked = _ask_model(model, request, candidates, indexes, usage)
+        picked = _ask_model(llm, call, request, candidates, indexes)
         if picked:
             chosen, refined = picked[:limit], True
     return SchemaSelection(
@@ -456,16 +457,14 @@ _MODEL_COMMENT = 200
 
 
 def _ask_model(
-    model: Model | str,
+    llm: LLM,
+    call: AgentCall | None,
     request: str,
     candidates: Sequence[_Candidate],
     indexes: dict[str, _CatalogIndex],
-    usage: RunUsage | None,
 ) -> list[_Candidate]:
     """The candidates the model picks, in its order; [] when it picks none of them or fails."""
-    from pydantic_ai import Agent
-
-    from airflow_ai_etl.agents.llm import MODEL_ERRORS, data_block, load_prompt
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS, AgentCall, data_block, load_prompt, run_agent
 
     by_id: dict[str, _Candidate] = {}
     shown = []
@@ -482,14 +481,14 @@ def _ask_model(
                 "comment": (table.comment or "")[:_MODEL_COMMENT],
             }
         )
-    agent = Agent(model, output_type=list[str], instructions=load_prompt("schema_analyst"))
+    agent = llm.create_agent(list[str], instructions=load_prompt("schema_analyst"))
     document = json.dumps({"request": request, "candidates": shown}, ensure_ascii=False)
     document = data_block("candidates", document)
     try:
-        answer = agent.run_sync(document, usage=usage)
+        answer = run_agent(agent, document, call if call is not None else AgentCall())
     except MODEL_ERRORS:
         return []
-    picked = [by_id[i] for i in dict.fromkeys(answer.output) if i in by_id]
+    picked = [by_id[i] for i in dict.fromkeys(answer) if i in by_id]
     for entry in picked:
         entry.reasons.append("chosen by the model")
     return picked

@@ -4,13 +4,17 @@ A backend stores opaque bytes under string keys, each for at most `ttl_s` second
 `max_entries` of them (the least recently used go first). It knows nothing of what the bytes
 mean: `entries` checks them on the way out. A Redis failure is raised as BackendError for the
 cache to skip over; it never reaches a generation.
+
+Beside the entries, a backend keeps the intent tier's records per group (`proposals`): a list of
+at most `max_entries` (the newest), and a count of all records ever added, so that a process can
+ask for only those added since its last look.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,6 +43,13 @@ class CacheBackend(Protocol):
 
     def count(self) -> int: ...
 
+    def add_record(self, group: str, record: bytes) -> None: ...
+
+    def records(self, group: str, seen: int) -> tuple[int, list[bytes], bool]:
+        """(records ever added to `group`, the ones added after the first `seen`, whether that is
+        all of the group's records instead: `seen` is ahead of the count, or they were dropped)."""
+        ...
+
     def add_counts(self, counts: Mapping[str, float]) -> None:
         """Add to the named counters (hits, misses, saved tokens ...)."""
         ...
@@ -55,6 +66,7 @@ class MemoryBackend:
         self.description = f"in-process LRU (this process only, at most {max_entries} entries)"
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._counts: dict[str, float] = {}
+        self._records: dict[str, tuple[int, deque[bytes]]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
@@ -84,11 +96,23 @@ class MemoryBackend:
             count = len(self._entries)
             self._entries.clear()
             self._counts.clear()
+            self._records.clear()
             return count
 
     def count(self) -> int:
         with self._lock:
             return len(self._entries)
+
+    def add_record(self, group: str, record: bytes) -> None:
+        with self._lock:
+            total, kept = self._records.get(group, (0, deque(maxlen=self.max_entries)))
+            kept.append(record)
+            self._records[group] = (total + 1, kept)
+
+    def records(self, group: str, seen: int) -> tuple[int, list[bytes], bool]:
+        with self._lock:
+            total, kept = self._records.get(group, (0, deque()))
+            return _since(total, list(kept), seen)
 
     def add_counts(self, counts: Mapping[str, float]) -> None:
         with self._lock:
@@ -116,6 +140,38 @@ return 1
 """
 
 
+#: Add a record to a group's list, count it, keep the newest `cap`, and let both expire with the entries.
+#: KEYS: list, counter. ARGV: record, cap, ttl seconds.
+_ADD_RECORD = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+local total = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return total
+"""
+
+#: The count of a group's records and those added after the first `seen` (all, when they cannot
+#: be told apart), in one round trip. KEYS: list, counter. ARGV: seen.
+_RECORDS = """
+local total = tonumber(redis.call('GET', KEYS[2]) or '0')
+local seen = tonumber(ARGV[1])
+local kept = redis.call('LLEN', KEYS[1])
+if seen > total or total - seen > kept then
+  return {total, 1, redis.call('LRANGE', KEYS[1], 0, -1)}
+end
+if total == seen then return {total, 0, {}} end
+return {total, 0, redis.call('LRANGE', KEYS[1], seen - total, -1)}
+"""
+
+
+def _since(total: int, kept: list[bytes], seen: int) -> tuple[int, list[bytes], bool]:
+    """`records` of a group holding `kept` (the newest) of `total` records ever added."""
+    if seen > total or total - seen > len(kept):
+        return total, kept, True
+    return total, kept[len(kept) - (total - seen) :], False
+
+
 class RedisBackend:
     """Entries as Redis strings with an expiry, a sorted set ordering them by last use for the cap,
     and a hash of counters; all under `prefix`, so that several deployments can share one Redis."""
@@ -131,6 +187,8 @@ class RedisBackend:
         self._index = f"{prefix}index"
         self._stats = f"{prefix}stats"
         self._put = client.register_script(_PUT)
+        self._add_record = client.register_script(_ADD_RECORD)
+        self._records = client.register_script(_RECORDS)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}entry:{key}"
@@ -172,6 +230,32 @@ class RedisBackend:
         except redis.RedisError as exc:
             raise BackendError(f"Redis: {exc}") from exc
 
+    def _record_keys(self, group: str) -> list[str]:
+        return [f"{self.prefix}proposals:{group}", f"{self.prefix}proposals:{group}:count"]
+
+    def add_record(self, group: str, record: bytes) -> None:
+        import redis
+
+        try:
+            self._add_record(keys=self._record_keys(group), args=[record, self.max_entries, self.ttl_s])
+        except redis.RedisError as exc:
+            raise BackendError(f"Redis: {exc}") from exc
+
+    def records(self, group: str, seen: int) -> tuple[int, list[bytes], bool]:
+        import redis
+
+        try:
+            answer = self._records(keys=self._record_keys(group), args=[seen])
+        except redis.RedisError as exc:
+            raise BackendError(f"Redis: {exc}") from exc
+        try:
+            total, complete, added = answer
+            if not all(isinstance(r, bytes) for r in added):
+                raise TypeError("records are not bytes")
+            return int(total), list(added), bool(complete)
+        except (TypeError, ValueError) as exc:
+            raise BackendError(f"Redis answered something that is not a group's records: {exc}") from exc
+
     def clear(self) -> int:
         import redis
 
@@ -180,6 +264,9 @@ class RedisBackend:
             count = 0
             for start in range(0, len(names), 1000):
                 count += int(self.client.delete(*names[start : start + 1000]))
+            proposals = list(self.client.scan_iter(match=f"{self.prefix}proposals:*", count=1000))
+            for start in range(0, len(proposals), 1000):
+                self.client.delete(*proposals[start : start + 1000])
             self.client.delete(self._index, self._stats)
             return count
         except redis.RedisError as exc:

@@ -57,14 +57,7 @@ class CacheScope:
         return read_intent(self.request, self.catalogs, self.dag_id)
 
     def keys(self, identity: CallIdentity, prompt: str) -> CallKeys:
-        intent = self.intent.intent
-        return call_keys(
-            identity,
-            prompt,
-            self.fingerprints,
-            request=self.request,
-            intent_key=intent.key if intent is not None else None,
-        )
+        return call_keys(identity, prompt, self.fingerprints, request=self.request, intent=self.intent.intent)
 
 
 _scope: contextvars.ContextVar[CacheScope | None] = contextvars.ContextVar("ai_etl_cache_scope", default=None)

@@ -1,8 +1,12 @@
 """Cache keys of a model call: the exact key, and the intent key of a call about a request.
 
     exact   sha256(model, instructions, tools, output schema, prompt, catalog fingerprints)
-    intent  sha256(model, instructions, tools, output schema, prompt with the request's words
-                   replaced by a placeholder, catalog fingerprints, the request's intent)
+    group   sha256(model, instructions, tools, output schema, prompt with the request's words
+                   replaced by a placeholder, catalog fingerprints)
+    intent  sha256(group, the request's intent)
+
+The intent tier finds its candidates among the records of the call's group by embedding (see
+`proposals`) and serves one only when its intent's fields equal the request's.
 
 Both name every connection's catalog fingerprint, so a schema change makes every key of calls
 over that catalog new: the old entries are never served again and age out. The intent key
@@ -15,11 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.cache.intent import Intent
 
 #: What stands for the request's words in the prompt of an intent key.
 REQUEST_PLACEHOLDER = "\x00request\x00"
@@ -49,9 +56,19 @@ class CallIdentity:
 
 
 @dataclass(frozen=True)
+class IntentProbe:
+    """What the intent tier needs of a call: its entry's key, its group, the request and its intent."""
+
+    key: str
+    group: str
+    request: str
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class CallKeys:
     exact: str
-    intent: str | None
+    intent: IntentProbe | None
 
 
 def call_keys(
@@ -60,17 +77,16 @@ def call_keys(
     fingerprints: Sequence[str],
     *,
     request: str | None = None,
-    intent_key: str | None = None,
+    intent: Intent | None = None,
 ) -> CallKeys:
-    """The keys of one call; no intent key without an intent, or when the request is not in the prompt."""
+    """The keys of one call; no intent probe without an intent, or when the request is not in the prompt."""
     exact = _sha256({"call": identity.digest, "prompt": prompt, "catalogs": list(fingerprints)})
-    if intent_key is None or not request or request not in prompt:
+    if intent is None or not request or request not in prompt:
         return CallKeys(exact=exact, intent=None)
     template = prompt.replace(request, REQUEST_PLACEHOLDER)
-    intent = _sha256(
-        {"call": identity.digest, "template": template, "catalogs": list(fingerprints), "intent": intent_key}
-    )
-    return CallKeys(exact=exact, intent=intent)
+    group = _sha256({"call": identity.digest, "template": template, "catalogs": list(fingerprints)})
+    key = _sha256({"group": group, "intent": intent.key})
+    return CallKeys(exact=exact, intent=IntentProbe(key, group, request, intent.fields))
 
 
 def _sha256(data: object) -> str:

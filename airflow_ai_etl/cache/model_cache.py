@@ -1,5 +1,9 @@
 """The two-tier model-call cache over a backend: look up (exact, then intent), store, count.
 
+The intent tier's candidates are proposed by embedding (`proposals`): the k cached requests of the
+call's group nearest to this one; the first whose intent equals this request's, field for field,
+is served.
+
 It never fails a generation and never serves what it cannot vouch for: a backend error skips
 the cache (with one warning, then a pause before Redis is tried again), and an entry that does
 not decode — garbage, another version, another key, a broken checksum — is a miss, a warning,
@@ -18,7 +22,8 @@ from typing import Literal
 
 from airflow_ai_etl.cache.backends import BackendError, CacheBackend, MemoryBackend, RedisBackend
 from airflow_ai_etl.cache.entries import CorruptEntry, SpentUsage, decode, encode
-from airflow_ai_etl.cache.keys import CallKeys
+from airflow_ai_etl.cache.keys import CallKeys, IntentProbe
+from airflow_ai_etl.cache.proposals import IntentRecord, Proposer
 from airflow_ai_etl.cache.settings import CacheSettings, cache_settings
 from airflow_ai_etl.config import ConfigError
 
@@ -47,8 +52,9 @@ class CacheStats:
 
 
 class ModelCache:
-    def __init__(self, backend: CacheBackend) -> None:
+    def __init__(self, backend: CacheBackend, proposer: Proposer | None = None) -> None:
         self.backend = backend
+        self.proposer = proposer or Proposer()
         self._down_until = 0.0
         self._lock = threading.Lock()
 
@@ -61,25 +67,44 @@ class ModelCache:
         log.warning("LLM cache skipped for %.0f s: %s", BACKOFF_S, exc)
 
     def lookup(self, keys: CallKeys) -> Hit | None:
-        """The entry for the exact key, else for the intent key; None on a miss or any trouble."""
+        """The entry for the exact key, else one of an equal intent; None on a miss or any trouble."""
         if not self._usable():
             return None
-        tiers: list[tuple[Tier, str]] = [("exact", keys.exact)]
-        if keys.intent is not None:
-            tiers.append(("intent", keys.intent))
         try:
-            for tier, key in tiers:
-                raw = self.backend.get(key)
-                if raw is None:
-                    continue
-                try:
-                    entry = decode(key, raw)
-                except CorruptEntry as exc:
-                    self.reject(key, str(exc))
-                    continue
-                return Hit(tier=tier, key=key, output_json=entry.output_json, usage=entry.usage)
+            hit = self._served("exact", keys.exact)
+            if hit is None and keys.intent is not None:
+                hit = self._intent_hit(keys.intent)
         except BackendError as exc:
             self._failed(exc)
+            return None
+        return hit
+
+    def _served(self, tier: Tier, key: str) -> Hit | None:
+        raw = self.backend.get(key)
+        if raw is None:
+            return None
+        try:
+            entry = decode(key, raw)
+        except CorruptEntry as exc:
+            self.reject(key, str(exc))
+            return None
+        return Hit(tier=tier, key=key, output_json=entry.output_json, usage=entry.usage)
+
+    def _group(self, probe: IntentProbe) -> str:
+        return f"{self.proposer.space()}:{probe.group}"
+
+    def _intent_hit(self, probe: IntentProbe) -> Hit | None:
+        """The nearest cached requests by embedding are candidates; equal intents decide."""
+        group = self._group(probe)
+        total, added, complete = self.backend.records(group, self.proposer.seen(group))
+        self.proposer.update(group, total, added, complete=complete)
+        if not self.proposer.holds(group):  # nothing to compare with: no need to embed the request
+            return None
+        for record in self.proposer.propose(group, self.proposer.vector(probe.request)):
+            if record.fields == probe.fields:  # literals, numbers and names as written
+                hit = self._served("intent", record.key)
+                if hit is not None:
+                    return hit
         return None
 
     def reject(self, key: str, why: str) -> None:
@@ -95,9 +120,12 @@ class ModelCache:
         if not self._usable():
             return
         try:
-            for key in (keys.exact, keys.intent):
-                if key is not None:
-                    self.backend.put(key, encode(key, output_json, usage))
+            self.backend.put(keys.exact, encode(keys.exact, output_json, usage))
+            probe = keys.intent
+            if probe is not None:
+                self.backend.put(probe.key, encode(probe.key, output_json, usage))
+                record = IntentRecord(probe.key, probe.fields, self.proposer.vector(probe.request))
+                self.backend.add_record(self._group(probe), record.encode())
         except BackendError as exc:
             self._failed(exc)
 

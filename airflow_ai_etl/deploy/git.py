@@ -155,6 +155,17 @@ class GitTarget:
             git.sync()
             return VersionStore(self.dags_folder / local.AI_ETL_SUBDIR, dag_id).history()
 
+    def live_file(self, name: str) -> str | None:
+        """The file in the branch's head commit on the remote (what gitSync hands Airflow), not the
+        clone's working tree nor any local dags folder."""
+        path = (self.dags_folder / local.AI_ETL_SUBDIR / name).relative_to(self.clone_dir).as_posix()
+        with self._session() as git:
+            head = git.sync()
+            if head is None:
+                return None
+            shown = git.run("show", f"{head}:{path}", check=False)
+        return shown.stdout if shown.returncode == 0 else None
+
     def announce(self, publication: local.Publication) -> ParseRequest:
         if publication.commit is None:
             return ParseRequest(False, f"nothing was pushed to {self.description}")

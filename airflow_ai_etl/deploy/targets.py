@@ -66,6 +66,10 @@ class DeployTarget(Protocol):
 
     def history(self, dag_id: str) -> list[HistoryEntry]: ...
 
+    def live_file(self, name: str) -> str | None:
+        """The text of `ai_etl/<name>` as Airflow sees it now (a DAG file `<dag_id>.py`, or a step's
+        module file); None when there is none; DeployError when the target cannot be read."""
+
     def announce(self, publication: local.Publication) -> ParseRequest:
         """Tell Airflow about a publication, or say when it will see it; never raises."""
 
@@ -93,6 +97,12 @@ class LocalTarget:
 
     def history(self, dag_id: str) -> list[HistoryEntry]:
         return VersionStore(self.dags_folder / local.AI_ETL_SUBDIR, dag_id).history()
+
+    def live_file(self, name: str) -> str | None:
+        try:
+            return (self.dags_folder / local.AI_ETL_SUBDIR / name).read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     def announce(self, publication: local.Publication) -> ParseRequest:
         return request_parse(publication.path)

@@ -9,8 +9,8 @@ per-DAG lock and "already live" check make a double-click give one version, not 
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 
@@ -23,15 +23,26 @@ from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.store import Store
 from airflow_ai_etl.store.models import DraftRow
 
+if TYPE_CHECKING:
+    from airflow_ai_etl.deploy.targets import DeployTarget
+
+log = logging.getLogger(__name__)
+
 router = APIRouter(tags=["drafts"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown draft"}}
 
 
-def dags_folder() -> Path:
-    from airflow_ai_etl.deploy.local import default_dags_folder
+def live_target() -> DeployTarget | None:
+    """The configured deploy target, whose live files the drafts are diffed against; None (no
+    diff, a warning) when `[ai_etl]` names one that cannot be built."""
+    from airflow_ai_etl.deploy import DeployError, choose_target
 
-    return default_dags_folder()
+    try:
+        return choose_target()
+    except DeployError as exc:
+        log.warning("drafts are shown without a diff to the live DAG: %s", exc)
+        return None
 
 
 def airflow_url(dag_id: str) -> str:
@@ -53,7 +64,7 @@ def _draft_or_404(store: Store, draft_id: int, *, user: str, action: str | None)
 @router.get("/drafts/{draft_id}", responses=_NOT_FOUND)
 def get_draft(draft_id: int, who: ReaderDep, store: StoreDep) -> DraftOut:
     """A draft: spec, rendered code, report, usage, graph, ER diagram, and the diff to the live DAG."""
-    return draft_out(store, _readable_draft(store, draft_id, who), dags_folder())
+    return draft_out(store, _readable_draft(store, draft_id, who), live_target())
 
 
 def _readable_draft(store: Store, draft_id: int, who: Reader) -> DraftRow:
@@ -162,7 +173,7 @@ def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser,
     if grants:
         audited["grants_confirmed"] = grants
     store.audit(user=user, action="edit", target=target, detail=audited)
-    return draft_out(store, row, dags_folder())
+    return draft_out(store, row, live_target())
 
 
 @router.post("/drafts/{draft_id}/validate", responses=_NOT_FOUND)

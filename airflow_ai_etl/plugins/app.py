@@ -23,6 +23,7 @@ from airflow_ai_etl import __version__
 from airflow_ai_etl.config import check_settings
 from airflow_ai_etl.plugins import (
     api_access,
+    api_doctor,
     api_drafts,
     api_images,
     api_lineage,
@@ -120,7 +121,17 @@ def create_app(static_dir: Path = STATIC_DIR) -> FastAPI:
         openapi_url=None,
     )
     authenticated = [Depends(requires_authenticated())]
-    for module in (api_images, api_requests, api_drafts, api_pipelines, api_lineage, api_access, api_memory):
+    routers = (
+        api_images,
+        api_requests,
+        api_drafts,
+        api_pipelines,
+        api_lineage,
+        api_access,
+        api_memory,
+        api_doctor,
+    )
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_exception_handler(RequestValidationError, _audit_bad_input)
     app.add_exception_handler(StoreSchemaError, _store_unusable)

@@ -271,6 +271,15 @@ class ConnectionOut(BaseModel):
     missing: str | None = None
 
 
+class DoctorFindingOut(BaseModel):
+    """One check of `ai-etl doctor`: what it found, and the fix when it is a problem."""
+
+    check: str
+    ok: bool
+    message: str
+    fix: str = ""
+
+
 class AuditOut(BaseModel):
     at: dt.datetime
     user: str

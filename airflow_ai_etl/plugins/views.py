@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from airflow_ai_etl.plugins.schemas import (
     AgentUsageOut,
@@ -24,6 +25,11 @@ from airflow_ai_etl.store import Store
 from airflow_ai_etl.store.diagrams import step_graph
 from airflow_ai_etl.store.models import DraftRow, EventRow, RequestRow, UsageRow
 from airflow_ai_etl.validation.report import Report
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.deploy.targets import DeployTarget
+
+log = logging.getLogger(__name__)
 
 
 def event_out(row: EventRow) -> EventOut:
@@ -83,13 +89,17 @@ def usage_out(rows: Sequence[UsageRow]) -> UsageOut:
     )
 
 
-def live_diff(live_file: Path, source: str, dag_id: str) -> str:
-    """Unified diff from the live DAG file to `source`; '' when there is no live file or they are equal."""
+def live_diff(target: DeployTarget, source: str, dag_id: str) -> str:
+    """Unified diff from the DAG file live on `target` to `source`; '' when there is no live file,
+    they are equal, or the target cannot be read now (a warning: the review goes on without it)."""
+    from airflow_ai_etl.deploy.models import DeployError
+
     try:
-        live = live_file.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
+        live = target.live_file(f"{dag_id}.py")
+    except (DeployError, OSError) as exc:
+        log.warning("no diff to the live %s: %s", dag_id, exc)
         return ""
-    if live == source:
+    if live is None or live == source:
         return ""
     lines = difflib.unified_diff(
         live.splitlines(keepends=True),
@@ -100,23 +110,25 @@ def live_diff(live_file: Path, source: str, dag_id: str) -> str:
     return "".join(lines)
 
 
-def step_files_out(spec: PipelineSpec | None, dags_folder: Path | None) -> list[StepFileOut]:
-    """The spec's step files, each marked live when the dags folder holds that exact file."""
-    from airflow_ai_etl.deploy.local import AI_ETL_SUBDIR
+def step_files_out(spec: PipelineSpec | None, target: DeployTarget | None) -> list[StepFileOut]:
+    """The spec's step files, each marked live when the deploy target holds that exact file."""
+    from airflow_ai_etl.deploy.models import DeployError
     from airflow_ai_etl.steps import registry
 
     if spec is None:
         return []
     out = []
     for file in registry.step_files(spec.steps, spec.dag_id):
-        there = dags_folder / AI_ETL_SUBDIR / file.path if dags_folder is not None else None
-        live = there is not None and there.is_file() and there.read_text(encoding="utf-8") == file.text
+        try:
+            live = target is not None and target.live_file(file.path) == file.text
+        except (DeployError, OSError):
+            live = False
         out.append(StepFileOut(**asdict(file), live=live))
     return out
 
 
 def new_files_diff(files: list[StepFileOut]) -> str:
-    """Each step file the dags folder does not hold yet, as a new-file diff."""
+    """Each step file the deploy target does not hold yet, as a new-file diff."""
     return "".join(
         "".join(difflib.unified_diff([], f.text.splitlines(keepends=True), "/dev/null", f"draft/{f.path}"))
         for f in files
@@ -124,19 +136,18 @@ def new_files_diff(files: list[StepFileOut]) -> str:
     )
 
 
-def draft_out(store: Store, row: DraftRow, dags_folder: Path | None) -> DraftOut:
-    from airflow_ai_etl.deploy.local import dag_file_path
-
+def draft_out(store: Store, row: DraftRow, target: DeployTarget | None) -> DraftOut:
+    """The draft as the review shows it; its diff is against the files live on `target`."""
     spec = PipelineSpec.model_validate(row.spec) if row.spec is not None else None
     deployed = None
     diff = ""
-    files = step_files_out(spec, dags_folder)
+    files = step_files_out(spec, target)
     if row.dag_id is not None:
         live = store.live_deployment(row.dag_id)
         if live is not None:
             deployed = DeployedOut(version=live.version, draft_id=live.draft_id)
-        if dags_folder is not None:
-            diff = live_diff(dag_file_path(dags_folder, row.dag_id), row.source, row.dag_id)
+        if target is not None:
+            diff = live_diff(target, row.source, row.dag_id)
             diff += new_files_diff(files) if diff else ""
     return DraftOut(
         id=row.id,

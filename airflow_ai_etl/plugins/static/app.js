@@ -332,6 +332,21 @@
     $("generate").disabled = none;
   }
 
+  /** The doctor's problems with their fixes; nothing for callers who may not read them (403). */
+  async function loadDoctor() {
+    let findings = [];
+    try {
+      findings = (await api("GET", "doctor")) || [];
+    } catch {
+      findings = [];  // not allowed, or the checks could not run: the rest of the page works without
+    }
+    const problems = findings.filter((f) => !f.ok);
+    clear($("doctor-list")).append(
+      ...problems.map((f) => el("li", {}, el("strong", { text: `${f.check}: ` }), f.message, el("div", { class: "muted", text: `fix: ${f.fix}` })))
+    );
+    show($("doctor"), problems.length > 0);
+  }
+
   function formRequest() {
     const text = $("request-text").value.trim();
     const source = $("source-conn").value;
@@ -1711,6 +1726,7 @@
     loadAccess();
     watchSimilar();
     loadConnections();
+    loadDoctor();
     loadPipelines();
     loadRequests();
   }

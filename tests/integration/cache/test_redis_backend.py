@@ -80,3 +80,19 @@ def test_the_cache_is_built_on_the_redis_of_an_airflow_connection(prefix: str, m
     cache.backend.put("k", b"v")
     assert redis.Redis.from_url(REDIS_URL).get(f"{prefix}entry:k") == b"v"
     assert "ai_etl_cache_test" in cache.stats().backend
+
+
+def test_intent_records_are_fetched_once_each_and_again_after_a_clear(prefix: str) -> None:
+    store = backend(prefix, max_entries=3)
+    assert store.records("g", 0) == (0, [], False)
+    store.add_record("g", b"r1")
+    store.add_record("g", b"r2")
+    assert store.records("g", 0) == (2, [b"r1", b"r2"], False)
+    assert store.records("g", 2) == (2, [], False)
+    for record in (b"r3", b"r4", b"r5"):
+        store.add_record("g", record)
+    assert store.records("g", 2) == (5, [b"r3", b"r4", b"r5"], False)
+    assert store.records("g", 1) == (5, [b"r3", b"r4", b"r5"], True)  # r2 was dropped: all, afresh
+    assert 0 < int(store.client.ttl(f"{prefix}proposals:g")) <= 60  # type: ignore[arg-type]
+    store.clear()
+    assert store.records("g", 5) == (0, [], True)  # the count went back: whatever this process held is gone

@@ -208,3 +208,33 @@ def test_the_cli_deploys_to_the_configured_git_target(bare: Path, tmp_path: Path
     result = json.loads(proc.stdout)
     assert result["commit"] == git(bare, "rev-parse", "main")
     assert subjects(bare) == [f"deploy orders_daily version 1 (approved by {getpass.getuser()})"]
+
+
+def live_file(bare: Path) -> str:
+    """The DAG file on the branch, byte for byte."""
+    show = ["git", "-C", str(bare), "show", "main:dags/ai_etl/orders_daily.py"]
+    return subprocess.run(show, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_drafts_diff_is_against_the_file_live_on_the_branch_not_a_local_folder(
+    bare: Path, tmp_path: Path
+) -> None:
+    from airflow_ai_etl.plugins.views import live_diff
+
+    tgt = target(bare, tmp_path / "clone", subdir="dags")
+    assert tgt.live_file("orders_daily.py") is None  # the branch does not exist yet
+    deploy(tgt)
+    live = live_file(bare)
+    # Another machine deploys a newer version: the branch's head, not this clone, is what is live.
+    elsewhere = target(bare, tmp_path / "elsewhere", subdir="dags")
+    deploy(elsewhere, description="from elsewhere")
+    newer = live_file(bare)
+    assert newer != live
+    assert tgt.live_file("orders_daily.py") == newer
+    assert tgt.live_file("no_such_dag.py") is None
+    assert live_diff(tgt, newer, "orders_daily") == ""
+    diff = live_diff(tgt, live, "orders_daily")
+    assert diff.startswith("--- live/orders_daily.py") and "from elsewhere" in diff
+    # A remote that cannot be reached leaves the review without a diff instead of failing it.
+    gone = GitTarget(GitRemote(conn_id="gone", url=str(tmp_path / "missing.git")), tmp_path / "c3")
+    assert live_diff(gone, live, "orders_daily") == ""

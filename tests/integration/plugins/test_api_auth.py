@@ -159,3 +159,28 @@ def test_requests_drafts_and_audit_are_visible_per_dag(airflow_api: AirflowApi) 
     )
     everything = {a["target"] for a in airflow_api.call("GET", "/audit?limit=1000", "admin1").json()}
     assert "dag:other_dag" in everything and f"draft:{rows['unplanned'].draft_id}" in everything
+
+
+def test_the_doctors_problems_with_their_fixes_are_for_those_who_may_read_connections(
+    airflow_api: AirflowApi,
+) -> None:
+    assert airflow_api.call("GET", "/doctor", None).status_code == 401
+    assert airflow_api.call("GET", "/doctor", "viewer1").status_code == 403  # hosts, folders, remotes
+    response = airflow_api.call("GET", "/doctor", "op1")
+    assert response.status_code == 200, response.text
+    findings = {f["check"]: f for f in response.json()}
+    assert {
+        "metadata database",
+        "providers",
+        "system DAG",
+        "deploy target",
+        "store",
+        "model",
+        "redis",
+        "plugin",
+    } <= set(findings)
+    assert findings["metadata database"]["ok"] and findings["providers"]["ok"]
+    # No api-server listens where [api] base_url points in this test: the full list says so, with the fix.
+    plugin = findings["plugin"]
+    assert not plugin["ok"] and "no api-server answers" in plugin["message"]
+    assert plugin["fix"].startswith("start the api-server")

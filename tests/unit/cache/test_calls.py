@@ -223,3 +223,105 @@ def test_a_generation_run_says_in_its_events_and_usage_that_the_cache_answered(
     assert all(e.data["cache"] == "exact" and "from the LLM cache" in e.message for e in planned)
     (usage,) = [u for u in second.usage if u.agent == "planner"]
     assert (usage.requests, usage.cache_hits, usage.saved_input_tokens) == (0, asked, 1000 * asked)
+
+
+def test_the_schema_analysts_model_call_is_served_from_the_cache_like_any_agents(cache, catalogs) -> None:
+    from airflow_ai_etl.agents.schema_analyst import select_schema
+
+    analyst = CountingModel({"response": ["shop_pg:public.orders"]})
+    llm = LLM.from_model("schema_analyst", analyst.model)
+
+    def choose(request: str) -> tuple[list[str], AgentCall]:
+        call = AgentCall()
+        with cache_scope(request, catalogs, cache=cache):
+            selection = select_schema(request, catalogs, llm=llm, call=call)
+        return [f"{t.conn_id}:{t.name}" for t in selection.tables], call
+
+    first, first_call = choose(PAID)
+    again, again_call = choose(PAID)
+    paraphrase, paraphrase_call = choose(PAID_AGAIN)
+    assert first == again == paraphrase == ["shop_pg:public.orders"]
+    assert first_call.cache.tier is None and first_call.usage.requests == 1
+    assert again_call.cache.tier == "exact" and again_call.usage.requests == 0
+    assert again_call.cache.saved.input_tokens == 1000
+    assert paraphrase_call.cache.tier == "intent"
+    _tables, refunded_call = choose(REFUNDED)
+    assert refunded_call.cache.tier is None
+    assert analyst.calls == 2
+
+
+def test_the_contrast_set_through_the_embedding_proposals_gives_no_wrong_hit(catalogs) -> None:
+    """Each pair through a fresh cache, keyed as the planner's call is: A's answer is stored, then B
+    looks up. The embeddings propose A for B (near-identical requests embed close); only equal
+    intents hit."""
+    from airflow_ai_etl.agents.planner import schema_section
+    from airflow_ai_etl.cache.calls import CacheScope
+    from airflow_ai_etl.cache.keys import CallIdentity
+    from tests.unit.cache.conftest import contrast_pairs
+
+    identity = CallIdentity.of("test:planner", "", "planner instructions", PipelineSpec, [])
+    schema = schema_section(catalogs)
+
+    def tier(a: str, b: str) -> str | None:
+        cache = ModelCache(MemoryBackend(ttl_s=3600, max_entries=100))
+
+        def keys(request: str) -> Any:
+            scope = CacheScope(request, catalogs, cache=cache)
+            return scope.keys(identity, f"## Request\n{request}\n\n## Schema\n{schema}")
+
+        cache.store(keys(a), '{"answer": "for A"}', SpentUsage(1, 1000, 200))
+        hit = cache.lookup(keys(b))
+        return hit.tier if hit is not None else None
+
+    pairs = contrast_pairs()
+    wrong = [(a, b) for a, b in pairs["miss"] if tier(a, b) is not None]
+    right = [tier(a, b) for a, b in pairs["hit"]]
+    assert wrong == []
+    assert set(right) <= {"intent", None}
+    assert right.count("intent") / len(right) >= 0.8
+
+
+def test_another_process_finds_the_answer_through_the_shared_records(model, catalogs) -> None:
+    """Two caches on one backend, as two workers on one Redis: the second has never seen the group,
+    fetches its records, and serves a paraphrase of what the first stored."""
+    backend = MemoryBackend(ttl_s=3600, max_entries=100)
+    Planner(ModelCache(backend), model)(PAID, catalogs)
+    spec, call = Planner(ModelCache(backend), model)(PAID_AGAIN, catalogs)
+    assert (model.calls, call.cache.tier, spec.request) == (1, "intent", PAID_AGAIN)
+
+
+def test_a_damaged_intent_record_is_never_a_candidate(planner, model, catalogs) -> None:
+    planner(PAID, catalogs)
+    backend = planner.cache.backend
+    assert isinstance(backend, MemoryBackend)
+    for group, (total, kept) in backend._records.items():
+        backend._records[group] = (total, type(kept)([b"{not a record", *(r[:-3] for r in kept)]))
+    fresh = Planner(ModelCache(backend), model)
+    _spec, call = fresh(PAID_AGAIN, catalogs)
+    assert (model.calls, call.cache.tier) == (2, None)
+
+
+def test_only_a_group_with_records_costs_an_embedding(model, catalogs, monkeypatch) -> None:
+    from airflow_ai_etl.cache.calls import CacheScope
+    from airflow_ai_etl.cache.keys import CallIdentity
+    from airflow_ai_etl.cache.proposals import Proposer
+    from airflow_ai_etl.memory.embeddings import Embedder
+
+    monkeypatch.setenv("AI_ETL_EMBEDDINGS", "lexical")  # the count matters here, not the vectors
+    encoded: list[str] = []
+
+    class Counting(Embedder):
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            encoded.extend(texts)
+            return super().encode(texts)
+
+    cache = ModelCache(MemoryBackend(ttl_s=3600, max_entries=100), Proposer(Counting()))
+    planner = Planner(cache, model)
+    identity = CallIdentity.of("test:model", "", "instructions", PipelineSpec, [])
+    keys = CacheScope(PAID, catalogs, cache=cache).keys(identity, f"plan: {PAID}")
+    assert keys.intent is not None
+    assert cache.lookup(keys) is None and encoded == []  # a new group: nothing to propose
+    planner(PAID, catalogs)  # the miss stores the answer and its record: one embedding
+    assert encoded == [PAID]
+    _spec, call = planner(PAID_AGAIN, catalogs)
+    assert call.cache.tier == "intent" and encoded == [PAID, PAID_AGAIN]

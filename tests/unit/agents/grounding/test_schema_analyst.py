@@ -10,6 +10,7 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
+from airflow_ai_etl.agents.llm import LLM
 from airflow_ai_etl.agents.schema_analyst import SchemaSelection, select_schema, terms
 from airflow_ai_etl.catalog.models import Column, ForeignKey, SchemaCatalog, Table
 
@@ -146,6 +147,10 @@ def _table_ids_in(messages: list[ModelMessage]) -> list[str]:
     return [c["id"] for c in json.loads(str(prompt))["candidates"]]
 
 
+def _llm(model: FunctionModel) -> LLM:
+    return LLM.from_model("schema_analyst", model)
+
+
 def _answering(pick: list[str] | None = None, *, fail: bool = False) -> FunctionModel:
     def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         if fail:
@@ -160,7 +165,7 @@ def _answering(pick: list[str] | None = None, *, fail: bool = False) -> Function
 def test_a_model_chooses_among_the_candidates_only(big_catalog: SchemaCatalog) -> None:
     model = _answering(["shop_pg:hr.employees", "shop_pg:public.invented_table", "shop_pg:sales.orders"])
 
-    selection = select_schema("orders with their customers", [big_catalog], limit=5, model=model)
+    selection = select_schema("orders with their customers", [big_catalog], limit=5, llm=_llm(model))
 
     assert selection.refined_by_model
     assert _names(selection) == ["sales.orders"]
@@ -170,9 +175,11 @@ def test_a_model_chooses_among_the_candidates_only(big_catalog: SchemaCatalog) -
 def test_without_a_usable_answer_the_ranking_decides(big_catalog: SchemaCatalog) -> None:
     ranked = select_schema("orders with their customers", [big_catalog], limit=5)
 
-    unusable = select_schema("orders with their customers", [big_catalog], limit=5, model=_answering(["x:y"]))
+    unusable = select_schema(
+        "orders with their customers", [big_catalog], limit=5, llm=_llm(_answering(["x:y"]))
+    )
     failing = select_schema(
-        "orders with their customers", [big_catalog], limit=5, model=_answering(fail=True)
+        "orders with their customers", [big_catalog], limit=5, llm=_llm(_answering(fail=True))
     )
 
     assert not unusable.refined_by_model and not failing.refined_by_model
