@@ -385,7 +385,7 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     only with --allow-fallback, and exits EXIT_FALLBACK unless that flag accepts it.
     """
     from airflow_ai_etl.agents.events import total_spent
-    from airflow_ai_etl.agents.llm import LLMChoice
+    from airflow_ai_etl.agents.llm_config import LLMChoice
     from airflow_ai_etl.agents.orchestrator import generate
     from airflow_ai_etl.budgets.limiter import process_budgets
     from airflow_ai_etl.deploy import deploy_spec

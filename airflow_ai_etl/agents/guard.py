@@ -29,6 +29,8 @@ from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
 
+from airflow_ai_etl.agents.llm_config import LLMRejected
+
 #: Seconds before the first retry; doubled for each further one (1, 2, 4, ...).
 FIRST_BACKOFF_S = 1.0
 #: Shortest time-out worth sending a request with: less than this left of the budget means "spent".
@@ -46,10 +48,6 @@ ProgressCallback = Callable[[str, str], None]
 
 class ModelDown(ModelAPIError):
     """The model is not asked (again): its breaker is open, or the generation's model time is spent."""
-
-
-class LLMRejected(RuntimeError):
-    """The model service rejected the credentials (401/403): a configuration error, not an outage."""
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -1,42 +1,35 @@
-"""Which model each agent talks to, and how one agent call is made, timed and accounted for.
+"""How a model is built from a connection, and how one agent call is made, timed and accounted for.
 
 Models come from Airflow connections through common-ai's `PydanticAIHook` (connection type
 `pydanticai`: OpenAI, Anthropic, any OpenAI-compatible server through the connection's host, and
-the hook's fallback chains). We write no HTTP client of our own.
-
-Which connection and model an agent uses is read from the `[ai_etl]` config section, per call
-overrides winning:
-
-    per-call override  >  [ai_etl] <agent>_llm_conn_id / <agent>_model  >  [ai_etl] llm_conn_id / model
-
-A model left unset means "the one in the connection's extra". Limits (`llm_timeout` seconds per
-request, `llm_max_retries` retries for 429/5xx/time-outs/malformed bodies, `llm_output_retries`
-re-asks after invalid output, `llm_budget_seconds` of model time per generation) are read from the
-same section; agents/guard.py enforces the budget, the retries and the circuit breaker.
+the hook's fallback chains). We write no HTTP client of our own. Which connection an agent uses,
+and the limits of a call, are agents/llm_config.py: the light half, which imports no model
+library.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow.sdk import conf
 from pydantic import ValidationError
 from pydantic_ai import Agent, Tool
 from pydantic_ai.exceptions import AgentRunError, ToolRetryError, UnexpectedModelBehavior
 from pydantic_ai.models import Model
-from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage
 
-from airflow_ai_etl.agents.events import AgentUsage
 from airflow_ai_etl.agents.guard import GuardedModel, ModelGuard
+from airflow_ai_etl.agents.llm_config import (
+    CallLimits,
+    LLMChoice,
+    LLMUnavailable,
+    choice_from_config,
+    limits_from_config,
+)
 from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.budgets.prices import cost_usd
 from airflow_ai_etl.cache.calls import CacheUse, cached_call
@@ -45,64 +38,7 @@ from airflow_ai_etl.cache.keys import CallIdentity
 if TYPE_CHECKING:
     from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
 
-CONFIG_SECTION = "ai_etl"
-
 OutputT = TypeVar("OutputT")
-
-
-class LLMUnavailable(RuntimeError):
-    """A model cannot be used: the connection is missing or does not resolve to a model."""
-
-
-@dataclass(frozen=True)
-class LLMChoice:
-    """A connection and (optionally) a model id such as 'openai:gpt-5'; None means 'not chosen here'."""
-
-    conn_id: str | None = None
-    model: str | None = None
-
-
-@dataclass(frozen=True)
-class CallLimits:
-    """Bounds on one agent call, so that a slow or failing model costs a known, small amount of time."""
-
-    timeout_s: float = 60.0
-    max_retries: int = 2
-    output_retries: int = 2
-    budget_s: float = 60.0  # all model requests of one generation together
-
-    def model_settings(self) -> ModelSettings:
-        return ModelSettings(timeout=self.timeout_s, max_retries=self.max_retries)
-
-
-def _config(key: str) -> str | None:
-    value = conf.get(CONFIG_SECTION, key, fallback=None)
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def choice_from_config(agent: str, override: LLMChoice | None = None) -> LLMChoice:
-    """The connection and model for `agent`: the override, then the agent's own keys, then the defaults."""
-    override = override or LLMChoice()
-    return LLMChoice(
-        conn_id=override.conn_id or _config(f"{agent}_llm_conn_id") or _config("llm_conn_id"),
-        model=override.model or _config(f"{agent}_model") or _config("model"),
-    )
-
-
-def limits_from_config() -> CallLimits:
-    default = CallLimits()
-    return CallLimits(
-        timeout_s=conf.getfloat(CONFIG_SECTION, "llm_timeout", fallback=default.timeout_s),
-        max_retries=conf.getint(CONFIG_SECTION, "llm_max_retries", fallback=default.max_retries),
-        output_retries=conf.getint(CONFIG_SECTION, "llm_output_retries", fallback=default.output_retries),
-        budget_s=conf.getfloat(CONFIG_SECTION, "llm_budget_seconds", fallback=default.budget_s),
-    )
-
-
-def quiet_http_logs() -> None:
-    """HTTP client libraries log every request at INFO; a generation's own events say what matters."""
-    for name in ("httpx", "httpx2", "httpcore", "openai", "anthropic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @dataclass
@@ -194,34 +130,8 @@ def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits
     )
 
 
-#: The tag around data in a prompt; every agent's instructions say that what it holds is never an
-#: instruction. Catalog text (names, comments, samples) reaches a model only inside one.
-DATA_TAG = "data"
-_TAG_LIKE = re.compile(rf"<\s*/?\s*{DATA_TAG}\b", re.IGNORECASE)
-
-
-def data_block(name: str, text: str) -> str:
-    """`text` inside a delimited data block named `name`; anything in it that could close (or open)
-    such a block is defused, so data cannot step out of it."""
-    safe = _TAG_LIKE.sub(lambda m: "\\u003c" + m.group(0)[1:], text)
-    return f'<{DATA_TAG} name="{name}" trust="untrusted">\n{safe}\n</{DATA_TAG}>'
-
-
-def load_prompt(name: str) -> str:
-    """The instructions of one agent, shipped as package data (agents/prompts/<name>.md)."""
-    return (files("airflow_ai_etl") / "agents" / "prompts" / f"{name}.md").read_text(encoding="utf-8")
-
-
 #: What an agent call can end with besides an answer: the model was down or misbehaved beyond repair.
 MODEL_ERRORS: tuple[type[BaseException], ...] = (AgentRunError, BaseExceptionGroup)
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-line reason for an event or a failed result (never a traceback)."""
-    if isinstance(exc, BaseExceptionGroup):
-        return "; ".join(describe_error(e) for e in exc.exceptions)
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass
@@ -312,35 +222,3 @@ def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model:
             if cost is not None:
                 usage.cost = Decimal(str(cost))
             budgets.charge(subject, tokens=usage.input_tokens + usage.output_tokens, cost_usd=cost)
-
-
-class UsageMeter:
-    """Token usage and cost per agent over a whole generation run."""
-
-    def __init__(self) -> None:
-        self._usage: dict[str, AgentUsage] = {}
-
-    def add(self, agent: str, usage: RunUsage, cache: CacheUse | None = None, *, failed: int = 0) -> None:
-        if cache is not None and cache.tier is not None:
-            saved = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
-            saved.cache_hits += 1
-            saved.saved_input_tokens += cache.saved.input_tokens
-            saved.saved_output_tokens += cache.saved.output_tokens
-            saved.saved_cost_usd += cache.saved.cost_usd or 0.0
-        if not usage.requests and not failed:
-            return
-        total = self._usage.setdefault(agent, AgentUsage(agent=agent, cost_usd=0.0))
-        total.failed_requests += failed
-        total.requests += usage.requests
-        total.input_tokens += usage.input_tokens
-        total.output_tokens += usage.output_tokens
-        if not usage.requests:  # failed requests only: nothing was priced
-            return
-        # One unpriced call makes the agent's total unknown: a partial sum would understate it.
-        if usage.cost is None or total.cost_usd is None:
-            total.cost_usd = None
-        else:
-            total.cost_usd += float(usage.cost)
-
-    def summary(self) -> list[AgentUsage]:
-        return [u.model_copy() for u in self._usage.values()]

@@ -26,22 +26,17 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_ai import Tool
 
 from airflow_ai_etl.agents.events import PLANNED_BY_MODEL, Event, EventCallback, GenerationResult, Level
 from airflow_ai_etl.agents.grounding import approved_examples, existing_tables
-from airflow_ai_etl.agents.guard import LLMRejected, ModelGuard, is_outage, short_reason
-from airflow_ai_etl.agents.llm import (
-    LLM,
-    MODEL_ERRORS,
-    AgentCall,
+from airflow_ai_etl.agents.llm_config import (
     LLMChoice,
+    LLMRejected,
     LLMUnavailable,
-    UsageMeter,
-    connect,
+    choice_from_config,
     describe_error,
     limits_from_config,
     quiet_http_logs,
@@ -50,12 +45,19 @@ from airflow_ai_etl.agents.planner import PlanTask, plan
 from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, RepairRequest
 from airflow_ai_etl.agents.scope import Refusal, check_plan, check_request
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
+from airflow_ai_etl.agents.usage import UsageMeter
 from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.spec.models import DagId
 from airflow_ai_etl.validation.context import ValidationContext
 from airflow_ai_etl.validation.report import Finding, Report
+
+if TYPE_CHECKING:
+    from pydantic_ai import Tool
+
+    from airflow_ai_etl.agents.guard import ModelGuard
+    from airflow_ai_etl.agents.llm import LLM, AgentCall
 
 SCHEMA_ANALYST = "schema_analyst"
 PLANNER = "planner"
@@ -73,6 +75,13 @@ LLM_AGENTS = (SCHEMA_ANALYST, PLANNER, SQL_EXPERT)
 MAX_REQUEST_CHARS = 20_000
 
 _DAG_ID = TypeAdapter(DagId)
+
+
+def _model_errors() -> tuple[type[BaseException], ...]:
+    """What a model call can fail with, imported on first use: the offline path loads no model library."""
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS
+
+    return MODEL_ERRORS
 
 
 class Refused(Exception):
@@ -105,7 +114,7 @@ class _Run:
     report: Report = field(default_factory=Report)
     rounds: int = 0
     reflector: Reflector | None = None
-    guard: ModelGuard = field(default_factory=ModelGuard)
+    guard: ModelGuard | None = None  # made for the first model call (see model_guard)
     planned_by: str = PLANNED_BY_MODEL
     fallback: str | None = None
 
@@ -163,14 +172,26 @@ class _Run:
     def agent_call(self, agent: str, llm: LLM | None) -> Iterator[AgentCall]:
         """Time and count one model call through the generation's guard; its usage, and its failed
         requests, are recorded even when it fails."""
-        call = AgentCall(model=llm.guarded(self.guard) if llm else None)
-        failed_before = self.guard.failed.get(agent, 0)
+        from airflow_ai_etl.agents.llm import AgentCall
+
+        guard = self.model_guard()
+        call = AgentCall(model=llm.guarded(guard) if llm else None)
+        failed_before = guard.failed.get(agent, 0)
         try:
             yield call
         finally:
-            self.meter.add(
-                agent, call.usage, call.cache, failed=self.guard.failed.get(agent, 0) - failed_before
+            self.meter.add(agent, call.usage, call.cache, failed=guard.failed.get(agent, 0) - failed_before)
+
+    def model_guard(self) -> ModelGuard:
+        """The generation's one guard, shared by every agent that calls a model."""
+        if self.guard is None:
+            from airflow_ai_etl.agents.guard import ModelGuard
+
+            limits = limits_from_config()
+            self.guard = ModelGuard(
+                budget_s=limits.budget_s, max_retries=limits.max_retries, on_progress=self.model_progress
             )
+        return self.guard
 
     def check_scope(self) -> None:
         """Refuse a plan that sends data outside the named connections or changes data in place."""
@@ -204,7 +225,7 @@ class _Run:
         rejected key, not a reason to plan offline.
         """
         given = self.agent_llms.get(agent)
-        if isinstance(given, LLM):
+        if given is not None and not isinstance(given, LLMChoice):
             return given, ""
         wide = self.llm or LLMChoice()
         override = (
@@ -212,8 +233,12 @@ class _Run:
             if given
             else wide
         )
-        llm = connect(agent, override)
-        return llm, "" if llm else "no LLM connection is configured ([ai_etl] llm_conn_id)"
+        choice = choice_from_config(agent, override)
+        if choice.conn_id is None:
+            return None, "no LLM connection is configured ([ai_etl] llm_conn_id)"
+        from airflow_ai_etl.agents.llm import connect
+
+        return connect(agent, choice), ""
 
     # -- the agents -----------------------------------------------------------------------------
 
@@ -221,9 +246,14 @@ class _Run:
         from airflow_ai_etl.agents.schema_analyst import select_schema
 
         llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
-        with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
-            selection = select_schema(self.request, self.catalogs, model=call.model, usage=call.usage)
-            call.ended = time.perf_counter()
+        started = time.perf_counter()
+        call: AgentCall | None = None
+        if llm is None:
+            selection = select_schema(self.request, self.catalogs)
+        else:
+            with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
+                selection = select_schema(self.request, self.catalogs, model=call.model, usage=call.usage)
+                call.ended = time.perf_counter()
         if llm is not None and not selection.refined_by_model:
             self.emit(
                 SCHEMA_ANALYST,
@@ -237,6 +267,7 @@ class _Run:
         self.emit(
             SCHEMA_ANALYST,
             f"chose {count} table(s) for the request",
+            started=started,
             call=call,
             tables=tables,
             refined_by_model=selection.refined_by_model,
@@ -256,7 +287,7 @@ class _Run:
         with self.agent_call(PLANNER, llm) as call:
             try:
                 spec = plan(llm, task, call)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
                 self.emit(PLANNER, f"the model failed: {describe_error(exc)}", call=call, level="error")
                 raise
         what = f"repaired the spec ({len(repair)} finding(s))" if repair else "planned the spec"
@@ -323,7 +354,7 @@ class _Run:
         with self.agent_call(SQL_EXPERT, llm) as call:
             try:
                 sql = write_sql(llm, task, call, tools=tools)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
                 self.emit(
                     SQL_EXPERT,
                     f"{target.step_id}.{target.field}: the model failed: {describe_error(exc)}",
@@ -419,10 +450,6 @@ class _Run:
         refusal = check_request(self.request, self.catalogs)
         if refusal is not None:
             return self.refuse(refusal)
-        limits = limits_from_config()
-        self.guard = ModelGuard(
-            budget_s=limits.budget_s, max_retries=limits.max_retries, on_progress=self.model_progress
-        )
         quiet_http_logs()
         try:
             return self.run_agents()
@@ -448,7 +475,9 @@ class _Run:
             return self.plan_offline(why)
         try:
             self.spec = self.plan_with_model(planner, [])
-        except MODEL_ERRORS as exc:
+        except _model_errors() as exc:
+            from airflow_ai_etl.agents.guard import is_outage, short_reason
+
             if is_outage(exc):
                 return self.plan_offline("", unavailable=short_reason(exc))
             return self.result(reason=f"planner: {describe_error(exc)}")
@@ -463,7 +492,8 @@ class _Run:
     def agent_tools(self) -> Sequence[Tool[Any]]:
         if self.tools is not None:
             return self.tools
-        from airflow_ai_etl.agents.tools import ToolContext, agent_tools
+        from airflow_ai_etl.agents.tools import ToolContext
+        from airflow_ai_etl.agents.tools.registry import agent_tools
 
         connections = self.context.connections if self.context is not None else {}
         return agent_tools(
@@ -476,7 +506,9 @@ class _Run:
         for target in sql_fields(self.spec):
             try:
                 self.write_sql(llm, target, [], tools)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
+                from airflow_ai_etl.agents.guard import is_outage
+
                 if is_outage(exc):
                     self.emit(
                         SQL_EXPERT, "the model is unavailable: keeping the planner's SQL", level="warning"
@@ -510,7 +542,7 @@ class _Run:
             )
             try:
                 self.apply(repair, planner, sql_llm, tools)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
                 return self.result(reason=f"repair round {self.rounds}: {describe_error(exc)}")
 
     def apply(

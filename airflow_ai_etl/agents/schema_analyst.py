@@ -465,7 +465,8 @@ def _ask_model(
     """The candidates the model picks, in its order; [] when it picks none of them or fails."""
     from pydantic_ai import Agent
 
-    from airflow_ai_etl.agents.llm import MODEL_ERRORS, data_block, load_prompt
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS
+    from airflow_ai_etl.agents.prompting import data_block, load_prompt
 
     by_id: dict[str, _Candidate] = {}
     shown = []

@@ -57,7 +57,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    from airflow_ai_etl.agents.llm import LLMChoice
+    from airflow_ai_etl.agents.llm_config import LLMChoice
     from airflow_ai_etl.evaluation.report import format_case, format_json, format_summary
     from airflow_ai_etl.evaluation.runner import CaseResult, UnknownCaseError, run_suite
     from airflow_ai_etl.evaluation.suite import SuiteError, load_suite

@@ -15,18 +15,21 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_ai_etl.agents.events import GenerationResult
-from airflow_ai_etl.agents.llm import LLM, LLMChoice
+from airflow_ai_etl.agents.llm_config import LLMChoice
 from airflow_ai_etl.agents.orchestrator import OFFLINE_PLANNER, generate
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.evaluation.databases import SqliteDatabases
 from airflow_ai_etl.evaluation.expectations import draft_facts, draft_problems
 from airflow_ai_etl.evaluation.rows import AirflowSandbox, RowsCheckError, rows_problem
 from airflow_ai_etl.evaluation.suite import Case, Suite
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.agents.llm import LLM
 
 RowsStatus = Literal["passed", "failed", "skipped", "none"]
 
