@@ -108,6 +108,15 @@ def get_provider_info() -> dict[str, Any]:
                     "model": _option(
                         "Default model id (overrides the connection's `model` extra).\n", "", "openai:gpt-5"
                     ),
+                    "model_chain": _option(
+                        "`pydanticai` connections to fail over to, in order, comma-separated: when an "
+                        "agent's connection is down (refused, 5xx, time-outs, malformed answers), its "
+                        "request goes to the next; when all are down, the offline planner plans. The "
+                        "first is the default connection when `llm_conn_id` is empty. A connection "
+                        'whose extra says `"server": "vllm"` gets vLLM\'s guided decoding.\n',
+                        "",
+                        "openai_conn, anthropic_conn, vllm_conn",
+                    ),
                     **{
                         f"{agent}_{key}": _option(
                             f"Connection or model for the {agent.replace('_', ' ')} only "

@@ -5,6 +5,11 @@ Models come from Airflow connections through common-ai's `PydanticAIHook` (conne
 the hook's fallback chains). We write no HTTP client of our own. Which connection an agent uses,
 and the limits of a call, are agents/llm_config.py: the light half, which imports no model
 library.
+
+An agent's model may come with backups (`[ai_etl] model_chain`): each connection of the chain is
+guarded on its own (retries, its own breaker) inside one pydantic-ai FallbackModel, so a provider
+that is down costs its retries once per generation and later agents go straight to the next one.
+A connection whose extra says `"server": "vllm"` gets vLLM's guided decoding (agents/vllm.py).
 """
 
 from __future__ import annotations
@@ -17,19 +22,22 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
-from pydantic_ai import Agent, Tool
-from pydantic_ai.exceptions import AgentRunError, ToolRetryError, UnexpectedModelBehavior
+from pydantic_ai import Agent, PromptedOutput, Tool
+from pydantic_ai.exceptions import AgentRunError, ModelAPIError, ToolRetryError, UnexpectedModelBehavior
 from pydantic_ai.models import Model
+from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.usage import RunUsage
 
-from airflow_ai_etl.agents.guard import GuardedModel, ModelGuard
+from airflow_ai_etl.agents.guard import ModelGuard
 from airflow_ai_etl.agents.llm_config import (
     CallLimits,
     LLMChoice,
     LLMUnavailable,
     choice_from_config,
+    fallbacks_from_config,
     limits_from_config,
 )
+from airflow_ai_etl.agents.vllm import VllmGuidedModel, guided_field
 from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.budgets.prices import cost_usd
 from airflow_ai_etl.cache.calls import CacheUse, cached_call
@@ -41,6 +49,24 @@ if TYPE_CHECKING:
 OutputT = TypeVar("OutputT")
 
 
+@dataclass(frozen=True)
+class Backup:
+    """A model an agent fails over to when the ones before it are down."""
+
+    conn_id: str
+    model: Model
+
+    @property
+    def label(self) -> str:
+        return model_label(self.model, self.conn_id)
+
+
+def model_label(model: Model, conn_id: str | None) -> str:
+    """`system:name via connection 'id'`: how events, breakers and errors name a model."""
+    where = f" via connection '{conn_id}'" if conn_id else ""
+    return f"{model.system}:{model.model_name}{where}"
+
+
 @dataclass
 class LLM:
     """A resolved model for one agent, and where it came from (for events and usage records)."""
@@ -50,6 +76,10 @@ class LLM:
     limits: CallLimits = field(default_factory=CallLimits)
     conn_id: str | None = None
     hook: PydanticAIHook | None = None  # set when built from a connection: it masks secrets in tool output
+    backups: tuple[Backup, ...] = ()
+    #: Ask for the output as JSON text rather than through an output tool (a vLLM server guides
+    #: the text by the output's schema; see agents/vllm.py).
+    prompted_output: bool = False
     # Agents built so far, by (output type, instructions, tool identities): building one costs
     # ~10 ms (output and tool schemas), and the SQL expert asks for the same agent per statement.
     # The tools are kept in the value so that their ids stay theirs while the entry lives.
@@ -62,15 +92,22 @@ class LLM:
         """An LLM around a ready pydantic-ai model (FunctionModel in tests, or a caller's own)."""
         return cls(agent=agent, model=model, limits=limits or CallLimits())
 
-    def guarded(self, guard: ModelGuard) -> GuardedModel:
+    def guarded(self, guard: ModelGuard) -> Model:
         """The model with the generation's budget, retries and breaker, also for agents built elsewhere
-        (the schema analyst builds its own)."""
-        return guard.wrap(self.model, agent=self.agent, label=self.label, timeout_s=self.limits.timeout_s)
+        (the schema analyst builds its own); with backups, each is guarded on its own and tried in
+        order when the ones before it are down (a rejected key still ends the generation)."""
+        timeout_s = self.limits.timeout_s
+        primary = guard.wrap(self.model, agent=self.agent, label=self.label, timeout_s=timeout_s)
+        if not self.backups:
+            return primary
+        backups = [
+            guard.wrap(b.model, agent=self.agent, label=b.label, timeout_s=timeout_s) for b in self.backups
+        ]
+        return FallbackModel(primary, *backups, fallback_on=(ModelAPIError,))
 
     @property
     def label(self) -> str:
-        where = f" via connection '{self.conn_id}'" if self.conn_id else ""
-        return f"{self.model.system}:{self.model.model_name}{where}"
+        return model_label(self.model, self.conn_id)
 
     def create_agent(
         self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]] = ()
@@ -80,7 +117,7 @@ class LLM:
             cached: Agent[None, OutputT] = self._agents[key][1]
             return cached
         kwargs: dict[str, Any] = {
-            "output_type": output_type,
+            "output_type": PromptedOutput(output_type) if self.prompted_output else output_type,
             "instructions": instructions,
             "tools": list(tools),
             "retries": {"tools": self.limits.output_retries, "output": self.limits.output_retries},
@@ -88,6 +125,7 @@ class LLM:
         }
         agent: Agent[None, OutputT]
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
+        agent.model = self.model  # the hook's own model lacks our wrapping (vLLM's guided decoding)
         self._agents[key] = (tuple(tools), agent)
         _IDENTITIES[id(agent)] = CallIdentity.of(
             f"{self.model.system}:{self.model.model_name}",
@@ -114,20 +152,40 @@ def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits
     Raises LLMUnavailable when a connection is configured but cannot give a model (missing
     connection, wrong type, no model set): the message says what to fix.
     """
-    from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
-
     choice = choice_from_config(agent, override)
     if choice.conn_id is None:
         return None
-    hook_params = {"model_id": choice.model} if choice.model else None
-    try:
-        hook = PydanticAIHook.get_hook(choice.conn_id, hook_params=hook_params)
-        model = hook.get_conn()
-    except Exception as exc:  # AirflowNotFoundException, ValueError, UserError: all "fix your config"
-        raise LLMUnavailable(f"LLM connection '{choice.conn_id}' for the {agent}: {exc}") from exc
-    return LLM(
-        agent=agent, model=model, limits=limits or limits_from_config(), conn_id=choice.conn_id, hook=hook
+    hook, model, guided = _from_connection(agent, choice.conn_id, choice.model)
+    backups = tuple(
+        Backup(conn_id, _from_connection(agent, conn_id, None)[1])
+        for conn_id in fallbacks_from_config(agent, override)
     )
+    return LLM(
+        agent=agent,
+        model=model,
+        limits=limits or limits_from_config(),
+        conn_id=choice.conn_id,
+        hook=hook,
+        backups=backups,
+        prompted_output=guided,
+    )
+
+
+def _from_connection(agent: str, conn_id: str, model_id: str | None) -> tuple[PydanticAIHook, Model, bool]:
+    """The hook and model of one connection (the connection's own model unless `model_id` says),
+    and whether it is a vLLM server that guides its answers."""
+    from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
+
+    hook_params = {"model_id": model_id} if model_id else None
+    try:
+        hook = PydanticAIHook.get_hook(conn_id, hook_params=hook_params)
+        model = hook.get_conn()
+        field = guided_field(hook.get_connection(conn_id).extra_dejson, conn_id)
+    except Exception as exc:  # AirflowNotFoundException, ValueError, UserError: all "fix your config"
+        raise LLMUnavailable(f"LLM connection '{conn_id}' for the {agent}: {exc}") from exc
+    if field is None:
+        return hook, model, False
+    return hook, VllmGuidedModel(model, field=field), True
 
 
 #: What an agent call can end with besides an answer: the model was down or misbehaved beyond repair.
@@ -190,13 +248,19 @@ def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> Outp
         return cached_call(
             identity,
             prompt,
-            output_type=agent.output_type,
+            output_type=_answer_type(agent),
             usage=call.usage,
             use=call.cache,
             run=lambda: _ask_model(agent, prompt, call, identity.model if identity else None),
         )
     finally:
         call.ended = time.perf_counter()
+
+
+def _answer_type(agent: Agent[None, OutputT]) -> Any:
+    """The type of the agent's answer, unwrapped from the output mode it is asked in."""
+    output_type = agent.output_type
+    return output_type.outputs if isinstance(output_type, PromptedOutput) else output_type
 
 
 def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model: str | None) -> OutputT:

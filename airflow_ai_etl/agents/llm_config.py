@@ -9,6 +9,12 @@ Which connection and model an agent uses is read from the `[ai_etl]` config sect
 overrides winning:
 
     per-call override  >  [ai_etl] <agent>_llm_conn_id / <agent>_model  >  [ai_etl] llm_conn_id / model
+                       >  the first connection of [ai_etl] model_chain
+
+`[ai_etl] model_chain` lists connections to fail over to, in order (`openai_conn, anthropic_conn,
+vllm_conn`): when the agent's connection is down, its request goes to the next one of the chain,
+and when all are down, the generation plans with the offline planner. A connection named by a
+per-call override is used alone: whoever names one model wants that model's answer.
 
 A model left unset means "the one in the connection's extra". Limits (`llm_timeout` seconds per
 request, `llm_max_retries` retries for 429/5xx/time-outs/malformed bodies, `llm_output_retries`
@@ -65,13 +71,33 @@ def config_value(key: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def chain_from_config() -> list[str]:
+    """`[ai_etl] model_chain`: connection ids, in the order they are tried (blanks and repeats dropped)."""
+    raw = config_value("model_chain") or ""
+    return list(dict.fromkeys(c.strip() for c in raw.replace("\n", ",").split(",") if c.strip()))
+
+
 def choice_from_config(agent: str, override: LLMChoice | None = None) -> LLMChoice:
-    """The connection and model for `agent`: the override, then the agent's own keys, then the defaults."""
+    """The connection and model for `agent`: the override, then the agent's own keys, then the
+    defaults, then the first connection of the model chain."""
     override = override or LLMChoice()
+    chain = chain_from_config()
     return LLMChoice(
-        conn_id=override.conn_id or config_value(f"{agent}_llm_conn_id") or config_value("llm_conn_id"),
+        conn_id=override.conn_id
+        or config_value(f"{agent}_llm_conn_id")
+        or config_value("llm_conn_id")
+        or (chain[0] if chain else None),
         model=override.model or config_value(f"{agent}_model") or config_value("model"),
     )
+
+
+def fallbacks_from_config(agent: str, override: LLMChoice | None = None) -> list[str]:
+    """The connections `agent` fails over to, in order: the model chain without the agent's own
+    connection; none when a per-call override names the connection."""
+    if override is not None and override.conn_id:
+        return []
+    primary = choice_from_config(agent).conn_id
+    return [c for c in chain_from_config() if c != primary]
 
 
 def limits_from_config() -> CallLimits:

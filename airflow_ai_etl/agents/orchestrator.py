@@ -233,12 +233,11 @@ class _Run:
             if given
             else wide
         )
-        choice = choice_from_config(agent, override)
-        if choice.conn_id is None:
-            return None, "no LLM connection is configured ([ai_etl] llm_conn_id)"
+        if choice_from_config(agent, override).conn_id is None:
+            return None, "no LLM connection is configured ([ai_etl] llm_conn_id or model_chain)"
         from airflow_ai_etl.agents.llm import connect
 
-        return connect(agent, choice), ""
+        return connect(agent, override), ""
 
     # -- the agents -----------------------------------------------------------------------------
 
