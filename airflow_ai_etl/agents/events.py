@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_ai_etl.agents.verdicts import CriticVote
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.validation.report import Report
 
@@ -114,4 +115,9 @@ class GenerationResult(BaseModel):
     )
     refusal: str | None = Field(
         default=None, description="The clause (or plan field) refused, and why; the result is then not ok."
+    )
+    critics: CriticVote | None = Field(
+        default=None,
+        description="The critics' verdicts on the valid draft (None: no critics ran); a vote below "
+        "the agreement threshold flags the draft for review.",
     )

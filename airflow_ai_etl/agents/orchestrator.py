@@ -1,6 +1,7 @@
 """The orchestrator: one request -> a validated, rendered pipeline, or a clean account of why not.
 
-    schema analyst -> planner -> sql expert -> qa validator -> reflector (<= N rounds) -> renderer
+    schema analyst -> planner -> sql expert -> qa validator -> reflector (<= N rounds)
+        -> critics (vote; a flagged draft goes back to the planner once) -> renderer
 
 Every step emits an Event (agent, message, duration, tokens) to the caller's callback, and model
 usage is counted per agent, failed requests included. Model trouble never escapes as an
@@ -46,6 +47,7 @@ from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, Repai
 from airflow_ai_etl.agents.scope import Refusal, check_plan, check_request
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
 from airflow_ai_etl.agents.usage import UsageMeter
+from airflow_ai_etl.agents.verdicts import CRITIC, CriticVerdict, CriticVote
 from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
@@ -117,6 +119,7 @@ class _Run:
     guard: ModelGuard | None = None  # made for the first model call (see model_guard)
     planned_by: str = PLANNED_BY_MODEL
     fallback: str | None = None
+    vote: CriticVote | None = None
 
     # -- events and results -------------------------------------------------------------------
 
@@ -166,6 +169,7 @@ class _Run:
             planned_by=self.planned_by,
             fallback=self.fallback,
             refusal=str(refusal) if refusal else None,
+            critics=self.vote,
         )
 
     @contextmanager
@@ -520,7 +524,7 @@ class _Run:
             assert self.spec is not None
             self.qa()
             if self.report.ok:
-                return self.render()
+                return self.critique_and_render(planner)
             reflection = reflector.reflect(self.spec, self.report)
             if reflection.repair is None:
                 self.emit(REFLECTOR, f"stopping: {reflection.stop_reason}", level="warning")
@@ -543,6 +547,70 @@ class _Run:
                 self.apply(repair, planner, sql_llm, tools)
             except _model_errors() as exc:
                 return self.result(reason=f"repair round {self.rounds}: {describe_error(exc)}")
+
+    def critique_and_render(self, planner: LLM) -> GenerationResult:
+        """The critics vote on the valid draft; a flagged one goes back to the planner once with
+        their mismatches. A revision that fails (the model, or validation) leaves the draft the
+        critics judged, flag and all."""
+        assert self.reflector is not None and self.spec is not None
+        vote = self.vote = self.critique()
+        findings = self.reflector.critic_round(vote) if vote is not None else []
+        if findings:
+            judged = (self.spec, self.report)
+            self.emit(
+                REFLECTOR,
+                f"critic round: {len(findings)} mismatch(es) back to the planner",
+                planner=[f.message for f in findings],
+            )
+            problem = None
+            try:
+                self.plan_with_model(planner, findings)
+                self.qa()
+            except _model_errors() as exc:
+                problem = f"the planner failed: {describe_error(exc)}"
+            if problem is None and not self.report.ok:
+                problem = f"the revision does not validate ({self.error_codes()})"
+            if problem is None:
+                self.vote = self.critique()
+            else:
+                self.spec, self.report = judged
+                self.emit(REFLECTOR, f"keeping the draft the critics flagged: {problem}", level="warning")
+        return self.render()
+
+    def critique(self) -> CriticVote | None:
+        """Each critic's verdict, one event each, and the vote; None when no critic has a model."""
+        from airflow_ai_etl.agents.critics import ask_critic, critic_llms, critic_settings
+
+        assert self.spec is not None
+        settings = critic_settings()
+        given = self.agent_llms.get(CRITIC)
+        if given is not None and not isinstance(given, LLMChoice):
+            llms = [given] * settings.count
+        else:
+            llms = critic_llms(settings, given or self.llm)
+        if not llms:
+            return None
+        verdicts: list[CriticVerdict] = []
+        for index, llm in enumerate(llms, start=1):
+            with self.agent_call(CRITIC, llm) as call:
+                verdict = ask_critic(llm, self.request, self.spec, index=index, count=len(llms), call=call)
+            verdicts.append(verdict)
+            self.emit(
+                CRITIC,
+                str(verdict),
+                call=call,
+                level="info" if verdict.verdict == "agrees" else "warning",
+                verdict=verdict.model_dump(mode="json"),
+            )
+        vote = CriticVote(verdicts=verdicts, threshold=settings.agreement)
+        self.emit(
+            CRITIC,
+            vote.summary(),
+            level="warning" if vote.flagged else "info",
+            agreement=round(vote.agreement, 4),
+            flagged=vote.flagged,
+        )
+        return vote
 
     def apply(
         self,
