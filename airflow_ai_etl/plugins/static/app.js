@@ -236,6 +236,7 @@
     pipelineTimer: null,
     pipeline: null, // the open draft's DAG as GET pipelines reports it
     fallback: null, // why the offline planner stood in for an unavailable model, from the events
+    flagged: null, // the critics' vote when it flagged the draft, from the events
   };
 
   // The offline planner's event when it plans because the model was unavailable (agents/orchestrator.py).
@@ -247,6 +248,18 @@
       { class: "fallback", role: "note" },
       el("span", { class: "pill pill-warning badge-fallback", text: "Fallback: offline planner" }),
       ` The model was unavailable (${state.fallback}), so the deterministic offline planner made this draft, not the model: check that it does what was asked before deploying it.`,
+    );
+  }
+
+  // The critics' vote on a draft below the agreement threshold (agents/verdicts.py CriticVote.summary).
+  const FLAGGED_MARK = ": FLAGGED";
+
+  function flaggedNotice() {
+    return el(
+      "div",
+      { class: "fallback", role: "note" },
+      el("span", { class: "pill pill-warning badge-flagged", text: "Flagged by the critics" }),
+      ` ${state.flagged}. Each critic's verdict and mismatches are in the progress list above.`,
     );
   }
 
@@ -392,6 +405,7 @@
     state.lastChange = Date.now();
     clear($("events"));
     state.fallback = null;
+    state.flagged = null;
     setBanner($("progress-error"), null);
     show($("progress-card"), true);
     show($("draft-card"), false);
@@ -441,6 +455,8 @@
       state.lastSeq = event.seq;
       const mark = event.agent === "offline_planner" ? String(event.message).indexOf(FALLBACK_MARK) : -1;
       if (mark >= 0) state.fallback = String(event.message).slice(mark + FALLBACK_MARK.length);
+      if (event.agent === "critic" && String(event.message).includes(FLAGGED_MARK)) state.flagged = String(event.message);
+      else if (event.agent === "critic" && String(event.message).includes("critics agree")) state.flagged = null;
       const meta = [formatMs(event.duration_ms), event.tokens ? `${event.tokens} tokens` : ""].filter(Boolean).join(" · ");
       list.append(
         el(
@@ -484,6 +500,7 @@
       );
     }
     if (state.fallback) note.append(fallbackNotice());
+    if (state.flagged) note.append(flaggedNotice());
     const waiting = wait && !wait.waiting_for.startsWith("nothing");
     if (waiting && waitedMs > QUEUE_HINT_MS) {
       note.append(el("div", { class: "stall", text: queueHint(wait) }));
