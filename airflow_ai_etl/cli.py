@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 the input was understood but refused (invalid spec, findings, unknown
 connection, deploy refused, a request refused as out of scope); 2 usage errors (bad arguments, a
 missing file); 3 (`generate`) a valid draft that the offline planner made because the model was
-unavailable: written, not deployed, unless `--allow-fallback` accepts it. User errors are one
+unavailable, or that the critics flagged: written, not deployed, unless `--allow-fallback` /
+`--allow-flagged` accepts it. User errors are one
 clear message on stderr, never a traceback. Airflow and the heavier modules are imported inside
 the commands so that `ai-etl --help` stays fast.
 """
@@ -360,6 +361,16 @@ def _fallback_line(result: GenerationResult, *, deploy: bool, allowed: bool) -> 
     )
 
 
+def _flagged_line(result: GenerationResult, *, deploy: bool, allowed: bool) -> str:
+    """The critics' vote on a flagged draft, and what became of it."""
+    assert result.critics is not None
+    what = "review it before deploying"
+    if deploy:
+        what = "deployed (--allow-flagged)" if allowed else "not deployed (pass --allow-flagged to deploy it)"
+    verdicts = "; ".join(str(v) for v in result.critics.verdicts)
+    return f"CRITICS: {result.critics.summary()} [{verdicts}]: {what}"
+
+
 def _write_draft(result: GenerationResult, folder: Path) -> list[Path]:
     """<dag_id>.yaml (headed by who planned it) and, when rendered, <dag_id>.py in `folder`."""
     from airflow_ai_etl.spec import dumps_spec
@@ -389,7 +400,7 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
     only with --allow-fallback, and exits EXIT_FALLBACK unless that flag accepts it.
     """
     from airflow_ai_etl.agents.events import total_spent
-    from airflow_ai_etl.agents.llm import LLMChoice
+    from airflow_ai_etl.agents.llm_config import LLMChoice
     from airflow_ai_etl.agents.orchestrator import generate
     from airflow_ai_etl.budgets.limiter import process_budgets
     from airflow_ai_etl.deploy import deploy_spec
@@ -423,13 +434,17 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         lines.append(result.report.to_text())
     lines.append(_usage_line(result.usage))
     fallback = result.ok and result.fallback is not None
-    if result.ok and args.deploy and (not fallback or args.allow_fallback):
+    flagged = result.ok and result.critics is not None and result.critics.flagged
+    held = (fallback and not args.allow_fallback) or (flagged and not args.allow_flagged)
+    if result.ok and args.deploy and not held:
         assert result.spec is not None
         spec = result.spec
         publish = lambda: deploy_spec(spec, dags_folder=_folder(args), approve_code=args.approve_code)  # noqa: E731
         lines.append(_deploy_outcome(publish, as_json=False).out)
     elif not result.ok:
         lines.append(f"no valid pipeline: {result.reason}" + (" (nothing deployed)" if args.deploy else ""))
+    if flagged:
+        lines.append(_flagged_line(result, deploy=args.deploy, allowed=args.allow_flagged))
     if fallback:  # the last line, where a reader or a script looks
         lines.append(_fallback_line(result, deploy=args.deploy, allowed=args.allow_fallback))
     text = "\n".join(lines)
@@ -440,7 +455,7 @@ def cmd_generate(args: argparse.Namespace) -> Outcome:
         out, err = text, ""
     if not result.ok:
         raise CliError(text, out=out if args.json else "")
-    return Outcome(out=out, err=err, code=EXIT_FALLBACK if fallback and not args.allow_fallback else 0)
+    return Outcome(out=out, err=err, code=EXIT_FALLBACK if held else 0)
 
 
 def _image(args: argparse.Namespace) -> Image | None:
@@ -677,6 +692,12 @@ def _add_generate_command(commands: Any, folder_help: str) -> str:
         action="store_true",
         help="accept a draft the offline planner made because the model was unavailable: exit 0, "
         f"and deploy it with --deploy (default: exit {EXIT_FALLBACK}, not deployed)",
+    )
+    generate.add_argument(
+        "--allow-flagged",
+        action="store_true",
+        help="accept a draft the critics flagged (below [ai_etl] critic_agreement): exit 0, and deploy "
+        f"it with --deploy (default: exit {EXIT_FALLBACK}, not deployed)",
     )
     generate.add_argument("--llm-conn-id", metavar="CONN_ID", help="pydanticai connection for every agent")
     generate.add_argument("--model", metavar="MODEL", help="model id, e.g. openai:gpt-5")

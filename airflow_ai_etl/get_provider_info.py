@@ -162,15 +162,43 @@ def get_provider_info() -> dict[str, Any]:
                     "model": _option(
                         "Default model id (overrides the connection's `model` extra).\n", "", "openai:gpt-5"
                     ),
+                    "model_chain": _option(
+                        "`pydanticai` connections to fail over to, in order, comma-separated: when an "
+                        "agent's connection is down (refused, 5xx, time-outs, malformed answers), its "
+                        "request goes to the next; when all are down, the offline planner plans. The "
+                        "first is the default connection when `llm_conn_id` is empty. A connection "
+                        'whose extra says `"server": "vllm"` gets vLLM\'s guided decoding.\n',
+                        "",
+                        "openai_conn, anthropic_conn, vllm_conn",
+                    ),
                     **{
                         f"{agent}_{key}": _option(
                             f"Connection or model for the {agent.replace('_', ' ')} only "
                             f"(falls back to `{key}`).\n",
                             "",
                         )
-                        for agent in ("schema_analyst", "planner", "sql_expert", "coder", "vision")
+                        for agent in ("schema_analyst", "planner", "sql_expert", "critic", "coder", "vision")
                         for key in ("llm_conn_id", "model")
                     },
+                    "critic_count": _option(
+                        "Critics that vote on each valid draft when a model is configured (0: none). "
+                        "Each judges whether the draft does what the request asks and lists the "
+                        "mismatches.\n",
+                        "3",
+                        type_="integer",
+                    ),
+                    "critic_conn_ids": _option(
+                        "`pydanticai` connections for the critics, comma-separated, assigned in turn. "
+                        "Empty: `critic_llm_conn_id`, then `llm_conn_id`.\n",
+                        "",
+                        "openai_conn, anthropic_conn, vllm_conn",
+                    ),
+                    "critic_agreement": _option(
+                        "Share of critics that must agree; a draft below it is flagged (not blocked), "
+                        "and goes back to the planner once with the mismatches.\n",
+                        "0.66",
+                        type_="float",
+                    ),
                     "llm_timeout": _option("Seconds one model request may take.\n", "60", type_="float"),
                     "llm_max_retries": _option(
                         "Retries of a failed model request (429, 5xx, time-outs, malformed bodies); "

@@ -19,6 +19,11 @@ _HOME = Path(tempfile.mkdtemp(prefix="ai-etl-airflow-home-"))
 os.environ["AIRFLOW_HOME"] = str(_HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_HOME / "dags"))
+# The critics (agents/critics.py) ask a configured model three more questions per valid draft;
+# tests that script a model's answers would each have to script them. Tests of the critics turn
+# them on (AIRFLOW__AI_ETL__CRITIC_COUNT); every other test, and the Airflow it starts, runs
+# without them.
+os.environ.setdefault("AIRFLOW__AI_ETL__CRITIC_COUNT", "0")
 
 PG_HOST = os.environ.get("AI_ETL_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("AI_ETL_TEST_PG_PORT", "5432"))

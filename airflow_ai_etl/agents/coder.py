@@ -17,18 +17,9 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, Field
 
 from airflow_ai_etl.agents.events import Event, GenerationResult
-from airflow_ai_etl.agents.llm import (
-    LLM,
-    MODEL_ERRORS,
-    AgentCall,
-    LLMChoice,
-    LLMUnavailable,
-    connect,
-    data_block,
-    describe_error,
-    load_prompt,
-    run_agent,
-)
+from airflow_ai_etl.agents.llm import LLM, MODEL_ERRORS, AgentCall, connect, run_agent
+from airflow_ai_etl.agents.llm_config import LLMChoice, LLMUnavailable, describe_error
+from airflow_ai_etl.agents.prompting import data_block, load_prompt
 from airflow_ai_etl.spec.models import PipelineSpec, PythonTransformStep, TransformExample
 from airflow_ai_etl.transforms.checker import check_code
 from airflow_ai_etl.transforms.examples import run_examples

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from airflow_ai_etl.agents.verdicts import CriticVote
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.validation.report import Report
 
@@ -119,4 +120,9 @@ class GenerationResult(BaseModel):
         default_factory=list,
         description="Clauses of the request the plan does not carry out, in the request's words "
         "(also warnings `request.not_planned` in the report).",
+    )
+    critics: CriticVote | None = Field(
+        default=None,
+        description="The critics' verdicts on the valid draft (None: no critics ran); a vote below "
+        "the agreement threshold flags the draft for review.",
     )

@@ -10,15 +10,9 @@ import time
 
 from airflow_ai_etl.agents.events import Event, EventCallback, GenerationResult
 from airflow_ai_etl.agents.images import Image
-from airflow_ai_etl.agents.llm import (
-    MODEL_ERRORS,
-    AgentCall,
-    LLMChoice,
-    LLMUnavailable,
-    UsageMeter,
-    connect,
-    describe_error,
-)
+from airflow_ai_etl.agents.llm import MODEL_ERRORS, AgentCall, connect
+from airflow_ai_etl.agents.llm_config import LLMChoice, LLMUnavailable, describe_error
+from airflow_ai_etl.agents.usage import UsageMeter
 from airflow_ai_etl.agents.orchestrator import QA_VALIDATOR
 from airflow_ai_etl.agents.picture_spec import PictureError, spec_from_picture
 from airflow_ai_etl.agents.vision import AGENT, read_schema

@@ -7,7 +7,7 @@ One `ModelGuard` per generation, shared by every agent of it:
   not the budget times the number of agents and retries;
 - **retries we make ourselves** (the SDK's own are turned off), so that every wait is announced
   ("model not answering, retry 2 of 3 in 4 s"), a Retry-After is honoured when the budget allows
-  it, and a malformed or truncated body is retried like a 5xx;
+  it, and a malformed or truncated body, or one in another API's shape, is retried like a 5xx;
 - a **circuit breaker per model**: once a model is down (retries spent, or the budget), later
   agents asking the same model fail at once, so the orchestrator hands over to the next model of
   a fallback chain or to the offline planner in milliseconds instead of minutes.
@@ -29,10 +29,17 @@ from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings, merge_model_settings
 
+from airflow_ai_etl.agents.llm_config import LLMRejected
+
 #: Seconds before the first retry; doubled for each further one (1, 2, 4, ...).
 FIRST_BACKOFF_S = 1.0
 #: Shortest time-out worth sending a request with: less than this left of the budget means "spent".
 MIN_REQUEST_S = 0.05
+
+
+#: What a client raises reading an answer that lacks the fields of its API (a 200 from a server
+#: speaking another API): errors of access to data, not of our code.
+WRONG_SHAPE: tuple[type[Exception], ...] = (TypeError, AttributeError, KeyError, IndexError)
 
 
 def backoff(attempt: int) -> float:
@@ -46,10 +53,6 @@ ProgressCallback = Callable[[str, str], None]
 
 class ModelDown(ModelAPIError):
     """The model is not asked (again): its breaker is open, or the generation's model time is spent."""
-
-
-class LLMRejected(RuntimeError):
-    """The model service rejected the credentials (401/403): a configuration error, not an outage."""
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -156,6 +159,23 @@ class GuardedModel(WrapperModel):
             )
         return None
 
+    async def _request(
+        self,
+        messages: list[ModelMessage],
+        settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters,
+    ) -> ModelResponse:
+        """The wrapped model's answer; an answer in another API's shape (the client reads fields
+        that are not there) is a malformed body, like JSON that does not parse."""
+        try:
+            return await self.wrapped.request(messages, settings, model_request_parameters)
+        except WRONG_SHAPE as exc:
+            raise ModelAPIError(
+                self.model_label,
+                f"the answer is not in the shape of the API this connection speaks "
+                f"({type(exc).__name__}: {exc}); check the connection's model prefix and host",
+            ) from exc
+
     async def request(
         self,
         messages: list[ModelMessage],
@@ -168,7 +188,7 @@ class GuardedModel(WrapperModel):
             timeout = self._admit()
             settings = merge_model_settings(model_settings, ModelSettings(timeout=timeout, max_retries=0))
             try:
-                return await self.wrapped.request(messages, settings, model_request_parameters)
+                return await self._request(messages, settings, model_request_parameters)
             except ModelAPIError as exc:
                 guard.failed[self.agent] = guard.failed.get(self.agent, 0) + 1
                 if isinstance(exc, ModelHTTPError) and exc.status_code in (401, 403):

@@ -1,6 +1,7 @@
 """The orchestrator: one request -> a validated, rendered pipeline, or a clean account of why not.
 
-    schema analyst -> planner -> sql expert -> qa validator -> reflector (<= N rounds) -> renderer
+    schema analyst -> planner -> sql expert -> qa validator -> reflector (<= N rounds)
+        -> critics (vote; a flagged draft goes back to the planner once) -> renderer
 
 Every step emits an Event (agent, message, duration, tokens) to the caller's callback, and model
 usage is counted per agent, failed requests included. Model trouble never escapes as an
@@ -26,22 +27,17 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_ai import Tool
 
 from airflow_ai_etl.agents.events import PLANNED_BY_MODEL, Event, EventCallback, GenerationResult, Level
 from airflow_ai_etl.agents.grounding import approved_examples, existing_tables
-from airflow_ai_etl.agents.guard import LLMRejected, ModelGuard, is_outage, short_reason
-from airflow_ai_etl.agents.llm import (
-    LLM,
-    MODEL_ERRORS,
-    AgentCall,
+from airflow_ai_etl.agents.llm_config import (
     LLMChoice,
+    LLMRejected,
     LLMUnavailable,
-    UsageMeter,
-    connect,
+    choice_from_config,
     describe_error,
     limits_from_config,
     quiet_http_logs,
@@ -50,6 +46,8 @@ from airflow_ai_etl.agents.planner import PlanTask, plan
 from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, RepairRequest
 from airflow_ai_etl.agents.scope import Refusal, check_plan, check_request
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
+from airflow_ai_etl.agents.usage import UsageMeter
+from airflow_ai_etl.agents.verdicts import CRITIC, CriticVerdict, CriticVote
 from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.observability import metrics
@@ -58,6 +56,12 @@ from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.spec.models import DagId
 from airflow_ai_etl.validation.context import ValidationContext
 from airflow_ai_etl.validation.report import Finding, Report
+
+if TYPE_CHECKING:
+    from pydantic_ai import Tool
+
+    from airflow_ai_etl.agents.guard import ModelGuard
+    from airflow_ai_etl.agents.llm import LLM, AgentCall
 
 SCHEMA_ANALYST = "schema_analyst"
 PLANNER = "planner"
@@ -75,6 +79,13 @@ LLM_AGENTS = (SCHEMA_ANALYST, PLANNER, SQL_EXPERT)
 MAX_REQUEST_CHARS = 20_000
 
 _DAG_ID = TypeAdapter(DagId)
+
+
+def _model_errors() -> tuple[type[BaseException], ...]:
+    """What a model call can fail with, imported on first use: the offline path loads no model library."""
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS
+
+    return MODEL_ERRORS
 
 
 class Refused(Exception):
@@ -107,12 +118,13 @@ class _Run:
     report: Report = field(default_factory=Report)
     rounds: int = 0
     reflector: Reflector | None = None
-    guard: ModelGuard = field(default_factory=ModelGuard)
+    guard: ModelGuard | None = None  # made for the first model call (see model_guard)
     planned_by: str = PLANNED_BY_MODEL
     fallback: str | None = None
     #: What the offline planner could not place; None while a model plans (then coverage.py accounts).
     offline_leftovers: list[str] | None = None
     calls: list[LlmCall] = field(default_factory=list)
+    vote: CriticVote | None = None
 
     # -- events and results -------------------------------------------------------------------
 
@@ -164,6 +176,7 @@ class _Run:
             fallback=self.fallback,
             refusal=str(refusal) if refusal else None,
             not_understood=not_understood,
+            critics=self.vote,
         )
 
     def account_clauses(self) -> list[str]:
@@ -185,18 +198,30 @@ class _Run:
     def agent_call(self, agent: str, llm: LLM | None) -> Iterator[AgentCall]:
         """Time and count one model call through the generation's guard; its usage, and its failed
         requests, are recorded even when it fails."""
-        call = AgentCall(model=llm.guarded(self.guard) if llm else None)
-        failed_before = self.guard.failed.get(agent, 0)
+        from airflow_ai_etl.agents.llm import AgentCall
+
+        guard = self.model_guard()
+        call = AgentCall(model=llm.guarded(guard) if llm else None)
+        failed_before = guard.failed.get(agent, 0)
         ok = False
         try:
             yield call
             ok = True
         finally:
-            self.meter.add(
-                agent, call.usage, call.cache, failed=self.guard.failed.get(agent, 0) - failed_before
-            )
+            self.meter.add(agent, call.usage, call.cache, failed=guard.failed.get(agent, 0) - failed_before)
             if llm is not None:
                 self.observe_call(agent, llm, call, ok=ok)
+
+    def model_guard(self) -> ModelGuard:
+        """The generation's one guard, shared by every agent that calls a model."""
+        if self.guard is None:
+            from airflow_ai_etl.agents.guard import ModelGuard
+
+            limits = limits_from_config()
+            self.guard = ModelGuard(
+                budget_s=limits.budget_s, max_retries=limits.max_retries, on_progress=self.model_progress
+            )
+        return self.guard
 
     def observe_call(self, agent: str, llm: LLM, call: AgentCall, *, ok: bool) -> None:
         """Report one agent call as metrics now, and keep it for the telemetry rows at the end."""
@@ -249,7 +274,7 @@ class _Run:
         rejected key, not a reason to plan offline.
         """
         given = self.agent_llms.get(agent)
-        if isinstance(given, LLM):
+        if given is not None and not isinstance(given, LLMChoice):
             return given, ""
         wide = self.llm or LLMChoice()
         override = (
@@ -257,8 +282,11 @@ class _Run:
             if given
             else wide
         )
-        llm = connect(agent, override)
-        return llm, "" if llm else "no LLM connection is configured ([ai_etl] llm_conn_id)"
+        if choice_from_config(agent, override).conn_id is None:
+            return None, "no LLM connection is configured ([ai_etl] llm_conn_id or model_chain)"
+        from airflow_ai_etl.agents.llm import connect
+
+        return connect(agent, override), ""
 
     # -- the agents -----------------------------------------------------------------------------
 
@@ -266,9 +294,14 @@ class _Run:
         from airflow_ai_etl.agents.schema_analyst import select_schema
 
         llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
-        with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
-            selection = select_schema(self.request, self.catalogs, llm=llm, call=call)
-            call.ended = time.perf_counter()
+        started = time.perf_counter()
+        call: AgentCall | None = None
+        if llm is None:
+            selection = select_schema(self.request, self.catalogs)
+        else:
+            with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
+                selection = select_schema(self.request, self.catalogs, llm=llm, call=call)
+                call.ended = time.perf_counter()
         if llm is not None and not selection.refined_by_model:
             self.emit(
                 SCHEMA_ANALYST,
@@ -282,6 +315,7 @@ class _Run:
         self.emit(
             SCHEMA_ANALYST,
             f"chose {count} table(s) for the request",
+            started=started,
             call=call,
             tables=tables,
             refined_by_model=selection.refined_by_model,
@@ -301,7 +335,7 @@ class _Run:
         with self.agent_call(PLANNER, llm) as call:
             try:
                 spec = plan(llm, task, call)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
                 self.emit(PLANNER, f"the model failed: {describe_error(exc)}", call=call, level="error")
                 raise
         what = f"repaired the spec ({len(repair)} finding(s))" if repair else "planned the spec"
@@ -369,7 +403,7 @@ class _Run:
         with self.agent_call(SQL_EXPERT, llm) as call:
             try:
                 sql = write_sql(llm, task, call, tools=tools)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
                 self.emit(
                     SQL_EXPERT,
                     f"{target.step_id}.{target.field}: the model failed: {describe_error(exc)}",
@@ -467,10 +501,6 @@ class _Run:
         refusal = check_request(self.request, self.catalogs)
         if refusal is not None:
             return self.refuse(refusal)
-        limits = limits_from_config()
-        self.guard = ModelGuard(
-            budget_s=limits.budget_s, max_retries=limits.max_retries, on_progress=self.model_progress
-        )
         quiet_http_logs()
         try:
             return self.run_agents()
@@ -496,7 +526,9 @@ class _Run:
             return self.plan_offline(why)
         try:
             self.spec = self.plan_with_model(planner, [])
-        except MODEL_ERRORS as exc:
+        except _model_errors() as exc:
+            from airflow_ai_etl.agents.guard import is_outage, short_reason
+
             if is_outage(exc):
                 return self.plan_offline("", unavailable=short_reason(exc))
             return self.result(reason=f"planner: {describe_error(exc)}")
@@ -511,7 +543,8 @@ class _Run:
     def agent_tools(self) -> Sequence[Tool[Any]]:
         if self.tools is not None:
             return self.tools
-        from airflow_ai_etl.agents.tools import ToolContext, agent_tools
+        from airflow_ai_etl.agents.tools import ToolContext
+        from airflow_ai_etl.agents.tools.registry import agent_tools
 
         connections = self.context.connections if self.context is not None else {}
         return agent_tools(
@@ -524,7 +557,9 @@ class _Run:
         for target in sql_fields(self.spec):
             try:
                 self.write_sql(llm, target, [], tools)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
+                from airflow_ai_etl.agents.guard import is_outage
+
                 if is_outage(exc):
                     self.emit(
                         SQL_EXPERT, "the model is unavailable: keeping the planner's SQL", level="warning"
@@ -537,7 +572,7 @@ class _Run:
             assert self.spec is not None
             self.qa()
             if self.report.ok:
-                return self.render()
+                return self.critique_and_render(planner)
             reflection = reflector.reflect(self.spec, self.report)
             if reflection.repair is None:
                 self.emit(REFLECTOR, f"stopping: {reflection.stop_reason}", level="warning")
@@ -558,8 +593,72 @@ class _Run:
             )
             try:
                 self.apply(repair, planner, sql_llm, tools)
-            except MODEL_ERRORS as exc:
+            except _model_errors() as exc:
                 return self.result(reason=f"repair round {self.rounds}: {describe_error(exc)}")
+
+    def critique_and_render(self, planner: LLM) -> GenerationResult:
+        """The critics vote on the valid draft; a flagged one goes back to the planner once with
+        their mismatches. A revision that fails (the model, or validation) leaves the draft the
+        critics judged, flag and all."""
+        assert self.reflector is not None and self.spec is not None
+        vote = self.vote = self.critique()
+        findings = self.reflector.critic_round(vote) if vote is not None else []
+        if findings:
+            judged = (self.spec, self.report)
+            self.emit(
+                REFLECTOR,
+                f"critic round: {len(findings)} mismatch(es) back to the planner",
+                planner=[f.message for f in findings],
+            )
+            problem = None
+            try:
+                self.plan_with_model(planner, findings)
+                self.qa()
+            except _model_errors() as exc:
+                problem = f"the planner failed: {describe_error(exc)}"
+            if problem is None and not self.report.ok:
+                problem = f"the revision does not validate ({self.error_codes()})"
+            if problem is None:
+                self.vote = self.critique()
+            else:
+                self.spec, self.report = judged
+                self.emit(REFLECTOR, f"keeping the draft the critics flagged: {problem}", level="warning")
+        return self.render()
+
+    def critique(self) -> CriticVote | None:
+        """Each critic's verdict, one event each, and the vote; None when no critic has a model."""
+        from airflow_ai_etl.agents.critics import ask_critic, critic_llms, critic_settings
+
+        assert self.spec is not None
+        settings = critic_settings()
+        given = self.agent_llms.get(CRITIC)
+        if given is not None and not isinstance(given, LLMChoice):
+            llms = [given] * settings.count
+        else:
+            llms = critic_llms(settings, given or self.llm)
+        if not llms:
+            return None
+        verdicts: list[CriticVerdict] = []
+        for index, llm in enumerate(llms, start=1):
+            with self.agent_call(CRITIC, llm) as call:
+                verdict = ask_critic(llm, self.request, self.spec, index=index, count=len(llms), call=call)
+            verdicts.append(verdict)
+            self.emit(
+                CRITIC,
+                str(verdict),
+                call=call,
+                level="info" if verdict.verdict == "agrees" else "warning",
+                verdict=verdict.model_dump(mode="json"),
+            )
+        vote = CriticVote(verdicts=verdicts, threshold=settings.agreement)
+        self.emit(
+            CRITIC,
+            vote.summary(),
+            level="warning" if vote.flagged else "info",
+            agreement=round(vote.agreement, 4),
+            flagged=vote.flagged,
+        )
+        return vote
 
     def apply(
         self,

@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airflow_ai_etl.agents.llm import LLM, AgentCall, data_block, load_prompt, run_agent
+from airflow_ai_etl.agents.prompting import data_block, load_prompt
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec
 from airflow_ai_etl.validation.report import Finding
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.agents.llm import LLM, AgentCall
 
 
 class PlanTask(BaseModel):
@@ -81,6 +84,9 @@ def _prompt(task: PlanTask) -> str:
 def plan(llm: LLM, task: PlanTask, call: AgentCall) -> PipelineSpec:
     """Ask the model for a spec. Raises pydantic-ai's errors when the model is down or misbehaves
     beyond its retry budget; the orchestrator turns those into events and a clean result."""
+    # Imported here: the offline path imports this module (for PlanTask) without a model library.
+    from airflow_ai_etl.agents.llm import run_agent
+
     agent = llm.create_agent(PipelineSpec, instructions=load_prompt("planner"))
     spec = run_agent(agent, _prompt(task), call)
     # The caller's words and chosen dag_id are facts, not something the model may rephrase.

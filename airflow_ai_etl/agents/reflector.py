@@ -11,6 +11,10 @@ going from two unknown columns to one is progress, as is trading one error for a
 The loop goes on while the findings shrink or change, and stops when a set of findings comes back
 that an earlier round already had (the agents are going round in circles, and another round would
 cost tokens for nothing) or after `max_rounds`. Every round is recorded for the report.
+
+A valid draft the critics flag (agents/critics.py) goes back to the planner once, with the
+critics' mismatches as findings (`critic.mismatch`): one more round, not a loop, since critics can
+disagree with any draft.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_ai_etl.agents.events import RepairRound
 from airflow_ai_etl.agents.sql_expert import SqlField, sql_fields
+from airflow_ai_etl.agents.verdicts import CriticVote
 from airflow_ai_etl.spec import PipelineSpec
-from airflow_ai_etl.validation.report import Finding, Report
+from airflow_ai_etl.validation.report import Finding, Report, Severity
 
 DEFAULT_MAX_ROUNDS = 3
 
@@ -97,6 +102,7 @@ class Reflector:
     """Decides, round after round, whether and how to repair; it remembers every earlier round."""
 
     def __init__(self, max_rounds: int = DEFAULT_MAX_ROUNDS) -> None:
+        self.critic_rounds = 0
         self.max_rounds = max_rounds
         self.rounds = 0
         self.history: list[RepairRound] = []
@@ -131,3 +137,19 @@ class Reflector:
             )
         )
         return Reflection(repair=repair)
+
+    def critic_round(self, vote: CriticVote) -> list[Finding]:
+        """The critics' mismatches for the planner when a flagged vote earns the one critic round;
+        [] when the vote passed, named no mismatch, or the round was already had."""
+        mismatches = vote.mismatches
+        if not vote.flagged or not mismatches or self.critic_rounds:
+            return []
+        self.critic_rounds += 1
+        return [
+            Finding(
+                severity=Severity.WARNING,
+                code="critic.mismatch",
+                message=f"the draft does not do what the request asks: {m}",
+            )
+            for m in mismatches
+        ]

@@ -464,7 +464,8 @@ def _ask_model(
     indexes: dict[str, _CatalogIndex],
 ) -> list[_Candidate]:
     """The candidates the model picks, in its order; [] when it picks none of them or fails."""
-    from airflow_ai_etl.agents.llm import MODEL_ERRORS, AgentCall, data_block, load_prompt, run_agent
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS, AgentCall, run_agent
+    from airflow_ai_etl.agents.prompting import data_block, load_prompt
 
     by_id: dict[str, _Candidate] = {}
     shown = []

@@ -9,19 +9,23 @@ name is sent back for another try before it ever reaches the spec.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_ai import Tool
 
-from airflow_ai_etl.agents.llm import LLM, AgentCall, data_block, load_prompt, run_agent
 from airflow_ai_etl.agents.planner import findings_section, schema_section
+from airflow_ai_etl.agents.prompting import data_block, load_prompt
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.spec.models import Sql
 from airflow_ai_etl.steps import registry
 from airflow_ai_etl.steps.base import StepSql
 from airflow_ai_etl.validation.report import Finding
+
+if TYPE_CHECKING:
+    from pydantic_ai import Tool
+
+    from airflow_ai_etl.agents.llm import LLM, AgentCall
 
 #: One SQL statement in a spec: where it is (`field` as validation findings name it) and where it runs.
 SqlField = StepSql
@@ -79,5 +83,9 @@ def _prompt(task: SqlTask) -> str:
 
 def write_sql(llm: LLM, task: SqlTask, call: AgentCall, *, tools: Sequence[Tool[Any]] = ()) -> str:
     """The statement the model settles on. Raises pydantic-ai's errors like `planner.plan`."""
+    # Imported here: the offline path imports this module (the reflector's SQL fields) without a
+    # model library.
+    from airflow_ai_etl.agents.llm import run_agent
+
     agent = llm.create_agent(SqlAnswer, instructions=load_prompt("sql_expert"), tools=tools)
     return run_agent(agent, _prompt(task), call).sql

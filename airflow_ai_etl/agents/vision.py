@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from pydantic_ai import BinaryContent
 
 from airflow_ai_etl.agents.images import Image
-from airflow_ai_etl.agents.llm import LLM, AgentCall, data_block, load_prompt
+from airflow_ai_etl.agents.llm import LLM, AgentCall
+from airflow_ai_etl.agents.prompting import data_block, load_prompt
 
 AGENT = "vision"
 

@@ -15,16 +15,18 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from pydantic_ai.usage import RunUsage
 
 from airflow_ai_etl.cache.entries import SpentUsage
 from airflow_ai_etl.cache.intent import IntentReading, read_intent
 from airflow_ai_etl.cache.keys import CallIdentity, CallKeys, call_keys
 from airflow_ai_etl.cache.model_cache import ModelCache, Tier, process_cache
 from airflow_ai_etl.catalog.models import SchemaCatalog
+
+if TYPE_CHECKING:
+    from pydantic_ai.usage import RunUsage
 
 log = logging.getLogger(__name__)
 

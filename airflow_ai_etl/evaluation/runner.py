@@ -9,24 +9,28 @@ that comparing two models compares the models. Tokens are what the models report
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airflow_ai_etl.agents.events import GenerationResult
-from airflow_ai_etl.agents.llm import LLM, LLMChoice
+from airflow_ai_etl.agents.events import GenerationResult, total_spent
+from airflow_ai_etl.agents.llm_config import LLMChoice
 from airflow_ai_etl.agents.orchestrator import OFFLINE_PLANNER, generate
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.evaluation.databases import SqliteDatabases
 from airflow_ai_etl.evaluation.expectations import draft_facts, draft_problems
 from airflow_ai_etl.evaluation.rows import AirflowSandbox, RowsCheckError, rows_problem
 from airflow_ai_etl.evaluation.suite import Case, Suite
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.agents.llm import LLM
 
 RowsStatus = Literal["passed", "failed", "skipped", "none"]
 
@@ -44,6 +48,8 @@ class CaseResult(BaseModel):
     latency_ms: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float | None = Field(default=0.0, description="None when a model's price is not known.")
+    repair_rounds: int = 0
     rows: RowsStatus = "none"
     rows_ms: float = 0.0
 
@@ -74,6 +80,30 @@ class SuiteResult(BaseModel):
         return statistics.median(c.latency_ms for c in self.cases) if self.cases else 0.0
 
     @property
+    def latency_p95_ms(self) -> float:
+        """The 95th percentile of the cases' latencies (nearest rank: no value the run did not see)."""
+        if not self.cases:
+            return 0.0
+        ordered = sorted(c.latency_ms for c in self.cases)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+    @property
+    def rows_exact_rate(self) -> float | None:
+        """Share of the cases whose rows were checked that came out exactly as expected; None when
+        no case's rows were checked."""
+        checked = [c for c in self.cases if c.rows in ("passed", "failed")]
+        return sum(c.rows == "passed" for c in checked) / len(checked) if checked else None
+
+    @property
+    def repair_rounds(self) -> int:
+        return sum(c.repair_rounds for c in self.cases)
+
+    @property
+    def cost_usd(self) -> float | None:
+        costs = [c.cost_usd for c in self.cases]
+        return None if None in costs else sum(c for c in costs if c is not None)
+
+    @property
     def latency_total_ms(self) -> float:
         return sum(c.latency_ms for c in self.cases)
 
@@ -86,14 +116,20 @@ class SuiteResult(BaseModel):
                 counts[case.category] = (passed + case.passed, total + 1)
         return dict(sorted(counts.items()))
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, float | int | None]:
+        rows = self.rows_exact_rate
+        cost = self.cost_usd
         return {
             "cases": len(self.cases),
             "passed": self.passed,
             "pass_rate": round(self.pass_rate, 4),
+            "rows_exact_rate": None if rows is None else round(rows, 4),
+            "repair_rounds": self.repair_rounds,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "cost_usd": None if cost is None else round(cost, 6),
             "latency_p50_ms": round(self.latency_p50_ms, 1),
+            "latency_p95_ms": round(self.latency_p95_ms, 1),
             "latency_total_ms": round(self.latency_total_ms, 1),
         }
 
@@ -186,6 +222,8 @@ class _Runner:
                 latency_ms=latency_ms,
                 input_tokens=sum(u.input_tokens for u in result.usage),
                 output_tokens=sum(u.output_tokens for u in result.usage),
+                cost_usd=total_spent(result.usage)[1],
+                repair_rounds=result.rounds,
             )
             outcome.problems = self.check(case, result, catalogs, outcome)
         outcome.passed = not outcome.problems

@@ -135,7 +135,7 @@ class GeneratePipelineOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from airflow_ai_etl.agents.llm import LLMChoice
+        from airflow_ai_etl.agents.llm_config import LLMChoice
         from airflow_ai_etl.agents.orchestrator import generate
         from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
         from airflow_ai_etl.store.generation import published_result

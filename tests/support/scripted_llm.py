@@ -4,7 +4,9 @@ The real `openai` client (through pydantic-ai and a `pydanticai` Airflow connect
 it. Each test gives it a script: the replies it sends, in order, whatever is asked. A reply is
 protocol-neutral (text, tool calls, a refusal, an HTTP error, a delay) and is written in the shape
 of the endpoint that was called: Chat Completions (`POST /v1/chat/completions`, model prefix
-`openai-chat:`, what vLLM and Ollama serve) or Responses (`POST /v1/responses`, prefix `openai:`).
+`openai-chat:`, what vLLM and Ollama serve), Responses (`POST /v1/responses`, prefix `openai:`) or
+Anthropic's Messages API (`POST /v1/messages`, prefix `anthropic:`, spoken to by the real
+`anthropic` client).
 A script item may also be a function of the request body, for answers that depend on the question.
 Every request is recorded, so a test can see what was sent and whether the script was used up.
 
@@ -135,6 +137,28 @@ def _chat_body(reply: Reply, model: str, n: int) -> dict[str, Any]:
     }
 
 
+def _messages_body(reply: Reply, model: str, n: int) -> dict[str, Any]:
+    """Anthropic's Messages API shape: content blocks, tool_use with parsed input, stop_reason."""
+    content: list[dict[str, Any]] = []
+    if reply.text is not None:
+        content.append({"type": "text", "text": reply.text})
+    if reply.refusal is not None:
+        content.append({"type": "text", "text": reply.refusal})
+    for i, (name, args) in enumerate(reply.tool_calls):
+        content.append({"type": "tool_use", "id": f"toolu_{n}_{i}", "name": name, "input": json.loads(args)})
+    stop = "tool_use" if reply.tool_calls else "refusal" if reply.refusal is not None else "end_turn"
+    return {
+        "id": f"msg_{n}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens},
+    }
+
+
 def _responses_body(reply: Reply, model: str, n: int) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     content: list[dict[str, Any]] = []
@@ -197,14 +221,19 @@ class ScriptedLLM:
         self._thread = threading.Thread(target=self._server.serve_forever, name="scripted-llm", daemon=True)
 
     @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.root_url}/v1"
 
     def connection(self, model: str = "openai-chat:gpt-test", **extra: Any) -> dict[str, Any]:
-        """Fields of a `pydanticai` Airflow connection pointing here (for AIRFLOW_CONN_<ID> JSON)."""
+        """Fields of a `pydanticai` Airflow connection pointing here (for AIRFLOW_CONN_<ID> JSON).
+        The anthropic client adds `/v1` itself; the openai client is given it."""
         return {
             "conn_type": "pydanticai",
-            "host": self.base_url,
+            "host": self.root_url if model.startswith("anthropic:") else self.base_url,
             "password": "test-key",
             "extra": {"model": model, **extra},
         }
@@ -259,14 +288,21 @@ class ScriptedLLM:
                     server.requests.append(Recorded(self.path, body, reply.status))
                 if reply.delay_s and server._stop.wait(reply.delay_s):
                     return
-                if reply.status != 200:
+                if reply.status != 200 and self.path.endswith("/messages"):
                     payload: dict[str, Any] = {
+                        "type": "error",
+                        "error": {"type": "api_error", "message": reply.error},
+                    }
+                elif reply.status != 200:
+                    payload = {
                         "error": {"message": reply.error, "type": "scripted", "code": None, "param": None}
                     }
                 elif self.path.endswith("/chat/completions"):
                     payload = _chat_body(reply, body.get("model", ""), len(server.requests))
                 elif self.path.endswith("/responses"):
                     payload = _responses_body(reply, body.get("model", ""), len(server.requests))
+                elif self.path.endswith("/messages"):
+                    payload = _messages_body(reply, body.get("model", ""), len(server.requests))
                 else:
                     payload, reply = (
                         {"error": {"message": f"no such endpoint {self.path}"}},

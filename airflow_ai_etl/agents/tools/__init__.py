@@ -1,4 +1,8 @@
-"""Read-only, time- and row-limited tools the agents call to ground their work in the real schemas."""
+"""Read-only, time- and row-limited tools the agents call to ground their work in the real schemas.
+
+The tools as a model sees them (pydantic-ai `Tool`s) are `tools.registry`; it is not imported
+here, so the offline path and the QA agent use the tools without loading a model library.
+"""
 
 from airflow_ai_etl.agents.tools.catalog_tools import (
     check_spec,
@@ -9,17 +13,14 @@ from airflow_ai_etl.agents.tools.catalog_tools import (
 )
 from airflow_ai_etl.agents.tools.context import HookGetter, ToolContext, ToolError, airflow_hook
 from airflow_ai_etl.agents.tools.database_tools import column_profile, explain_sql, sample_rows
-from airflow_ai_etl.agents.tools.registry import TOOLS, agent_tools
 from airflow_ai_etl.agents.tools.result import ToolResult
 from airflow_ai_etl.agents.tools.sql_tools import transpile_sql, validate_sql
 
 __all__ = [
-    "TOOLS",
     "HookGetter",
     "ToolContext",
     "ToolError",
     "ToolResult",
-    "agent_tools",
     "airflow_hook",
     "check_spec",
     "column_profile",

@@ -239,6 +239,7 @@
     runTimer: null,
     pipelineTimer: null,
     pipeline: null, // the open draft's DAG as GET pipelines reports it
+    flagged: null, // the critics' vote when it flagged the draft, from the events
   };
 
   /** The offline planner stood in for an unavailable model: `why` is the request's or draft's `fallback`. */
@@ -248,6 +249,18 @@
       { class: "fallback", role: "note" },
       el("span", { class: "pill pill-warning badge-fallback", text: "Fallback: offline planner" }),
       ` The model was unavailable (${why}), so the deterministic offline planner made this draft, not the model: check that it does what was asked before deploying it.`,
+    );
+  }
+
+  // The critics' vote on a draft below the agreement threshold (agents/verdicts.py CriticVote.summary).
+  const FLAGGED_MARK = ": FLAGGED";
+
+  function flaggedNotice() {
+    return el(
+      "div",
+      { class: "fallback", role: "note" },
+      el("span", { class: "pill pill-warning badge-flagged", text: "Flagged by the critics" }),
+      ` ${state.flagged}. Each critic's verdict and mismatches are in the progress list above.`,
     );
   }
 
@@ -439,6 +452,7 @@
     state.lastSeq = null;
     state.lastChange = Date.now();
     clear($("events"));
+    state.flagged = null;
     setBanner($("progress-error"), null);
     show($("progress-card"), true);
     show($("draft-card"), false);
@@ -486,6 +500,8 @@
     for (const event of events) {
       if (state.lastSeq !== null && event.seq <= state.lastSeq) continue;
       state.lastSeq = event.seq;
+      if (event.agent === "critic" && String(event.message).includes(FLAGGED_MARK)) state.flagged = String(event.message);
+      else if (event.agent === "critic" && String(event.message).includes("critics agree")) state.flagged = null;
       const meta = [formatMs(event.duration_ms), event.tokens ? `${event.tokens} tokens` : ""].filter(Boolean).join(" · ");
       list.append(
         el(
@@ -529,6 +545,7 @@
       );
     }
     if (request.fallback) note.append(fallbackNotice(request.fallback));
+    if (state.flagged) note.append(flaggedNotice());
     const waiting = wait && !wait.waiting_for.startsWith("nothing");
     if (waiting && waitedMs > QUEUE_HINT_MS) {
       note.append(el("div", { class: "stall", text: queueHint(wait) }));

@@ -36,3 +36,38 @@ def test_a_rejected_key_exits_1_naming_it_and_deploys_nothing(
     assert list(dags.iterdir()) == []
     assert not (tmp_path / "drafts").exists()
     assert scripted_llm.requests  # the CLI really asked the server
+
+
+def test_a_draft_the_critics_flag_is_shown_and_not_deployed(
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path
+) -> None:
+    from tests.integration.agents.llm.test_generate_operator import SPEC, SQL
+
+    llm_config(critic_count="3")
+    wrong = {
+        "matches": False,
+        "mismatches": [{"aspect": "tables", "asked": "orders_copy", "draft": "orders"}],
+    }
+    scripted_llm.script(
+        llm.output({"response": ["shop_pg:public.orders"]}),
+        llm.output(SPEC),
+        llm.output({"sql": SQL}),
+        llm.output({"matches": True, "mismatches": []}),
+        llm.output(wrong),
+        llm.http_error(500, "critic 3 is down"),
+    )
+    dags = tmp_path / "dags"
+    dags.mkdir()
+
+    proc = run(
+        "generate", REQUEST, "--conn", "shop_pg", "--out", str(tmp_path / "drafts"),
+        "--deploy", "--dags-folder", str(dags),
+    )  # fmt: skip
+
+    assert proc.returncode == 3, proc.stderr
+    assert "critic 1 (openai:gpt-test via connection 'ai_etl_test_llm'): agrees" in proc.stderr
+    assert "disagrees - tables: asked 'orders_copy', the draft has 'orders'" in proc.stderr
+    assert "critic 3 (" in proc.stderr and "no verdict" in proc.stderr
+    assert "CRITICS: 1 of 3 critics agree (33%): FLAGGED" in proc.stdout + proc.stderr
+    assert "not deployed (pass --allow-flagged to deploy it)" in proc.stdout + proc.stderr
+    assert list(dags.iterdir()) == []

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_ai_etl.agents.events import Event
-from airflow_ai_etl.agents.llm import LLMChoice
+from airflow_ai_etl.agents.llm_config import LLMChoice
 from airflow_ai_etl.agents.orchestrator import generate
 from airflow_ai_etl.render import read_header
 from airflow_ai_etl.spec import spec_hash

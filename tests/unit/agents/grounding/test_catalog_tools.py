@@ -13,7 +13,6 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from airflow_ai_etl.agents.qa import ERROR_WEIGHT, WARNING_WEIGHT, score
 from airflow_ai_etl.agents.tools import (
     ToolContext,
-    agent_tools,
     check_spec,
     find_join_path,
     get_table_schema,
@@ -22,6 +21,7 @@ from airflow_ai_etl.agents.tools import (
     validate_sql,
 )
 from airflow_ai_etl.agents.tools.masking import is_sensitive, mask_rows
+from airflow_ai_etl.agents.tools.registry import agent_tools
 from airflow_ai_etl.catalog.connections import ConnectionInfo
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.validation.report import Finding, Report, Severity

@@ -18,8 +18,9 @@ from pydantic_ai.messages import ModelResponse, TextPart
 from pydantic_ai.models.function import FunctionModel
 
 from airflow_ai_etl.agents.events import Event
-from airflow_ai_etl.agents.guard import LLMRejected, ModelDown, ModelGuard
-from airflow_ai_etl.agents.llm import LLM, CallLimits, limits_from_config
+from airflow_ai_etl.agents.guard import ModelDown, ModelGuard
+from airflow_ai_etl.agents.llm import LLM
+from airflow_ai_etl.agents.llm_config import CallLimits, LLMRejected, limits_from_config
 from airflow_ai_etl.agents.orchestrator import generate
 from airflow_ai_etl.catalog.models import SchemaCatalog
 
@@ -152,7 +153,7 @@ def test_a_hung_model_hands_over_within_60_s_with_the_default_settings(
     limits = limits_from_config()
     assert (limits.timeout_s, limits.max_retries, limits.budget_s) == (60, 2, 60)
     fake_guard = functools.partial(ModelGuard, clock=fake.clock, sleep=fake.sleep)
-    monkeypatch.setattr("airflow_ai_etl.agents.orchestrator.ModelGuard", fake_guard)
+    monkeypatch.setattr("airflow_ai_etl.agents.guard.ModelGuard", fake_guard)  # made on first use
     model, timeouts = service(fake)  # hangs on every request
     llms = {a: LLM.from_model(a, model, CallLimits()) for a in ("schema_analyst", "planner", "sql_expert")}
     events: list[Event] = []

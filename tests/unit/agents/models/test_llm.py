@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 from pydantic_ai.usage import RunUsage
 
-from airflow_ai_etl.agents.llm import (
+from airflow_ai_etl.agents.llm import connect
+from airflow_ai_etl.agents.llm_config import (
     CallLimits,
     LLMChoice,
     LLMUnavailable,
-    UsageMeter,
     choice_from_config,
-    connect,
     limits_from_config,
-    load_prompt,
 )
+from airflow_ai_etl.agents.prompting import load_prompt
+from airflow_ai_etl.agents.usage import UsageMeter
 
 
 def _set_config(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:

@@ -13,7 +13,8 @@ import pytest
 from pydantic_ai.exceptions import ModelHTTPError
 
 from airflow_ai_etl.agents.events import Event
-from airflow_ai_etl.agents.llm import LLM, CallLimits
+from airflow_ai_etl.agents.llm import LLM
+from airflow_ai_etl.agents.llm_config import CallLimits
 from airflow_ai_etl.agents.orchestrator import generate
 from airflow_ai_etl.catalog.connections import ConnectionInfo
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 
-from airflow_ai_etl.agents.llm import LLM, AgentCall, CallLimits
+from airflow_ai_etl.agents.llm import LLM, AgentCall
+from airflow_ai_etl.agents.llm_config import CallLimits
 from airflow_ai_etl.agents.planner import PlanTask, plan
 from airflow_ai_etl.spec import PipelineSpec, parse_spec
 from airflow_ai_etl.validation.report import Finding, Severity

@@ -11,8 +11,10 @@ from typing import Any
 from pydantic_ai.messages import ModelResponse, ToolCallPart
 from pydantic_ai.models.function import FunctionModel
 
-from airflow_ai_etl.agents.llm import LLM, CallLimits, data_block, load_prompt
+from airflow_ai_etl.agents.llm import LLM
+from airflow_ai_etl.agents.llm_config import CallLimits
 from airflow_ai_etl.agents.orchestrator import generate
+from airflow_ai_etl.agents.prompting import data_block, load_prompt
 from airflow_ai_etl.catalog.connections import ConnectionInfo
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.validation.context import ValidationContext
