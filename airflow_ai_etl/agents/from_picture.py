@@ -12,9 +12,9 @@ from airflow_ai_etl.agents.events import Event, EventCallback, GenerationResult
 from airflow_ai_etl.agents.images import Image
 from airflow_ai_etl.agents.llm import MODEL_ERRORS, AgentCall, connect
 from airflow_ai_etl.agents.llm_config import LLMChoice, LLMUnavailable, describe_error
-from airflow_ai_etl.agents.usage import UsageMeter
 from airflow_ai_etl.agents.orchestrator import QA_VALIDATOR
 from airflow_ai_etl.agents.picture_spec import PictureError, spec_from_picture
+from airflow_ai_etl.agents.usage import UsageMeter
 from airflow_ai_etl.agents.vision import AGENT, read_schema
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.render import RenderError, render_dag

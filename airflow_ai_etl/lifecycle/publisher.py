@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -58,6 +59,9 @@ class Publisher:
         self._reported: set[str] = set()
         self._producer: Any = None
         self.brokers_down = False
+        # Resolved here, in the caller's thread: a first import inside a delivery callback can
+        # take seconds on a loaded machine, and holds up every callback behind it.
+        self._stats = _stats()
 
     def publish(self, event: Mapping[str, Any]) -> bool:
         """Queue one event; False (counted, logged once) when the queue is full. Never raises."""
@@ -141,12 +145,11 @@ class Publisher:
 
     def _lost(self, kind: str, reason: str, count: int = 1) -> None:
         self.counts[kind] += count
-        try:
-            from airflow.providers.common.compat.sdk import Stats
-
-            Stats.incr(f"ai_etl.events.{kind}", count)
-        except Exception:  # a metrics backend down must not matter here either
-            log.debug("Stats unavailable for ai_etl.events.%s", kind, exc_info=True)
+        if self._stats is not None:
+            try:
+                self._stats.incr(f"ai_etl.events.{kind}", count)
+            except Exception:  # a metrics backend down must not matter here either
+                log.debug("Stats unavailable for ai_etl.events.%s", kind, exc_info=True)
         self._report(
             kind,
             f"Lifecycle events to topic {self.topic!r} are being lost: {reason} "
@@ -156,32 +159,44 @@ class Publisher:
     def _report(self, kind: str, message: str) -> None:
         if kind not in self._reported:
             self._reported.add(kind)
-            log.warning(
-                "%s (logged once; counted in ai_etl.events.%s)", message, kind.split(":", maxsplit=1)[0]
-            )
+            log.warning("%s", message)
+
+
+def _stats() -> Any:
+    """Airflow's Stats (StatsD or OpenTelemetry, as `[metrics]` configures), or None without it."""
+    try:
+        from airflow.providers.common.compat.sdk import Stats
+    except ImportError:
+        return None
+    return Stats
 
 
 class _ProcessPublisher:
-    """The one publisher of this process, built from the configuration on first use."""
+    """The one publisher of this process, built from the configuration on first use.
+
+    Built again in a forked child (LocalExecutor workers fork from the scheduler): the parent's
+    thread and producer do not exist there.
+    """
 
     lock = threading.Lock()
     publisher: Publisher | None = None
     configured = False
+    pid = 0
 
 
 def configured_publisher() -> Publisher | None:
     """The process's publisher for `[ai_etl] events_conn_id`, or None when events are off."""
     state = _ProcessPublisher
-    if state.configured:
+    if state.configured and state.pid == os.getpid():
         return state.publisher
     with state.lock:
-        if not state.configured:
+        if not state.configured or state.pid != os.getpid():
             try:
                 state.publisher = _build()
             except Exception as error:  # e.g. an [ai_etl] events_* option that is not a number
                 log.warning("No lifecycle events in this process: %s", error)
                 state.publisher = None
-            state.configured = True
+            state.configured, state.pid = True, os.getpid()
             if state.publisher is not None:
                 atexit.register(_flush_at_exit, state.publisher)
     return state.publisher

@@ -95,13 +95,16 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
             planned_by=result.planned_by if result else None,
             fallback=result.fallback if result else None,
         )
+        if ended:  # once per run: only the call that ends the request gets here
+            dag_id = draft["dag_id"] if draft is not None else None
+            emit("pipeline.generated", dag_id, request_id=row.id, state=state, user=row.created_by)
         if ended and draft is not None:
-            # Once per run: only the call that ends the request gets here.
-            emit("pipeline.generated", draft["dag_id"], request_id=row.id, state=state, user=row.created_by)
             tokens, cost = total_spent(draft.get("usage", ()))
             process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
-    elif output.ended is not None:
-        store.finish_request(row.id, state="failed", error=_failure(events, output.ended, row.dag_run_id))
+    elif output.ended is not None and store.finish_request(
+        row.id, state="failed", error=_failure(events, output.ended, row.dag_run_id)
+    ):
+        emit("pipeline.generated", None, request_id=row.id, state="failed", user=row.created_by)
 
 
 #: The marker of a run Airflow no longer has.

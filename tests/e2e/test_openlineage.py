@@ -1,21 +1,30 @@
 """OpenLineage from our operators through the provider's real listener, during `airflow dags test`:
-the events written by its file transport name the exact datasets, fields and column lineage.
+the events written by its file transport name the exact datasets, fields and column lineage. The
+same run publishes its lifecycle event on Kafka (Tansu) through our plugin's listener.
 
 One DAG, one run: SQL step (common-sql's own lineage), a PostgreSQL -> PostgreSQL transfer with a
-join, an export to a local CSV, a load of that CSV, and a row-count check.
+join, an export to a local CSV, a load of that CSV, and a row-count check. The file carries the
+renderer's marker line, which is how the listener tells generated DAGs from others (a DAG
+without it publishes nothing: tests/unit/lifecycle). `dags test` creates its run already running,
+so Airflow calls no `on_dag_run_running` there: run.started comes from the scheduler.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 
+from airflow_ai_etl.lifecycle.event import event_schema
+from airflow_ai_etl.render.dagfile import GENERATED_MARKER
 from tests.e2e.conftest import Airflow
+from tests.support.kafka import Topic, tansu_broker
 from tests.support.pg import run
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +41,7 @@ TRANSFER_SQL = (
     "FROM public.orders o JOIN public.customers c ON c.id = o.customer_id"
 )
 
-DAG_FILE = """
+DAG_FILE = """{marker}
 import pendulum
 from airflow.sdk import DAG
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
@@ -64,6 +73,31 @@ with DAG("{dag_id}", schedule=None, start_date=pendulum.datetime(2026, 1, 1), ca
 """
 
 
+@pytest.fixture(scope="module")
+def broker() -> Iterator[str]:
+    with tansu_broker() as bootstrap:
+        yield bootstrap
+
+
+def _lifecycle(bootstrap: str, topic: str, settle: float = 3.0) -> list[dict[str, Any]]:
+    """Every lifecycle event on the topic, read until none arrived for `settle` seconds."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{topic}_reader"})
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    events: list[dict[str, Any]] = []
+    quiet_since = time.monotonic()
+    try:
+        while time.monotonic() - quiet_since < settle:
+            message = consumer.poll(0.3)
+            if message is not None and message.error() is None:
+                events.append(json.loads(message.value()))
+                quiet_since = time.monotonic()
+    finally:
+        consumer.close()
+    return events
+
+
 def _events(path: Path) -> dict[str, dict[str, Any]]:
     """The COMPLETE event of each task, by task id (the transport writes one JSON object per line)."""
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -91,7 +125,11 @@ def _columns(dataset: dict[str, Any]) -> dict[str, list[tuple[str, str, str]]]:
 
 
 def test_operators_emit_exact_datasets_and_column_lineage(
-    airflow: Airflow, pg_database: Callable[[], str], airflow_conn: Callable[..., None], tmp_path: Path
+    airflow: Airflow,
+    pg_database: Callable[[], str],
+    airflow_conn: Callable[..., None],
+    broker: str,
+    tmp_path: Path,
 ) -> None:
     shop, dwh = pg_database(), pg_database()
     run(shop, SOURCE)
@@ -100,8 +138,10 @@ def test_operators_emit_exact_datasets_and_column_lineage(
     airflow_conn("dwh", dwh)
     csv = tmp_path / "out" / "facts.csv"
     (airflow.dags_folder / f"{DAG_ID}.py").write_text(
-        DAG_FILE.format(dag_id=DAG_ID, sql=TRANSFER_SQL, csv=csv)
+        DAG_FILE.format(marker=GENERATED_MARKER, dag_id=DAG_ID, sql=TRANSFER_SQL, csv=csv)
     )
+    airflow_conn("events_kafka", conn_type="kafka", extra=json.dumps({"bootstrap.servers": broker}))
+    topic = Topic(broker)
     events_file = tmp_path / "openlineage.jsonl"
     airflow.extra.update(
         {
@@ -109,6 +149,8 @@ def test_operators_emit_exact_datasets_and_column_lineage(
                 {"type": "file", "log_file_path": str(events_file), "append": True}
             ),
             "AIRFLOW__OPENLINEAGE__NAMESPACE": "ai_etl_e2e",
+            "AIRFLOW__AI_ETL__EVENTS_CONN_ID": "events_kafka",
+            "AIRFLOW__AI_ETL__EVENTS_TOPIC": topic.name,
         }
     )
 
@@ -161,3 +203,11 @@ def test_operators_emit_exact_datasets_and_column_lineage(
 
     # The provider's own SQL lineage names the same table the same way as ours.
     assert _datasets(events["create_facts"]["outputs"]) == [(pg, f"{dwh_db}.public.order_facts")]
+
+    # The run's lifecycle event, from the plugin's DAG-run listener.
+    (succeeded,) = _lifecycle(broker, topic.name)
+    jsonschema.validate(succeeded, event_schema())
+    assert (succeeded["type"], succeeded["dag_id"]) == ("run.succeeded", DAG_ID)
+    assert succeeded["details"]["state"] == "success" and succeeded["details"]["run_id"].startswith(
+        "manual__"
+    )

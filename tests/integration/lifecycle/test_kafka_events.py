@@ -96,7 +96,7 @@ def test_broker_down_costs_microseconds_and_is_counted_and_logged_once(warnings:
     per_event = (time.perf_counter() - started) / 200
     assert per_event < 0.002, f"publishing took {per_event * 1000:.2f} ms per event with the broker down"
 
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # a loaded CI machine: message.timeout.ms plus slack
     while publisher.counts["failed"] < 200 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert publisher.counts["failed"] == 200 and publisher.counts["sent"] == 0

@@ -58,7 +58,20 @@ def _state(store: Store, row: RequestRow) -> tuple[str, str | None]:
     return now.state, now.error
 
 
-def test_events_arrive_as_the_run_publishes_them_then_the_draft_once(store: Store) -> None:
+@pytest.fixture
+def lifecycle(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """The lifecycle events record_run emits (publishing itself is tested on a broker)."""
+    emitted: list[tuple[str, str | None, dict[str, Any]]] = []
+    monkeypatch.setattr(
+        "airflow_ai_etl.store.generation.emit",
+        lambda event_type, dag_id, **details: emitted.append((event_type, dag_id, details)),
+    )
+    return emitted
+
+
+def test_events_arrive_as_the_run_publishes_them_then_the_draft_once(
+    store: Store, lifecycle: list[tuple[str, str | None, dict[str, Any]]]
+) -> None:
     row = _request(store)
     record_run(store, row, RunOutput())
     assert _state(store, row) == ("queued", None)
@@ -77,6 +90,9 @@ def test_events_arrive_as_the_run_publishes_them_then_the_draft_once(store: Stor
     assert "dag_id: orders_copy" in draft.spec_yaml and draft.source.startswith("# airflow-ai-etl")
     assert draft.er == ER
     assert [(u.agent, u.input_tokens) for u in store.usage(row.id)] == [("planner", 7)]
+    assert lifecycle == [
+        ("pipeline.generated", "orders_copy", {"request_id": row.id, "state": "ready", "user": "op1"})
+    ]
 
 
 def test_a_failed_generation_keeps_its_draft_for_review(store: Store) -> None:

@@ -75,14 +75,34 @@ def test_invalid_new_version_keeps_the_live_one(tmp_path: Path, context: Validat
     assert (tmp_path / "ai_etl" / "orders_daily.py").read_text() == live
 
 
-def test_rollback_restores_the_previous_spec_and_file(tmp_path: Path, context: ValidationContext) -> None:
+def test_rollback_restores_the_previous_spec_and_file(
+    tmp_path: Path, context: ValidationContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emitted: list[tuple[str, str | None, dict[str, object]]] = []
+    monkeypatch.setattr(
+        "airflow_ai_etl.deploy.emit",
+        lambda event_type, dag_id, **details: emitted.append((event_type, dag_id, details)),
+    )
     first = _spec()
-    deploy_spec(first, dags_folder=tmp_path, context=context)
+    deploy_spec(first, dags_folder=tmp_path, context=context, approver="ada")
     first_source = (tmp_path / "ai_etl" / "orders_daily.py").read_text()
-    second = deploy_spec(_spec(description="now with a description"), dags_folder=tmp_path, context=context)
+    second = deploy_spec(
+        _spec(description="now with a description"), dags_folder=tmp_path, context=context, approver="bob"
+    )
     assert second.version == 2
 
-    rolled = rollback("orders_daily", dags_folder=tmp_path)
+    rolled = rollback("orders_daily", dags_folder=tmp_path, approver="cy")
+    # Lifecycle events: who approved, what went live, what was rolled back to.
+    assert [
+        (kind, dag_id, details.get("user"), details.get("version")) for kind, dag_id, details in emitted
+    ] == [
+        ("pipeline.approved", "orders_daily", "ada", None),
+        ("pipeline.deployed", "orders_daily", "ada", 1),
+        ("pipeline.approved", "orders_daily", "bob", None),
+        ("pipeline.deployed", "orders_daily", "bob", 2),
+        ("pipeline.rolled_back", "orders_daily", "cy", 1),
+    ]
+    assert emitted[0][2]["spec_sha256"] == spec_hash(first) == emitted[-1][2]["spec_sha256"]
     assert (rolled.action, rolled.version, rolled.spec_sha256) == ("rollback", 1, spec_hash(first))
     assert rolled.report is None
     assert "rolled back to version 1" in rolled.message

@@ -61,3 +61,18 @@ def test_chdb_connection_keeps_only_engine_fields() -> None:
 def test_unknown_interface_names_the_field() -> None:
     with pytest.raises(ValueError, match=r"connection 'ch': extra 'interface' is 'grpc'"):
         _hook(extra={"interface": "grpc"})._client_kwargs()
+
+
+def test_openlineage_names_the_server_and_database() -> None:
+    from airflow.providers.openlineage.sqlparser import SQLParser
+
+    server = _hook(host="ch.internal", schema="analytics").get_openlineage_database_info(None)
+    assert SQLParser.create_namespace(server) == "clickhouse://ch.internal:8123"
+    assert server.database == "analytics"
+    secure = _hook(host="ch.internal", port=9440, extra={"secure": True}).get_openlineage_database_info(None)
+    assert (SQLParser.create_namespace(secure), secure.database) == (
+        "clickhouse://ch.internal:9440",
+        "default",
+    )
+    chdb = _hook(extra={"interface": "chdb"}).get_openlineage_database_info(None)
+    assert SQLParser.create_namespace(chdb) == "clickhouse"
