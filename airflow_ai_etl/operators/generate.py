@@ -6,6 +6,7 @@ the agents pull in pydantic-ai and the database hooks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 EVENTS_XCOM_KEY = "events"
 #: Airflow's key of a task's return value (BaseXCom.XCOM_RETURN_KEY), pushed by hand when the task fails.
 RETURN_VALUE_XCOM_KEY = "return_value"
+#: The events of reading the connections' schemas, before any agent runs (it can take a while).
+CATALOG_READER = "catalog"
 
 
 class GeneratePipelineOperator(BaseOperator):
@@ -119,12 +122,18 @@ class GeneratePipelineOperator(BaseOperator):
 
         catalogs = []
         for conn_id in dict.fromkeys(self.conn_ids):
+            emit(Event(agent=CATALOG_READER, message=f"reading the schema of '{conn_id}'", phase="start"))
+            started = time.perf_counter()
             try:
-                catalogs.append(introspect(conn_id))
+                catalog = introspect(conn_id)
             except (UnknownConnectionError, CatalogError) as exc:
                 message = f"conn_ids: cannot read the schema of '{conn_id}': {exc}"
                 emit(Event(agent=ORCHESTRATOR, message=message, level="error"))
                 raise AirflowFailException(message) from None
+            duration_ms = (time.perf_counter() - started) * 1000
+            read = f"read {len(catalog.tables)} table(s) of '{conn_id}'"
+            emit(Event(agent=CATALOG_READER, message=read, duration_ms=duration_ms))
+            catalogs.append(catalog)
         return catalogs
 
     def _log_event(self, event: Event) -> None:
