@@ -115,7 +115,6 @@ class GeneratePipelineOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException
 
         from airflow_ai_etl.agents.events import Event
-        from airflow_ai_etl.agents.orchestrator import ORCHESTRATOR
         from airflow_ai_etl.catalog.connections import UnknownConnectionError
         from airflow_ai_etl.catalog.errors import CatalogError
         from airflow_ai_etl.catalog.introspect import introspect
@@ -127,6 +126,8 @@ class GeneratePipelineOperator(BaseOperator):
             try:
                 catalog = introspect(conn_id)
             except (UnknownConnectionError, CatalogError) as exc:
+                from airflow_ai_etl.store.generation import ORCHESTRATOR
+
                 message = f"conn_ids: cannot read the schema of '{conn_id}': {exc}"
                 emit(Event(agent=ORCHESTRATOR, message=message, level="error"))
                 raise AirflowFailException(message) from None
@@ -144,11 +145,6 @@ class GeneratePipelineOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from airflow_ai_etl.agents.llm import LLMChoice
-        from airflow_ai_etl.agents.orchestrator import generate
-        from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
-        from airflow_ai_etl.store.generation import published_result
-
         if self.from_params:
             self._take_params(context)
         assert self.request is not None
@@ -161,6 +157,13 @@ class GeneratePipelineOperator(BaseOperator):
             ti.xcom_push(key=EVENTS_XCOM_KEY, value=published)
 
         catalogs = self._catalogs(publish)
+        # The agents' imports come after the first events: the page shows the schema being read
+        # while they load, not a task that seems to wait for nothing.
+        from airflow_ai_etl.agents.llm import LLMChoice
+        from airflow_ai_etl.agents.orchestrator import generate
+        from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
+        from airflow_ai_etl.store.generation import published_result
+
         result = generate(
             self.request,
             catalogs,

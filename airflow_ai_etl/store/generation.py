@@ -17,7 +17,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from airflow_ai_etl.agents.events import Event, GenerationResult, total_spent
-from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.spec import dumps_spec
@@ -87,6 +86,10 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
     if output.result is not None:
         state, error, draft = _outcome(row, output.result)
         if store.finish_request(row.id, state=state, error=error, draft=draft) and draft is not None:
+            # Imported here: the worker imports this module for published_result, and the limiter
+            # pulls in pydantic-ai (~1 s), which an offline generation never needs.
+            from airflow_ai_etl.budgets.limiter import Subject, process_budgets
+
             # Once per run: only the call that ends the request gets here.
             tokens, cost = total_spent(draft.get("usage", ()))
             process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
