@@ -237,7 +237,12 @@ class _Run:
         available = sum(len(c.tables) for c in self.catalogs)
         self.begin(SCHEMA_ANALYST, f"choosing tables among {available} of {len(self.catalogs)} connection(s)")
         with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
-            selection = select_schema(self.request, self.catalogs, model=call.model, usage=call.usage)
+            # Asked for offline, the offline planner reads the whole catalogs and links by meaning
+            # itself when the words need it: the analyst's choice is only reported, and loading the
+            # embedding model for it alone (seconds per task process) is waste.
+            selection = select_schema(
+                self.request, self.catalogs, model=call.model, usage=call.usage, by_meaning=not self.offline
+            )
             call.ended = time.perf_counter()
         if llm is not None and not selection.refined_by_model:
             self.emit(

@@ -405,12 +405,14 @@ def select_schema(
     limit: int = 10,
     model: Model | str | None = None,
     usage: RunUsage | None = None,
+    by_meaning: bool = True,
 ) -> SchemaSelection:
     """The tables the request needs, best first, at most `limit`, and the catalogs cut down to them.
 
     Without `model` the ranking alone decides; with one, the model picks among the ranking's best
     candidates (a failing model leaves the ranking's choice). The model's requests and tokens are
     counted into `usage` (the orchestrator's record per agent), failed calls included.
+    `by_meaning=False` ranks by names (and keys) only, without loading the embedding model.
     """
     indexes = {c.conn_id: _index(c) for c in catalogs}
     words = request_words(request, catalogs)
@@ -418,7 +420,8 @@ def select_schema(
     for conn_id, index in indexes.items():
         for entry in _score_catalog(index, words).values():
             pool[(conn_id, entry.name)] = entry
-    _link_by_meaning(pool, indexes, catalogs, words)
+    if by_meaning:
+        _link_by_meaning(pool, indexes, catalogs, words)
     _expand_foreign_keys(pool, {c.conn_id: c for c in catalogs}, limit)
     ranked = _ranked(pool)
     chosen = _fair_share(ranked, len(indexes), limit)

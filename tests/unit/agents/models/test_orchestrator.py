@@ -275,3 +275,26 @@ def test_unusable_llm_connection_fails_naming_it_instead_of_planning_offline(
     assert "no_such_llm_conn" in (result.reason or "") and "--offline" in (result.reason or "")
     assert not any(e.agent == "offline_planner" for e in events)
     assert events[-1].agent == "orchestrator" and events[-1].level == "error"
+
+
+def test_asked_for_offline_the_analyst_ranks_by_name_without_the_embedding_model(
+    catalog, context, monkeypatch
+) -> None:
+    """The offline planner reads the whole catalogs itself; the analyst's choice is only reported
+    then, so it must not load the embedding model (seconds in each task process) for it."""
+    from airflow_ai_etl.memory import linking
+
+    asked: list[object] = []
+    real = linking.encode_phrases
+    monkeypatch.setattr(linking, "encode_phrases", lambda texts: asked.append(list(texts)) or real(texts))
+
+    offline = generate(REQUEST, [catalog], context=context, dry_run=False, tools=[], offline=True)
+    assert offline.ok, offline.reason
+    assert asked == []  # neither the analyst nor, for words that name the tables, the planner
+    chose = next(e for e in offline.events if e.agent == "schema_analyst" and e.phase == "end")
+    assert chose.data["tables"]  # still a choice to report
+
+    # Without a model the analyst still links by meaning (its choice may feed a model later).
+    fallback = generate(REQUEST, [catalog], context=context, dry_run=False, tools=[])
+    assert fallback.ok, fallback.reason
+    assert asked
