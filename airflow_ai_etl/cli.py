@@ -314,6 +314,9 @@ def cmd_memory_rebuild(args: argparse.Namespace) -> Outcome:
 
 
 def _print_event(event: Event) -> None:
+    if event.phase == "start":
+        print(f"  {event.agent}: {event.message} ...", file=sys.stderr)
+        return
     tokens = f" [{event.input_tokens}+{event.output_tokens} tokens]" if event.input_tokens else ""
     print(f"  {event.agent}: {event.message} ({event.duration_ms:.0f} ms){tokens}", file=sys.stderr)
 

@@ -17,6 +17,8 @@ from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.validation.report import Report
 
 Level = Literal["info", "warning", "error"]
+#: A step's `start` event says what runs now; its `end` event (the default) what came of it.
+Phase = Literal["start", "end"]
 
 
 def _now() -> dt.datetime:
@@ -24,7 +26,12 @@ def _now() -> dt.datetime:
 
 
 class Event(BaseModel):
-    """One step of a generation run: which agent did what, how long it took, what it cost in tokens."""
+    """One step of a generation run: which agent did what, how long it took, what it cost in tokens.
+
+    Each agent step is announced by a `start` event as it begins, so a live view shows what runs
+    now, and closed by an `end` event with the outcome (other events, e.g. warnings, are `end`s
+    of their own). A run that stops inside a step leaves that step's start without an end.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,6 +42,7 @@ class Event(BaseModel):
     output_tokens: int = 0
     at: dt.datetime = Field(default_factory=_now)
     level: Level = "info"
+    phase: Phase = "end"
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from airflow_ai_etl.agents.events import PLANNED_BY_MODEL, Event, EventCallback, GenerationResult, Level
+from airflow_ai_etl.agents.events import (
+    PLANNED_BY_MODEL,
+    Event,
+    EventCallback,
+    GenerationResult,
+    Level,
+    Phase,
+)
 from airflow_ai_etl.agents.grounding import approved_examples, existing_tables
 from airflow_ai_etl.agents.llm_config import (
     LLMChoice,
@@ -136,6 +143,7 @@ class _Run:
         started: float | None = None,
         call: AgentCall | None = None,
         level: Level = "info",
+        phase: Phase = "end",
         **data: Any,
     ) -> None:
         duration_ms = call.duration_ms if call else (time.perf_counter() - started) * 1000 if started else 0.0
@@ -149,11 +157,16 @@ class _Run:
             input_tokens=call.usage.input_tokens if call else 0,
             output_tokens=call.usage.output_tokens if call else 0,
             level=level,
+            phase=phase,
             data=data,
         )
         self.events.append(event)
         if self.on_event is not None:
             self.on_event(event)
+
+    def begin(self, agent: str, message: str, **data: Any) -> None:
+        """Announce a step as it starts: its end event (or none, when the run stops in it) follows."""
+        self.emit(agent, message, phase="start", **data)
 
     def result(
         self, *, source: str | None = None, reason: str | None = None, refusal: Refusal | None = None
@@ -294,10 +307,15 @@ class _Run:
         from airflow_ai_etl.agents.schema_analyst import select_schema
 
         llm = None if self.offline else self.connect_llm(SCHEMA_ANALYST)[0]
+        available = sum(len(c.tables) for c in self.catalogs)
+        self.begin(SCHEMA_ANALYST, f"choosing tables among {available} of {len(self.catalogs)} connection(s)")
         started = time.perf_counter()
         call: AgentCall | None = None
+        # Asked for offline, the offline planner reads the whole catalogs and links by meaning itself
+        # when the words need it: the analyst's choice is only reported, and loading the embedding
+        # model for it alone (seconds per task process) is waste.
         if llm is None:
-            selection = select_schema(self.request, self.catalogs)
+            selection = select_schema(self.request, self.catalogs, by_meaning=not self.offline)
         else:
             with self.agent_call(SCHEMA_ANALYST, llm) as call:  # the model's tokens count, like any agent's
                 selection = select_schema(self.request, self.catalogs, llm=llm, call=call)
@@ -332,6 +350,8 @@ class _Run:
             existing_tables=existing_tables(self.request, self.catalogs),
             examples=[] if repair else approved_examples(self.request, [c.conn_id for c in self.catalogs]),
         )
+        doing = f"repairing the spec ({len(repair)} finding(s))" if repair else "planning the spec"
+        self.begin(PLANNER, doing, model=llm.label)
         with self.agent_call(PLANNER, llm) as call:
             try:
                 spec = plan(llm, task, call)
@@ -359,6 +379,7 @@ class _Run:
             planned_by=self.planned_by,
             fallback=unavailable is not None,
         )
+        self.begin(OFFLINE_PLANNER, "planning the spec from the request's words")
         started = time.perf_counter()
         offline = plan_offline(self.request, list(self.catalogs), dag_id=self.dag_id, today=self.today)
         self.emit(
@@ -400,6 +421,8 @@ class _Run:
             catalog=catalog,
             findings=findings,
         )
+        doing = "repairing" if findings else "checking"
+        self.begin(SQL_EXPERT, f"{doing} the SQL of {target.step_id}.{target.field}", step_id=target.step_id)
         with self.agent_call(SQL_EXPERT, llm) as call:
             try:
                 sql = write_sql(llm, task, call, tools=tools)
@@ -445,6 +468,8 @@ class _Run:
         from airflow_ai_etl.agents.qa import qa_check
 
         assert self.spec is not None
+        reads = " and dry-running its reads" if self.dry_run else ""
+        self.begin(QA_VALIDATOR, f"validating the spec{reads}")
         started = time.perf_counter()
         result = qa_check(self.spec, self.validation_context(self.spec), dry_run=self.dry_run)
         self.report = result.report
@@ -483,6 +508,7 @@ class _Run:
 
         self.apply_schedule()
         assert self.spec is not None
+        self.begin(RENDERER, "rendering the DAG file")
         started = time.perf_counter()
         try:
             source = render_dag(self.spec)

@@ -405,13 +405,14 @@ def select_schema(
     limit: int = 10,
     llm: LLM | None = None,
     call: AgentCall | None = None,
+    by_meaning: bool = True,
 ) -> SchemaSelection:
     """The tables the request needs, best first, at most `limit`, and the catalogs cut down to them.
 
     Without `llm` the ranking alone decides; with one, the model picks among the ranking's best
     candidates (a failing model leaves the ranking's choice). The call is counted into `call` (the
     orchestrator's record per agent, with its guarded model and what the cache did), failed calls
-    included.
+    included. `by_meaning=False` ranks by names (and keys) only, without loading the embedding model.
     """
     indexes = {c.conn_id: _index(c) for c in catalogs}
     words = request_words(request, catalogs)
@@ -419,7 +420,8 @@ def select_schema(
     for conn_id, index in indexes.items():
         for entry in _score_catalog(index, words).values():
             pool[(conn_id, entry.name)] = entry
-    _link_by_meaning(pool, indexes, catalogs, words)
+    if by_meaning:
+        _link_by_meaning(pool, indexes, catalogs, words)
     _expand_foreign_keys(pool, {c.conn_id: c for c in catalogs}, limit)
     ranked = _ranked(pool)
     chosen = _fair_share(ranked, len(indexes), limit)

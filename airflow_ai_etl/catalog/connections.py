@@ -64,7 +64,9 @@ def airflow_connection(conn_id: str) -> Connection:
         raise UnknownConnectionError(conn_id) from err
 
 
-def describe_connection(conn_id: str) -> ConnectionInfo:
-    connection = airflow_connection(conn_id)
+def describe_connection(conn_id: str, connection: Connection | None = None) -> ConnectionInfo:
+    """What validation needs of a connection; `connection` is the one already looked up, if any
+    (each look-up goes through the whole secrets-backend chain)."""
+    connection = connection or airflow_connection(conn_id)
     conn_type = connection.conn_type or ""
     return ConnectionInfo(conn_id=conn_id, conn_type=conn_type, dialect=dialect_for_conn_type(conn_type))

@@ -6,6 +6,7 @@ Kafka connections are read by sampling their topics (catalog/kafka.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from airflow_ai_etl.catalog.clickhouse import read_clickhouse_catalog
 from airflow_ai_etl.catalog.connections import airflow_connection, dialect_for_conn_type
@@ -16,6 +17,9 @@ from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.catalog.postgres import read_postgres_catalog
 from airflow_ai_etl.catalog.spark import read_spark_catalog
 from airflow_ai_etl.catalog.sqlite import read_sqlite_catalog
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
 
 __all__ = ["CatalogError", "introspect", "introspect_hook"]
 
@@ -59,9 +63,12 @@ def _introspect_kafka(conn_id: str) -> SchemaCatalog:
         ) from err
 
 
-def introspect(conn_id: str, *, schemas: Sequence[str] | None = None) -> SchemaCatalog:
-    """The catalog of an Airflow connection (UnknownConnectionError when it is not defined)."""
-    connection = airflow_connection(conn_id)
+def introspect(
+    conn_id: str, *, schemas: Sequence[str] | None = None, connection: Connection | None = None
+) -> SchemaCatalog:
+    """The catalog of an Airflow connection (UnknownConnectionError when it is not defined);
+    `connection` is the connection already looked up, if any."""
+    connection = connection or airflow_connection(conn_id)
     conn_type = connection.conn_type or ""
     if conn_type in FILE_CONN_TYPES and EXTRA_KEY in connection.extra_dejson:  # files it lists
         return introspect_files(conn_id, conn_type, connection.extra_dejson)

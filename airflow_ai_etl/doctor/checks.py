@@ -28,6 +28,8 @@ class Finding:
 
 def run_checks() -> list[Finding]:
     """Every check, in the order an installation is set up; a check that crashes is a finding too."""
+    from airflow_ai_etl.doctor.latency import check_execution_api, check_scheduler_idle_sleep
+
     metadata = check_metadata_db()
     # Without a metadata database Airflow lists no connections and knows no parsed DAG.
     needs_db = [check_providers, check_system_dag] if metadata[0].ok else []
@@ -38,6 +40,8 @@ def run_checks() -> list[Finding]:
         check_model,
         check_redis,
         check_plugin,
+        check_execution_api,
+        check_scheduler_idle_sleep,
     ]
     findings: list[Finding] = list(metadata)
     for check in checks:

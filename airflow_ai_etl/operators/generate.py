@@ -6,6 +6,7 @@ the agents pull in pydantic-ai and the database hooks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 EVENTS_XCOM_KEY = "events"
 #: Airflow's key of a task's return value (BaseXCom.XCOM_RETURN_KEY), pushed by hand when the task fails.
 RETURN_VALUE_XCOM_KEY = "return_value"
+#: The events of reading the connections' schemas, before any agent runs (it can take a while).
+CATALOG_READER = "catalog"
 
 
 class GeneratePipelineOperator(BaseOperator):
@@ -112,19 +115,26 @@ class GeneratePipelineOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException
 
         from airflow_ai_etl.agents.events import Event
-        from airflow_ai_etl.agents.orchestrator import ORCHESTRATOR
         from airflow_ai_etl.catalog.connections import UnknownConnectionError
         from airflow_ai_etl.catalog.errors import CatalogError
         from airflow_ai_etl.catalog.introspect import introspect
 
         catalogs = []
         for conn_id in dict.fromkeys(self.conn_ids):
+            emit(Event(agent=CATALOG_READER, message=f"reading the schema of '{conn_id}'", phase="start"))
+            started = time.perf_counter()
             try:
-                catalogs.append(introspect(conn_id))
+                catalog = introspect(conn_id)
             except (UnknownConnectionError, CatalogError) as exc:
+                from airflow_ai_etl.store.generation import ORCHESTRATOR
+
                 message = f"conn_ids: cannot read the schema of '{conn_id}': {exc}"
                 emit(Event(agent=ORCHESTRATOR, message=message, level="error"))
                 raise AirflowFailException(message) from None
+            duration_ms = (time.perf_counter() - started) * 1000
+            read = f"read {len(catalog.tables)} table(s) of '{conn_id}'"
+            emit(Event(agent=CATALOG_READER, message=read, duration_ms=duration_ms))
+            catalogs.append(catalog)
         return catalogs
 
     def _log_event(self, event: Event) -> None:
@@ -134,11 +144,6 @@ class GeneratePipelineOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
-
-        from airflow_ai_etl.agents.llm_config import LLMChoice
-        from airflow_ai_etl.agents.orchestrator import generate
-        from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
-        from airflow_ai_etl.store.generation import published_result
 
         if self.from_params:
             self._take_params(context)
@@ -152,6 +157,13 @@ class GeneratePipelineOperator(BaseOperator):
             ti.xcom_push(key=EVENTS_XCOM_KEY, value=published)
 
         catalogs = self._catalogs(publish)
+        # The agents' imports come after the first events: the page shows the schema being read
+        # while they load, not a task that seems to wait for nothing.
+        from airflow_ai_etl.agents.llm_config import LLMChoice
+        from airflow_ai_etl.agents.orchestrator import generate
+        from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
+        from airflow_ai_etl.store.generation import published_result
+
         result = generate(
             self.request,
             catalogs,

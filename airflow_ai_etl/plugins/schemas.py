@@ -42,6 +42,9 @@ class EventOut(BaseModel):
         description="Input + output tokens of the step; null when no model was called."
     )
     at: dt.datetime
+    phase: Literal["start", "end"] = Field(
+        description="'start' when an agent's step begins (what runs now), 'end' for what came of it."
+    )
 
 
 class WaitOut(BaseModel):

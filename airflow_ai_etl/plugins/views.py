@@ -42,6 +42,7 @@ def event_out(row: EventRow) -> EventOut:
         duration_ms=row.duration_ms,
         tokens=tokens or None,
         at=row.at,
+        phase=row.phase,
     )
 
 

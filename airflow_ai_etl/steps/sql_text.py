@@ -8,7 +8,7 @@ from typing import Protocol
 import sqlglot
 from sqlglot import exp
 
-from airflow_ai_etl.catalog.models import Column, Table
+from airflow_ai_etl.catalog.models import Column, ForeignKey, Table
 from airflow_ai_etl.steps.base import StepSql, TableUse, not_a_sql_field
 from airflow_ai_etl.validation.sql import Role, analyze_sql
 
@@ -26,7 +26,8 @@ def sql_use(conn_id: str, sql: str, dialects: Mapping[str, str], role: Role) -> 
 
 
 def created_table(sql: str, dialect: str) -> Table | None:
-    """The table a `CREATE TABLE` makes (columns, primary key): a target not yet in any catalog."""
+    """The table a `CREATE TABLE` makes (columns, primary and foreign keys): a target not yet in any
+    catalog. A key may be declared on its column or as a table constraint, named or not."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect or None)
     except sqlglot.errors.ParseError:
@@ -36,7 +37,7 @@ def created_table(sql: str, dialect: str) -> Table | None:
     table = tree.this.this
     if not isinstance(table, exp.Table):
         return None
-    columns, keys = [], []
+    columns, keys, foreign = [], [], []
     for definition in tree.this.expressions:
         if isinstance(definition, exp.ColumnDef):
             kind = definition.args.get("kind")
@@ -45,9 +46,31 @@ def created_table(sql: str, dialect: str) -> Table | None:
             )
             if definition.find(exp.PrimaryKeyColumnConstraint):
                 keys.append(definition.name)
-        elif isinstance(definition, exp.PrimaryKey):
-            keys += [e.name for e in definition.expressions]
-    return Table(name=table.name, schema_name=table.db or None, columns=columns, primary_key=keys)
+            reference = definition.find(exp.Reference)
+            if reference is not None:
+                foreign += _foreign_key([definition.name], reference)
+        else:  # a table constraint, bare or named (`CONSTRAINT name ...`)
+            for primary in definition.find_all(exp.PrimaryKey):
+                keys += [e.name for e in primary.expressions]
+            for key in definition.find_all(exp.ForeignKey):
+                reference = key.args.get("reference")
+                if isinstance(reference, exp.Reference):
+                    foreign += _foreign_key([e.name for e in key.expressions], reference)
+    return Table(
+        name=table.name, schema_name=table.db or None, columns=columns, primary_key=keys, foreign_keys=foreign
+    )
+
+
+def _foreign_key(columns: list[str], reference: exp.Reference) -> list[ForeignKey]:
+    """`columns REFERENCES table (ref_columns)`; no ref_columns means the referenced primary key,
+    which only the referenced table knows (left empty here)."""
+    target = reference.this
+    ref_columns = [e.name for e in target.expressions] if isinstance(target, exp.Schema) else []
+    table = target.this if isinstance(target, exp.Schema) else target
+    if not isinstance(table, exp.Table):
+        return []
+    name = ".".join(part.name for part in table.parts)
+    return [ForeignKey(columns=columns, ref_table=name, ref_columns=ref_columns)]
 
 
 class Statement(Protocol):

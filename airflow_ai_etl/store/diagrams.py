@@ -32,36 +32,64 @@ def touched_tables(uses: Iterable[TableUse]) -> list[TableRef]:
 
 
 def _table_entry(conn_id: str, name: str, table: Table | None) -> dict[str, Any]:
-    if table is None:  # not in the catalog yet, e.g. a target the pipeline creates
+    if table is None:  # in no catalog and created by no step
         return {"conn_id": conn_id, "name": name, "columns": []}
     keys = set(table.primary_key)
     columns = [{"name": c.name, "type": c.type, "pk": c.name in keys} for c in table.columns]
     return {"conn_id": conn_id, "name": table.qualified_name, "columns": columns}
 
 
-def er_diagram(spec: PipelineSpec, catalogs: Iterable[SchemaCatalog]) -> dict[str, Any]:
-    """`{"tables": [...], "relations": [...]}` for the tables the spec touches, from the catalogs' keys."""
+def _spec_catalogs(catalogs: Iterable[SchemaCatalog], uses: Iterable[TableUse]) -> dict[str, SchemaCatalog]:
+    """Per connection, the catalog's tables plus those the spec's steps create.
+
+    A created table joins its connection's default schema when its CREATE names none, so that
+    `totals` and `public.totals` in two steps resolve to one table, and its foreign keys resolve
+    like the catalog's. A table the catalog has already is taken from the catalog (CREATE TABLE
+    IF NOT EXISTS of an existing table changes nothing).
+    """
     by_conn = {c.conn_id: c for c in catalogs}
-    dialects = {conn_id: c.dialect for conn_id, c in by_conn.items()}
+    created: dict[str, list[Table]] = {}
+    for use in uses:
+        for conn_id, table in use.created:
+            created.setdefault(conn_id, []).append(table)
+    for conn_id, tables in created.items():
+        catalog = by_conn.get(conn_id) or SchemaCatalog(conn_id=conn_id, dialect="")
+        default = catalog.default_schema
+        new = [
+            t if t.schema_name or not default else t.model_copy(update={"schema_name": default})
+            for t in tables
+            if catalog.find_table(t.qualified_name) is None
+        ]
+        by_conn[conn_id] = catalog.model_copy(update={"tables": [*catalog.tables, *new]})
+    return by_conn
+
+
+def _unresolved_name(name: str, catalog: SchemaCatalog | None) -> str:
+    """A table no catalog knows, named as the database would resolve it (default schema added)."""
+    default = catalog.default_schema if catalog is not None else None
+    return name if "." in name or not default else f"{default}.{name}"
+
+
+def er_diagram(spec: PipelineSpec, catalogs: Iterable[SchemaCatalog]) -> dict[str, Any]:
+    """`{"tables": [...], "relations": [...]}`: every table the spec reads, writes or creates, in
+    first-use order, and the foreign keys among them, from the catalogs and the spec's own CREATEs."""
+    catalogs = list(catalogs)
+    dialects = {c.conn_id: c.dialect for c in catalogs}
     uses = registry.table_uses(spec.steps, dialects)
-    created = {
-        (conn_id, table.qualified_name.lower()): table for use in uses for conn_id, table in use.created
-    }
+    known = _spec_catalogs(catalogs, uses)
     tables: dict[tuple[str, str], dict[str, Any]] = {}
-    resolved: list[tuple[str, Table]] = []
+    drawn: list[tuple[str, Table]] = []
     for conn_id, name in touched_tables(uses):
-        catalog = by_conn.get(conn_id)
-        table = catalog.find_table(name) if catalog else None
-        if table is None:
-            table = created.get((conn_id, name.lower()))
-        entry = _table_entry(conn_id, name, table)
+        catalog = known.get(conn_id)
+        table = catalog.find_table(name) if catalog is not None else None
+        entry = _table_entry(conn_id, _unresolved_name(name, catalog), table)
         if (conn_id, entry["name"]) not in tables:
             tables[(conn_id, entry["name"])] = entry
-            if table is not None and catalog is not None and catalog.find_table(name) is table:
-                resolved.append((conn_id, table))
+            if table is not None:
+                drawn.append((conn_id, table))
     relations = []
-    for conn_id, table in resolved:
-        catalog = by_conn[conn_id]
+    for conn_id, table in drawn:
+        catalog = known[conn_id]
         for fk in table.foreign_keys:
             referenced = catalog.find_table(fk.ref_table)
             if referenced is None or (conn_id, referenced.qualified_name) not in tables:
@@ -72,7 +100,8 @@ def er_diagram(spec: PipelineSpec, catalogs: Iterable[SchemaCatalog]) -> dict[st
                     "from_table": table.qualified_name,
                     "from_columns": list(fk.columns),
                     "to_table": referenced.qualified_name,
-                    "to_columns": list(fk.ref_columns),
+                    # A key that names no columns references the primary key.
+                    "to_columns": list(fk.ref_columns or referenced.primary_key),
                 }
             )
     return {"tables": list(tables.values()), "relations": relations}

@@ -17,7 +17,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from airflow_ai_etl.agents.events import Event, GenerationResult, total_spent
-from airflow_ai_etl.budgets.limiter import Subject, process_budgets
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.deploy.system_dag import SYSTEM_DAG_ID
 from airflow_ai_etl.lifecycle import emit
@@ -99,6 +98,10 @@ def record_run(store: Store, row: RequestRow, output: RunOutput) -> None:
             dag_id = draft["dag_id"] if draft is not None else None
             emit("pipeline.generated", dag_id, request_id=row.id, state=state, user=row.created_by)
         if ended and draft is not None:
+            # Imported here: the worker imports this module for published_result, and the limiter
+            # pulls in pydantic-ai (~1 s), which an offline generation never needs.
+            from airflow_ai_etl.budgets.limiter import Subject, process_budgets
+
             tokens, cost = total_spent(draft.get("usage", ()))
             process_budgets().charge(Subject("user", row.created_by), tokens=tokens, cost_usd=cost)
     elif output.ended is not None and store.finish_request(

@@ -10,7 +10,7 @@ row can be read back into them without a second schema.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -75,6 +75,10 @@ class RequestRow(StoreBase):
     __table_args__ = (Index(f"{PREFIX}request_created", "created_at"),)
 
 
+#: Where an event row keeps its phase: in its JSON data, which needs no schema change.
+PHASE_KEY = "phase"
+
+
 class EventRow(StoreBase):
     __tablename__ = f"{PREFIX}event"
 
@@ -88,9 +92,15 @@ class EventRow(StoreBase):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The event's data; a step's start event also carries `PHASE_KEY: "start"` here.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (UniqueConstraint("request_id", "seq", name=f"{PREFIX}event_seq"),)
+
+    @property
+    def phase(self) -> Literal["start", "end"]:
+        """`start` for a step's start event, else `end` (Event.phase)."""
+        return "start" if self.data.get(PHASE_KEY) == "start" else "end"
 
 
 class DraftRow(StoreBase):

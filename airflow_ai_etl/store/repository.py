@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from airflow_ai_etl.agents.events import AgentUsage, Event
 from airflow_ai_etl.store.engine import configured_url, engine_for
 from airflow_ai_etl.store.models import (
+    PHASE_KEY,
     AuditRow,
     DeploymentRow,
     DraftRow,
@@ -303,7 +304,7 @@ def _event_row(request_id: int, seq: int, event: Event) -> EventRow:
         input_tokens=event.input_tokens,
         output_tokens=event.output_tokens,
         at=event.at,
-        data=event.data,
+        data={**event.data, PHASE_KEY: "start"} if event.phase == "start" else event.data,
     )
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from airflow_ai_etl.catalog.connections import ConnectionInfo, UnknownConnectionError, describe_connection
+from airflow_ai_etl.catalog.connections import (
+    ConnectionInfo,
+    UnknownConnectionError,
+    airflow_connection,
+    describe_connection,
+)
 from airflow_ai_etl.catalog.introspect import CatalogError, introspect
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec.models import AnyStep, PipelineSpec
@@ -78,13 +83,14 @@ def context_from_airflow(spec: PipelineSpec, *, introspect_schemas: bool = True)
     with_schema = {conn_id for step in spec.steps for conn_id in schema_connections(step)}
     for conn_id in spec_connections(spec):
         try:
-            connections[conn_id] = describe_connection(conn_id)
+            connection = airflow_connection(conn_id)  # once: describing and reading share it
         except UnknownConnectionError:
             continue
+        connections[conn_id] = describe_connection(conn_id, connection)
         if not introspect_schemas or conn_id == smtp or conn_id not in with_schema:
             continue
         try:
-            catalogs[conn_id] = introspect(conn_id)
+            catalogs[conn_id] = introspect(conn_id, connection=connection)
         except CatalogError as exc:
             errors[conn_id] = str(exc)
     return ValidationContext(connections=connections, catalogs=catalogs, catalog_errors=errors)

@@ -10,6 +10,7 @@ warning rather than guessing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -163,8 +164,12 @@ def _int_params(data_type: exp.DataType) -> list[int]:
     return values
 
 
+@functools.lru_cache(maxsize=4096)
 def type_info(native: str, dialect: str) -> TypeInfo:
-    """Read a native type name (`numeric(12,2)`, `character varying(20)`) in its dialect."""
+    """Read a native type name (`numeric(12,2)`, `character varying(20)`) in its dialect.
+
+    Cached: a catalog repeats a few type names over many columns, every validation reads them
+    again, and sqlglot's parse of each costs ~0.3 ms; the result is a frozen value."""
     if not native.strip():
         return TypeInfo(native, Family.UNKNOWN)
     try:

@@ -95,5 +95,6 @@ def test_bad_params_and_unreadable_connections_fail_the_run_clearly(airflow: Air
     unknown = airflow.run("airflow", "dags", "test", "ai_etl_generate", "-c", json.dumps(params), check=False)
     assert "cannot read the schema of 'no_such_db'" in unknown.stdout + unknown.stderr
     _, xcoms = _xcoms(airflow)
-    [event] = xcoms["events"]  # what the page shows for it
+    [started, event] = xcoms["events"]  # what the page shows for it
+    assert (started["agent"], started["phase"]) == ("catalog", "start")
     assert event["level"] == "error" and "'no_such_db'" in event["message"]

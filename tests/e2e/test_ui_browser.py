@@ -3,7 +3,9 @@ the page from Airflow's navigation, ask for a pipeline in plain language (offlin
 agents' progress, review the draft's tabs (an invalid edit marked inline in the editor), approve &
 deploy, find the DAG in Airflow's DAG list, and test-run it to success from the page while it stays
 paused; the warehouse then holds the shop's customers. A viewer sees the page without the actions a
-viewer may not take, and the API docs load with every address outside Airflow cut off.
+viewer may not take; an editor (SimpleAuthManager's `user` role) gets every pipeline action, has an
+invalid edit marked inline and turns the schedule on and off, yet may not read Airflow's
+connections as an admin may; and the API docs load with every address outside Airflow cut off.
 
 Airflow runs as in production (api-server, scheduler with LocalExecutor, dag-processor, triggerer,
 PostgreSQL metadata, SimpleAuthManager); the browser is Debian's headless Chromium driven by
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.e2e
 SHOTS = ARTIFACTS / "ui_browser"
 ADMIN, PASSWORD = "admin", "ai-etl-e2e-admin-pw"
 VIEWER, VIEWER_PASSWORD = "viewer", "ai-etl-e2e-viewer-pw"
+EDITOR, EDITOR_PASSWORD = "editor", "ai-etl-e2e-editor-pw"
 REQUEST = "every day at 2am copy new customers into the warehouse; customer_id must be unique"
 DAG_ID = "customers_to_warehouse"  # what the offline planner names this request's DAG
 #: Browser-side waits (milliseconds): each bounded, together well inside the test's budget.
@@ -76,7 +79,7 @@ def _start_airflow(airflow: Airflow) -> str:
     returns the api-server's base URL once it answers and ai_etl_generate is parsed."""
     # SimpleAuthManager with a known admin: the password file it would otherwise generate.
     (airflow.session.home / "simple_auth_manager_passwords.json.generated").write_text(
-        json.dumps({ADMIN: PASSWORD, VIEWER: VIEWER_PASSWORD})
+        json.dumps({ADMIN: PASSWORD, VIEWER: VIEWER_PASSWORD, EDITOR: EDITOR_PASSWORD})
     )
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -85,7 +88,7 @@ def _start_airflow(airflow: Airflow) -> str:
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin,{VIEWER}:viewer",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN}:admin,{VIEWER}:viewer,{EDITOR}:user",
             "AIRFLOW__API__BASE_URL": base_url,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
             "AIRFLOW__AI_ETL__LLM_CONN_ID": "",  # no model: the offline planner
@@ -100,6 +103,9 @@ def _start_airflow(airflow: Airflow) -> str:
     # While they start: the system DAG, installed as documented (import check, parse request).
     airflow.run("ai-etl", "install-system-dag", "--dags-folder", str(airflow.dags_folder))
     airflow.wait_until("the api-server", lambda: healthy(f"{base_url}/api/v2/monitor/health"))
+    # As the README asks of a deployment's readiness probe: the execution API initialises on its
+    # first call, which would otherwise be the first generation task's (tens of seconds under load).
+    airflow.wait_until("the execution API", lambda: healthy(f"{base_url}/execution/health"))
     airflow.wait_until(
         "the system DAG ai_etl_generate to be parsed",
         lambda: airflow.metadata_query("SELECT 1 FROM dag WHERE dag_id = 'ai_etl_generate' AND NOT is_stale"),
@@ -203,6 +209,47 @@ def _as_viewer(browser: Any, base_url: str) -> None:
     frame.locator("[data-tab=spec]").click()
     assert frame.locator("#spec-editor .cm-content").get_attribute("contenteditable") == "false"
     _shot(page, "12-viewer", frame.locator("#draft-card"))
+    page.context.close()
+
+
+def _as_editor(browser: Any, base_url: str) -> None:
+    """An editor (SimpleAuthManager's `user` role: every DAG right, nothing of Airflow's admin) may
+    generate, edit, deploy, run, roll back and schedule: the page offers all of it, marks an invalid
+    edit inline, and the schedule action goes through. Airflow's connections stay the admin's: the
+    API refuses them to the editor, while the page's connection pickers (DAG read) still list them."""
+    page = _new_page(browser)
+    _log_in(page, base_url, EDITOR, EDITOR_PASSWORD)
+    frame = page.frame_locator("iframe")
+    frame.locator("#pipelines table").wait_for()
+    frame.locator("#generate").wait_for()
+    assert frame.locator("#request-missing").is_hidden()
+    assert "shop" in frame.locator("#source-conn").inner_text()
+    frame.locator(f"#pipelines tr[data-dag-id={DAG_ID}] button").click()
+    frame.locator("#draft-card").wait_for()
+    for action in ("#deploy", "#test-run", "#rollback", "#schedule-toggle"):
+        frame.locator(action).wait_for(state="attached")
+        assert frame.locator(action).is_visible(), action
+    assert frame.locator("#draft-missing").is_hidden()
+    frame.locator("[data-tab=spec]").click()
+    editor = frame.locator("#spec-editor .cm-content")
+    assert editor.get_attribute("contenteditable") == "true"
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(_draft_spec(page).replace("mode: incremental", "mode: sideways"))
+    frame.locator("#spec-validate").click()
+    frame.locator("#spec-result .banner-error").wait_for()
+    marked = frame.locator("#spec-editor .cm-line:has(.cm-lintRange-error)")
+    marked.first.wait_for()
+    assert "mode: sideways" in marked.first.inner_text()
+    _shot(page, "14-editor-inline-error", frame.locator("#draft-card"))
+    frame.locator("#spec-reset").click()
+    frame.locator("#schedule-toggle:has-text('Turn on schedule')").click()
+    frame.locator("#action-status:has-text('Schedule on')").wait_for()
+    frame.locator("#schedule-toggle:has-text('Turn off schedule')").click()
+    frame.locator("#action-status:has-text('Schedule off')").wait_for()
+    audit = page.request.get(f"{base_url}/ai-etl/api/audit?limit=20").json()
+    assert [e["action"] for e in audit if e["user"] == EDITOR][:2] == ["schedule", "schedule"], audit
+    assert page.request.get(f"{base_url}/api/v2/connections").status == 403
     page.context.close()
 
 
@@ -337,4 +384,5 @@ def test_request_to_deployed_dag_run_through_the_page(
     _shot(page, "99-last")
     assert page_errors == []
     _as_viewer(browser, base_url)
+    _as_editor(browser, base_url)
     _docs_offline(browser, base_url)

@@ -228,6 +228,7 @@
     connections: [],
     request: null, // the RequestOut being watched
     lastSeq: null,
+    running: new Map(), // agent -> the list item of its step that started and has not ended
     lastChange: 0,
     pollTimer: null,
     offline: false,
@@ -450,6 +451,7 @@
     stopPolling();
     state.request = request;
     state.lastSeq = null;
+    state.running = new Map();
     state.lastChange = Date.now();
     clear($("events"));
     state.flagged = null;
@@ -481,6 +483,7 @@
       state.request = { ...fresh, events: undefined };
       renderProgress(fresh);
       if (FINISHED_REQUEST.has(fresh.state)) {
+        closeRunningSteps();
         stopPolling();
         loadRequests();
         if (fresh.draft_id !== null && fresh.draft_id !== undefined) await openDraft(fresh.draft_id);
@@ -495,6 +498,10 @@
     state.pollTimer = setTimeout(poll, delay);
   }
 
+  /**
+   * Each agent step arrives as a start event (shown as running) and then an end event, which
+   * takes the running line's place: the list shows what runs now and what each finished step did.
+   */
   function appendEvents(events) {
     const list = $("events");
     for (const event of events) {
@@ -502,17 +509,36 @@
       state.lastSeq = event.seq;
       if (event.agent === "critic" && String(event.message).includes(FLAGGED_MARK)) state.flagged = String(event.message);
       else if (event.agent === "critic" && String(event.message).includes("critics agree")) state.flagged = null;
-      const meta = [formatMs(event.duration_ms), event.tokens ? `${event.tokens} tokens` : ""].filter(Boolean).join(" · ");
-      list.append(
-        el(
-          "li",
-          { class: `event event-${String(event.level || "info").replace(/[^a-z]/g, "")}`, "data-seq": event.seq },
-          el("span", { class: "agent", text: event.agent }),
-          el("span", { class: "message", text: event.message }),
-          el("span", { class: "meta", text: meta }),
-        ),
+      const starting = event.phase === "start";
+      const meta = starting
+        ? "running…"
+        : [formatMs(event.duration_ms), event.tokens ? `${event.tokens} tokens` : ""].filter(Boolean).join(" · ");
+      const level = starting ? "running" : String(event.level || "info").replace(/[^a-z]/g, "");
+      const item = el(
+        "li",
+        { class: `event event-${level}`, "data-seq": event.seq, "data-agent": event.agent, "data-phase": starting ? "start" : "end" },
+        el("span", { class: "agent", text: event.agent }),
+        el("span", { class: "message", text: event.message }),
+        el("span", { class: "meta", text: meta }),
       );
+      const running = state.running.get(event.agent);
+      if (running && !starting) {
+        running.replaceWith(item);
+        state.running.delete(event.agent);
+      } else {
+        list.append(item);
+      }
+      if (starting) state.running.set(event.agent, item);
     }
+  }
+
+  /** A run that ended inside a step leaves that step's start without an end: say it stopped there. */
+  function closeRunningSteps() {
+    for (const item of state.running.values()) {
+      item.className = "event event-stopped";
+      item.querySelector(".meta").textContent = "did not finish";
+    }
+    state.running.clear();
   }
 
   function renderProgress(request) {

@@ -18,7 +18,9 @@ class _Answer(http.server.BaseHTTPRequestHandler):
     status = 401
 
     def do_GET(self) -> None:
-        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        # The execution API's health answers without a login, like Airflow's, once the server is up.
+        healthy = self.path == "/execution/health" and self.server.status != 404  # type: ignore[attr-defined]
+        self.send_response(200 if healthy else self.server.status)  # type: ignore[attr-defined]
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
@@ -92,12 +94,15 @@ def test_doctor_names_each_problem_with_its_fix_then_passes(
     assert "Redis of connection 'ai_etl_cache' does not answer" in str(only(found, "redis")["message"])
     assert "hunter2" not in text
     assert only(found, "plugin")["message"] == f"the api-server at {api} does not serve /ai-etl"
+    assert only(found, "execution API")["message"] == f"{api}/execution/health answered HTTP 404"
+    assert "scheduler_idle_sleep_time is 1 s" in str(only(found, "scheduler idle sleep")["message"])
     assert all(f["fix"] for findings in found.values() for f in findings if not f["ok"])
 
     # Fix everything the doctor named.
     env.pop("AIRFLOW_CONN_LEGACY_MYSQL")
     env["AIRFLOW_CONN_LLM"] = json.dumps({"conn_type": "pydanticai", "host": api})
     env["AIRFLOW_CONN_AI_ETL_CACHE"] = "redis://127.0.0.1:6379/15"
+    env["AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME"] = "0.1"
     http_server.status = 401  # type: ignore[attr-defined]  # mounted: it asks for a login
     fixed = sqlite_airflow_env(home, **env)
     for command in (

@@ -54,7 +54,20 @@ def test_events_are_stored_in_order_and_polled_after_a_seq(
     events = airflow_api.call("GET", f"/requests/{draft['request_id']}").json()["events"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     agents = [e["agent"] for e in events]
-    assert agents[0] == "schema_analyst" and "offline_planner" in agents and "renderer" in agents
+    assert agents[0] == "catalog" and "offline_planner" in agents and "renderer" in agents
+    # Every step is published as it starts and again as it ends, so the page shows it running.
+    starts = [(i, e["agent"]) for i, e in enumerate(events) if e["phase"] == "start"]
+    assert [agent for _, agent in starts] == [
+        "catalog",
+        "catalog",
+        "schema_analyst",
+        "offline_planner",
+        "qa_validator",
+        "renderer",
+    ]
+    for i, agent in starts:
+        following = [e for e in events[i + 1 :] if e["agent"] == agent]
+        assert following and following[0]["phase"] == "end", (agent, events)
     assert "schedule set to '0 3 * * *' as asked" in [e["message"] for e in events]
     later = airflow_api.call("GET", f"/requests/{draft['request_id']}?after=2").json()["events"]
     assert [e["seq"] for e in later] == [e["seq"] for e in events[2:]]

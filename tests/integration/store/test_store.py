@@ -23,7 +23,12 @@ def test_a_request_its_events_drafts_usage_deployments_and_audit(store_url: str)
     )
     assert store.get_request(request.id).state == "queued"  # type: ignore[union-attr]
     published = [Event(agent="planner", message=m, input_tokens=5, output_tokens=2) for m in ("one", "two")]
+    published[0] = Event(agent="planner", message="one", phase="start", data={"model": "m"})
     assert store.add_events(request.id, published) == 2
+    assert [(e.phase, e.data) for e in store.events(request.id)] == [
+        ("start", {"model": "m", "phase": "start"}),
+        ("end", {}),
+    ]
     published.append(Event(agent="planner", message="three"))
     assert store.add_events(request.id, published) == 1  # only what is new since the last copy
     assert store.add_events(request.id, published) == 0

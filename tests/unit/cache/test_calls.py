@@ -218,7 +218,7 @@ def test_a_generation_run_says_in_its_events_and_usage_that_the_cache_answered(
     assert asked >= 1
     assert model.calls == asked
     assert first.spec == second.spec
-    planned = [e for e in second.events if e.agent == "planner"]
+    planned = [e for e in second.events if e.agent == "planner" and e.phase == "end"]
     assert len(planned) == asked
     assert all(e.data["cache"] == "exact" and "from the LLM cache" in e.message for e in planned)
     (usage,) = [u for u in second.usage if u.agent == "planner"]

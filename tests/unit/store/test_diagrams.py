@@ -101,3 +101,142 @@ def test_relations_and_created_tables_come_with_their_keys() -> None:
     ]
     totals = next(t for t in er["tables"] if t["name"] == "public.totals")
     assert [(c["name"], c["pk"]) for c in totals["columns"]] == [("customer_id", True), ("total", False)]
+
+
+SHOP = SchemaCatalog(
+    conn_id="shop",
+    dialect="postgres",
+    default_schema="public",
+    tables=[
+        Table(
+            name="customers",
+            schema_name="public",
+            columns=[Column(name="id", type="integer")],
+            primary_key=["id"],
+        ),
+        Table(
+            name="orders",
+            schema_name="sales",
+            columns=[Column(name="id", type="integer"), Column(name="customer_id", type="integer")],
+            primary_key=["id"],
+            foreign_keys=[
+                ForeignKey(columns=["customer_id"], ref_table="public.customers", ref_columns=["id"])
+            ],
+        ),
+        Table(
+            name="order_items",
+            schema_name="sales",
+            columns=[Column(name="order_id", type="integer"), Column(name="sku", type="text")],
+            foreign_keys=[ForeignKey(columns=["order_id"], ref_table="sales.orders", ref_columns=["id"])],
+        ),
+    ],
+)
+
+
+def _relations(er: dict[str, object]) -> set[tuple[str, str, str, str]]:
+    return {
+        (r["from_table"], ",".join(r["from_columns"]), r["to_table"], ",".join(r["to_columns"]))
+        for r in er["relations"]  # type: ignore[attr-defined]
+    }
+
+
+def test_a_join_across_schemas_draws_every_table_and_key() -> None:
+    spec = parse_spec(
+        {
+            "dag_id": "joined",
+            "start_date": "2026-01-01",
+            "steps": [
+                {
+                    "id": "load",
+                    "kind": "transfer",
+                    "source": {
+                        "conn_id": "shop",
+                        # customers resolves through the search path (the default schema)
+                        "sql": "SELECT i.sku, c.id FROM sales.order_items AS i "
+                        "JOIN sales.orders AS o ON o.id = i.order_id "
+                        "JOIN customers AS c ON c.id = o.customer_id",
+                    },
+                    "target": {"conn_id": "shop", "table": "public.report"},
+                    "mode": "append",
+                },
+                {
+                    "id": "check",
+                    "kind": "quality_check",
+                    "conn_id": "shop",
+                    "table": "Sales.Orders",
+                    "checks": [{"column": "id", "check": "unique"}],
+                    "depends_on": ["load"],
+                },
+            ],
+        }
+    )
+    er = er_diagram(spec, [SHOP])
+    assert [t["name"] for t in er["tables"]] == [
+        "sales.order_items",
+        "sales.orders",
+        "public.customers",
+        "public.report",
+    ]
+    assert _relations(er) == {
+        ("sales.order_items", "order_id", "sales.orders", "id"),
+        ("sales.orders", "customer_id", "public.customers", "id"),
+    }
+
+
+def test_tables_the_spec_creates_bring_their_foreign_keys_across_steps() -> None:
+    """Keys declared in the spec's own CREATE TABLEs (on the column or as table constraints, with
+    or without the referenced columns) join the tables of other steps, however each step names them."""
+    spec = parse_spec(
+        {
+            "dag_id": "star",
+            "start_date": "2026-01-01",
+            "steps": [
+                {
+                    "id": "create_dim",
+                    "kind": "sql",
+                    "conn_id": "shop",
+                    "sql": "CREATE TABLE IF NOT EXISTS dim_customer (id integer PRIMARY KEY, "
+                    "customer_id integer REFERENCES public.customers (id))",
+                },
+                {
+                    "id": "create_fact",
+                    "kind": "sql",
+                    "conn_id": "shop",
+                    "sql": "CREATE TABLE IF NOT EXISTS mart.fact_order (order_id integer, dim_id integer, "
+                    "CONSTRAINT fact_pk PRIMARY KEY (order_id), "
+                    "CONSTRAINT fact_dim FOREIGN KEY (dim_id) REFERENCES dim_customer, "
+                    "FOREIGN KEY (order_id) REFERENCES sales.orders (id))",
+                },
+                {
+                    "id": "load_dim",
+                    "kind": "transfer",
+                    "source": {"conn_id": "shop", "table": "public.customers"},
+                    "target": {"conn_id": "shop", "table": "public.dim_customer"},
+                    "mode": "append",
+                    "depends_on": ["create_dim"],
+                },
+                {
+                    "id": "load_fact",
+                    "kind": "transfer",
+                    "source": {
+                        "conn_id": "shop",
+                        "sql": "SELECT id AS order_id, customer_id AS dim_id FROM sales.orders",
+                    },
+                    "target": {"conn_id": "shop", "table": "mart.fact_order"},
+                    "mode": "append",
+                    "depends_on": ["create_fact", "load_dim"],
+                },
+            ],
+        }
+    )
+    er = er_diagram(spec, [SHOP])
+    names = [t["name"] for t in er["tables"]]
+    assert sorted(names) == ["mart.fact_order", "public.customers", "public.dim_customer", "sales.orders"]
+    fact = next(t for t in er["tables"] if t["name"] == "mart.fact_order")
+    assert [(c["name"], c["pk"]) for c in fact["columns"]] == [("order_id", True), ("dim_id", False)]
+    assert _relations(er) == {
+        ("public.dim_customer", "customer_id", "public.customers", "id"),
+        ("mart.fact_order", "dim_id", "public.dim_customer", "id"),  # no columns named: the primary key
+        ("mart.fact_order", "order_id", "sales.orders", "id"),
+        ("sales.orders", "customer_id", "public.customers", "id"),
+    }

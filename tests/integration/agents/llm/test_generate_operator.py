@@ -65,7 +65,16 @@ def test_operator_publishes_events_and_returns_the_generation_result(
     # One push per event, each the whole list so far: a poller sees them as they happen.
     assert {key for key, _ in ti.pushes} == {"events"}
     assert [len(events) for _, events in ti.pushes] == list(range(1, len(ti.pushes) + 1))
-    assert [e["agent"] for e in ti.pushes[-1][1]][:2] == ["schema_analyst", "planner"]
+    published = [(e["agent"], e["phase"]) for e in ti.pushes[-1][1]]
+    # The schema is read first, then each agent step is published as it starts and as it ends.
+    assert published[:6] == [
+        ("catalog", "start"),
+        ("catalog", "end"),
+        ("schema_analyst", "start"),
+        ("schema_analyst", "end"),
+        ("planner", "start"),
+        ("planner", "end"),
+    ]
     logged = "".join(capfd.readouterr())
     assert "qa_validator: valid" in logged  # the events reach the task log
 
@@ -77,7 +86,8 @@ def test_unknown_connection_fails_the_task_without_retry(scripted_llm, llm_confi
     with pytest.raises(AirflowFailException, match="'no_such_db'"):
         op.execute({"ti": ti})  # type: ignore[typeddict-item]
     assert scripted_llm.requests == []
-    [(_, [event])] = ti.pushes  # the reason is published too: the page shows it, not only the log
+    [started, (_, [_, event])] = ti.pushes  # the reason is published too: the page shows it, not only the log
+    assert started[1][0]["phase"] == "start" and started[1][0]["agent"] == "catalog"
     assert event["level"] == "error" and "'no_such_db'" in event["message"]
 
 

@@ -73,6 +73,11 @@ def agents_of(events: list[Event]) -> list[str]:
     return list(dict.fromkeys(e.agent for e in events))
 
 
+def ends(events: list[Event]) -> list[Event]:
+    """What came of each step (a step's start event only says it began)."""
+    return [e for e in events if e.phase == "end"]
+
+
 @pytest.mark.parametrize("model", ["openai-chat:gpt-test", "openai:gpt-test"])
 def test_good_answers_give_a_valid_rendered_pipeline(shop, scripted_llm, llm_config, model: str) -> None:
     llm_config(model)
@@ -88,9 +93,9 @@ def test_good_answers_give_a_valid_rendered_pipeline(shop, scripted_llm, llm_con
     assert header is not None and header.spec_sha256 == spec_hash(result.spec)
     assert agents_of(events) == ["schema_analyst", "planner", "sql_expert", "qa_validator", "renderer"]
     assert events == result.events
-    qa_event = next(e for e in events if e.agent == "qa_validator")
+    qa_event = next(e for e in ends(events) if e.agent == "qa_validator")
     assert [d["outcome"] for d in qa_event.data["dry_runs"]] == ["passed"]  # tried on the real database
-    planner_event = next(e for e in events if e.agent == "planner")
+    planner_event = next(e for e in ends(events) if e.agent == "planner")
     assert (planner_event.input_tokens, planner_event.output_tokens) == (100, 20)
     usage = {u.agent: u for u in result.usage}
     assert usage["planner"].requests == 1 and usage["sql_expert"].requests == 1
@@ -190,9 +195,9 @@ def test_hallucinated_column_is_repaired_by_the_sql_expert(shop, scripted_llm, l
     assert result.rounds == 1
     assert result.spec is not None
     assert result.spec.step("load_orders").source.sql == GOOD_SQL
-    qa_events = [e for e in events if e.agent == "qa_validator"]
+    qa_events = [e for e in ends(events) if e.agent == "qa_validator"]
     assert qa_events[0].data["codes"] == ["sql.unknown_column"] and qa_events[-1].level == "info"
-    reflector = next(e for e in events if e.agent == "reflector")
+    reflector = next(e for e in ends(events) if e.agent == "reflector")
     assert reflector.data["sql"] == ["load_orders.source.sql"] and reflector.data["planner"] == []
     assert "sql.unknown_column" in scripted_llm.requests[-1].text  # the finding went to the SQL expert
 

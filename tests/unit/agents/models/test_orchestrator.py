@@ -100,17 +100,15 @@ def test_good_plan_is_validated_and_rendered(scripted, catalog, context) -> None
     assert result.ok, result.reason
     assert result.source is not None and "load_orders" in result.source
     assert result.spec is not None and result.spec.request == REQUEST
-    assert [e.agent for e in events] == [
-        "schema_analyst",
-        "planner",
-        "sql_expert",
-        "qa_validator",
-        "renderer",
-    ]
+    steps = ["schema_analyst", "planner", "sql_expert", "qa_validator", "renderer"]
+    # Each step announces itself as it starts, and its end follows before the next step starts.
+    assert [(e.agent, e.phase) for e in events] == [(a, p) for a in steps for p in ("start", "end")]
     assert events == result.events  # the callback saw every event, in order
     assert all(e.duration_ms >= 0 for e in events)
+    assert all(e.duration_ms == 0 and not e.input_tokens for e in events if e.phase == "start")
     assert {u.agent: u.requests for u in result.usage} == {"planner": 1, "sql_expert": 1}
-    assert events[1].input_tokens > 0 and events[1].output_tokens > 0
+    planned = events[3]
+    assert planned.agent == "planner" and planned.input_tokens > 0 and planned.output_tokens > 0
 
 
 def test_the_schema_analysts_model_usage_is_recorded_like_any_agents(scripted, catalog, context) -> None:
@@ -121,7 +119,7 @@ def test_the_schema_analysts_model_usage_is_recorded_like_any_agents(scripted, c
 
     assert result.ok, result.reason
     assert len(analyst.requests) == 1
-    chose = events[0]
+    chose = events[1]  # after its start
     assert chose.agent == "schema_analyst" and chose.data["refined_by_model"] is True
     assert chose.input_tokens > 0 and chose.output_tokens > 0
     usage = {u.agent: u for u in result.usage}
@@ -341,3 +339,26 @@ def test_a_filter_on_another_column_does_not_stand_for_the_one_asked(scripted, c
     answer = _with_unique_check(spec_answer(f"{GOOD_SQL} WHERE customer_id > 100"))
     result = _generate(CLAUSED, catalog, context, scripted(answer), [])
     assert result.not_understood == ["amount > 100"]
+
+
+def test_asked_for_offline_the_analyst_ranks_by_name_without_the_embedding_model(
+    catalog, context, monkeypatch
+) -> None:
+    """The offline planner reads the whole catalogs itself; the analyst's choice is only reported
+    then, so it must not load the embedding model (seconds in each task process) for it."""
+    from airflow_ai_etl.memory import linking
+
+    asked: list[object] = []
+    real = linking.encode_phrases
+    monkeypatch.setattr(linking, "encode_phrases", lambda texts: asked.append(list(texts)) or real(texts))
+
+    offline = generate(REQUEST, [catalog], context=context, dry_run=False, tools=[], offline=True)
+    assert offline.ok, offline.reason
+    assert asked == []  # neither the analyst nor, for words that name the tables, the planner
+    chose = next(e for e in offline.events if e.agent == "schema_analyst" and e.phase == "end")
+    assert chose.data["tables"]  # still a choice to report
+
+    # Without a model the analyst still links by meaning (its choice may feed a model later).
+    fallback = generate(REQUEST, [catalog], context=context, dry_run=False, tools=[])
+    assert fallback.ok, fallback.reason
+    assert asked
