@@ -62,7 +62,7 @@ from airflow_ai_etl.agents.offline.targets import (
     rename_outputs,
     resolve_target,
 )
-from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, RESTRICTING, RequestText
+from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, FILLER, RESTRICTING, RequestText
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.memory.linking import identifier_words
 from airflow_ai_etl.spec.io import SpecError, parse_spec
@@ -76,6 +76,11 @@ _GRAIN_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month"
 _TABLE_WORDS = frozenset({"table", "it", "target", "result", "output"})
 #: Words that count rows of the table itself ("number of rows per status").
 _ROWS_WORDS = frozenset({"rows", "row", "records", "record", "entries", "entry", "lines"})
+#: The unclaimed word right before a table mention, past determiners that do not modify it.
+_MODIFIER = re.compile(
+    r"(?<![\w\x00'-])(?P<word>[A-Za-z0-9][\w'-]*)\s+(?:(?:the|a|an|all|our|my|your|its|their|every|each|any)\s+)?$",
+    re.IGNORECASE,
+)
 
 
 class OfflinePlan(BaseModel):
@@ -162,6 +167,7 @@ class _Planner:
         self.catalogs = list(catalogs)
         self.reader = TableReader(catalogs)
         self.understood: list[str] = []
+        self._linked: list[tuple[int, str]] = []  # where a phrase linked to a source table begins, and it
 
     def note(self, text: str) -> None:
         self.understood.append(text)
@@ -190,6 +196,8 @@ class _Planner:
         if aggregation is not None:
             sources = self._measured_source(sources, aggregation)
         self._flag_filters(sources, filters)
+        said = list(zip(mentions.source_starts, mentions.source_words, strict=True))
+        self._refuse_table_modifiers(said + self._linked)
         reading = _Reading(
             target=target,
             target_catalog=self._target_catalog(sources, mentions, target),
@@ -263,6 +271,19 @@ class _Planner:
                 value = not match.group("neg")
                 filters.append(FilterPhrase(column.name, "=", "true" if value else "false", False))
                 filtered.add(column.name.lower())
+
+    def _refuse_table_modifiers(self, mentions: list[tuple[int, str]]) -> None:
+        """ "copy premium customers": a word left over right before a source table modifies it; a
+        plan that ignored it would load other rows than asked for, so planning stops and asks."""
+        for start, table in mentions:
+            before = _MODIFIER.search(self.req.masked[:start])
+            if before is None or before.group("word").lower() in FILLER:
+                continue
+            raise PlanningError(
+                f"did not understand {before.group('word')!r} before {table!r}, which would change "
+                "what is loaded; "
+                "write it as a filter, e.g. \"where <column> = 'value'\", or leave it out"
+            )
 
     def _refuse_critical_leftovers(self) -> None:
         for phrase in self.req.leftover_phrases():
@@ -339,7 +360,8 @@ class _Planner:
                 f"({self.reader.known_tables()}); the planner does not guess a table: {exc}"
             ) from None
         self.note(f"link: {link.describe()}")
-        self.req.claim_all(re.compile(rf"(?<!\w){re.escape(link.phrase)}(?!\w)", re.IGNORECASE))
+        for match in self.req.claim_all(re.compile(rf"(?<!\w){re.escape(link.phrase)}(?!\w)", re.IGNORECASE)):
+            self._linked.append((match.start(), match.group()))
         return next(
             TableRef(c, t)
             for c in catalogs
@@ -441,25 +463,27 @@ class _Planner:
         return found
 
     @staticmethod
-    def _numeric(ref: TableRef) -> Callable[[Column], bool]:
-        return lambda column: is_numeric(column, ref.catalog.dialect)
-
-    @staticmethod
     def _temporal(ref: TableRef) -> Callable[[Column], bool]:
         return lambda column: is_temporal(column, ref.catalog.dialect)
 
-    def _sole_measure(self, ref: TableRef) -> Column:
-        """ "total payments": the one numeric column of payments that is not a key or a reference."""
+    @staticmethod
+    def _measures(ref: TableRef) -> list[Column]:
+        """The numeric columns of a table that are not keys or references: what can be added up."""
         keys = {k.lower() for k in ref.table.primary_key} | {
             c.lower() for fk in ref.table.foreign_keys for c in fk.columns
         }
-        measures = [
+        return [
             c
             for c in ref.table.columns
             if is_numeric(c, ref.catalog.dialect)
             and c.name.lower() not in keys
             and not c.name.lower().endswith("_id")
+            and not identifier_words(c.name).endswith(" id")
         ]
+
+    def _sole_measure(self, ref: TableRef) -> Column:
+        """ "total payments": the one numeric column of payments that is not a key or a reference."""
+        measures = self._measures(ref)
         if len(measures) != 1:
             shown = ", ".join(c.name for c in measures) or "none"
             raise PlanningError(
@@ -468,6 +492,36 @@ class _Planner:
             )
         self.note(f"measure: {measures[0].name} (the only numeric measure of {ref.label})")
         return measures[0]
+
+    def _find_measure(self, ref: TableRef, word: str) -> Column:
+        """The column a sum, average, minimum or maximum takes: named, linked by meaning among the
+        measures, or, when the word links to nothing, the table's one measure by elimination,
+        unless the word means some other column better (then that column's type is the answer)."""
+        column = resolve_column(ref.table, word)
+        if column is not None:
+            return column
+        measures = self._measures(ref)
+        names = {c.name for c in measures}
+        try:
+            return self._find_column(ref, word, "measure", lambda c: c.name in names)
+        except PlanningError:
+            if len(measures) != 1:
+                raise
+        from airflow_ai_etl.memory.linking import COLUMN_THRESHOLD, link_columns
+
+        (only,) = measures
+        links = link_columns(word, ref.catalog, ref.table)
+        best = links[0] if links else None
+        if best is not None and best.column != only.name and best.score >= COLUMN_THRESHOLD:
+            found = ref.table.column(best.column or "")
+            assert found is not None  # links name columns of this table
+            return found  # the caller refuses it by its type, naming it
+        score = next((link.score for link in links if link.column == only.name), 0.0)
+        self.note(
+            f"measure {word!r} read as {only.name}, the only numeric measure of {ref.label} "
+            f"(meaning score {score:.2f}, below {COLUMN_THRESHOLD:.2f}: by elimination)"
+        )
+        return only
 
     def _into_existing(
         self, aggregation: Aggregation, resolved: ResolvedTarget, catalog: SchemaCatalog
@@ -643,11 +697,12 @@ class _Planner:
         if phrase.function == "count" and names_table:
             alias = f"{singular(table.name.lower())}_count"
         else:
-            numeric = None if phrase.function in ("count", "count_distinct") else self._numeric(ref)
             if names_table:
                 measure = self._sole_measure(ref)
+            elif phrase.function in ("count", "count_distinct"):
+                measure = self._find_column(ref, said, "measure")
             else:
-                measure = self._find_column(ref, said, "measure", numeric)
+                measure = self._find_measure(ref, said)
             if phrase.function in ("sum", "avg") and not is_numeric(measure, dialect):
                 raise PlanningError(
                     f"cannot take the {phrase.function} of {measure.name}: "

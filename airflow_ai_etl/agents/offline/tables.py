@@ -25,10 +25,12 @@ _IDENT = r"[A-Za-z_]\w*"
 _DOTTED = re.compile(rf"(?<![\w.@]){_IDENT}(?:\.{_IDENT}){{1,2}}(?![\w@]|\.\w)")
 
 
-#: Words after "as" that do not name a table ("as soon as", "as well", "as usual").
+#: Words after "as" that do not name a table ("as soon as", "as well", "as usual"), and the roles
+#: a column takes in a load ("using updated_at as watermark", "with id as key").
 _NOT_NAMES = frozenset(
-    {"soon", "well", "usual", "needed", "possible", "before", "always", "is", "it", "such"}
-)
+    {"soon", "well", "usual", "needed", "possible", "before", "always", "is", "it", "such",
+     "watermark", "key", "primary"}
+)  # fmt: skip
 
 
 class PlanningError(ValueError):
@@ -50,6 +52,7 @@ class Mentions:
 
     sources: list[list[TableRef]] = field(default_factory=list)  # per mention: its candidates
     source_words: list[str] = field(default_factory=list)
+    source_starts: list[int] = field(default_factory=list)  # where each mention begins in the text
     from_conns: list[str] = field(default_factory=list)
     other_conns: list[str] = field(default_factory=list)
 
@@ -165,9 +168,10 @@ class TableReader:
                 refs = find_tables(word.replace(" ", "_"), self.catalogs)
                 found.append((match.start(), match.group(), refs))
 
-        for _, word, refs in sorted(found, key=lambda item: item[0]):
+        for start, word, refs in sorted(found, key=lambda item: item[0]):
             mentions.sources.append(refs)
             mentions.source_words.append(word)
+            mentions.source_starts.append(start)
         return mentions
 
     def known_tables(self) -> str:
