@@ -211,11 +211,13 @@ def link_tables(phrase: str, catalogs: Sequence[SchemaCatalog], *, limit: int = 
 
 
 def descriptions(column: Column) -> list[str]:
-    """What a column is called, in words: its name, and its comment when the catalog has one
-    (comments are only compared, never followed)."""
+    """What a column is called, in words: its name, its comment when the catalog has one (only
+    compared, never followed), and its sampled values when it has a value summary."""
     texts = [identifier_words(column.name) or column.name]
     if column.comment and column.comment.strip():
         texts.append(" ".join(column.comment.split())[:_COMMENT_CHARS])
+    if column.values:  # a summary's values say what the column holds: "status: paid, cancelled"
+        texts.append(f"{texts[0]}: {', '.join(column.values)}"[:_COMMENT_CHARS])
     return texts
 
 

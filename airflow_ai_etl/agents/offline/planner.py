@@ -44,6 +44,7 @@ from airflow_ai_etl.agents.offline.phrases import (
     FilterPhrase,
     ModeWords,
 )
+from airflow_ai_etl.agents.offline.related import JoinStep, RelatedColumn, related_column
 from airflow_ai_etl.agents.offline.sqlgen import (
     Aggregation,
     Condition,
@@ -168,6 +169,8 @@ class _Planner:
         self.reader = TableReader(catalogs)
         self.understood: list[str] = []
         self._linked: list[tuple[int, str]] = []  # where a phrase linked to a source table begins, and it
+        self._joins: dict[str, tuple[JoinStep, ...]] = {}  # source label -> related tables joined to it
+        self._related: dict[tuple[str, str], Column] = {}  # (source label, column name) -> related column
 
     def note(self, text: str) -> None:
         self.understood.append(text)
@@ -196,6 +199,7 @@ class _Planner:
         if aggregation is not None:
             sources = self._measured_source(sources, aggregation)
         self._flag_filters(sources, filters)
+        self._value_filters(sources, filters)
         said = list(zip(mentions.source_starts, mentions.source_words, strict=True))
         self._refuse_table_modifiers(said + self._linked)
         reading = _Reading(
@@ -212,7 +216,7 @@ class _Planner:
             if len(sources) > 1:
                 labels = ", ".join(ref.label for ref in sources)
                 raise PlanningError(f"filter column {phrase.column!r} is not a column of {labels}")
-            column = self._find_column(sources[0], phrase.column, "filter column")
+            column = self._source_column(sources[0], phrase.column, "filter column")
             filters[index] = dataclasses.replace(phrase, column=column.name)
         if aggregation is not None:
             loads = [self._aggregate_load(sources, aggregation, reading)]
@@ -271,6 +275,32 @@ class _Planner:
                 value = not match.group("neg")
                 filters.append(FilterPhrase(column.name, "=", "true" if value else "false", False))
                 filtered.add(column.name.lower())
+
+    def _value_filters(self, sources: list[TableRef], filters: list[FilterPhrase]) -> None:
+        """ "cancelled orders", "orders on the pro plan": a word of the request that is a sampled
+        value of one text column (catalog value summaries) filters on it; of two columns, it is a
+        refusal naming both."""
+        filtered = {f.column.lower() for f in filters}
+        found: dict[str, list[tuple[Column, str, tuple[int, int]]]] = {}
+        for ref in sources:
+            for column in ref.table.columns:
+                if not column.values or column.name.lower() in filtered:
+                    continue
+                for value in column.values:
+                    if len(value) < 3 or value.lower() in FILLER:
+                        continue  # "no", "all": too common to be read as a value
+                    pattern = re.compile(rf"(?<![\w'\"]){re.escape(value)}(?![\w'\"])", re.IGNORECASE)
+                    for match in self.req.finditer(pattern):
+                        found.setdefault(match.group().lower(), []).append((column, value, match.span()))
+        for word, places in found.items():
+            if len({column.name for column, _, _ in places}) > 1:
+                shown = ", ".join(f"{column.name} = {value!r}" for column, value, _ in places)
+                raise PlanningError(f"{word!r} is a value of more than one column: {shown}; say which")
+            column, value, _ = places[0]
+            for _, _, span in places:
+                self.req.claim(*span)
+            filters.append(FilterPhrase(column.name, "=", value, True))
+            self.note(f"value: {word!r} is a value of {column.name} (sampled from the catalog)")
 
     def _refuse_table_modifiers(self, mentions: list[tuple[int, str]]) -> None:
         """ "copy premium customers": a word left over right before a source table modifies it; a
@@ -440,6 +470,32 @@ class _Planner:
                 return words, explicit
         return None
 
+    def _source_column(self, ref: TableRef, word: str, what: str) -> Column:
+        """The column `word` names: of the source table by spelling, else of a table it references
+        (joined along the keys), else of the source table by meaning."""
+        if resolve_column(ref.table, word) is None:
+            related = related_column(ref, word)
+            if related is not None:
+                return self._join(ref, related)
+        return self._find_column(ref, word, what)
+
+    def _join(self, ref: TableRef, related: RelatedColumn) -> Column:
+        """Join the related column's path to the source (one path per table; a second is refused)."""
+        joined = list(self._joins.get(ref.label, ()))
+        for step in related.path:
+            same = next((s for s in joined if s.table.label == step.table.label), None)
+            if same is None:
+                joined.append(step)
+            elif same != step:
+                raise PlanningError(
+                    f"{step.table.label} would be joined to {ref.label} in two ways "
+                    f"({same.pairs} and {step.pairs}); the offline planner joins a table once"
+                )
+        self._joins[ref.label] = tuple(joined)
+        self._related[(ref.label, related.column.name.lower())] = related.column
+        self.note(f"join: {related.describe(ref)}")
+        return related.column
+
     def _find_column(
         self, ref: TableRef, word: str, what: str, accept: Callable[[Column], bool] | None = None
     ) -> Column:
@@ -549,7 +605,9 @@ class _Planner:
         """The filters on this table's columns (with several sources, each takes the ones it has)."""
         conditions = []
         for phrase in filters:
-            column = resolve_column(ref.table, phrase.column)
+            column = resolve_column(ref.table, phrase.column) or self._related.get(
+                (ref.label, phrase.column.lower())
+            )
             if column is None:
                 continue  # plan() has made sure that some source table has it
             conditions.append(Condition(column, phrase.op, self._value(ref, column, phrase)))
@@ -663,7 +721,11 @@ class _Planner:
             mode=mode,
             key=key,
             watermark=watermark,
-            sql=select_sql(ref, conditions, loaded) if conditions or narrowed else None,
+            sql=(
+                select_sql(ref, conditions, loaded, self._joins.get(ref.label, ()))
+                if conditions or narrowed
+                else None
+            ),
             ddl_key=ddl_key,
         )
 
@@ -715,7 +777,7 @@ class _Planner:
                 else f"{prefix[phrase.function]}_{measure.name}"
                 + ("_count" if phrase.function == "count_distinct" else "")
             )
-        groups = [self._find_column(ref, w, "group column") for w in phrase.groups]
+        groups = [self._source_column(ref, w, "group column") for w in phrase.groups]
         time_column = None
         if phrase.grain:
             time_column = pick_time_column(table, dialect, EVENT_TIME_NAMES)
@@ -763,7 +825,7 @@ class _Planner:
             mode=mode,
             key=key if upsert else [],
             watermark=None,
-            sql=aggregate_sql(ref, aggregation, conditions),
+            sql=aggregate_sql(ref, aggregation, conditions, self._joins.get(ref.label, ())),
             ddl_key=key,
             aggregated=True,
         )
