@@ -149,6 +149,8 @@ class _TableIndex:
 
     tables: list[Table]
     index: VectorIndex
+    #: Tables by the number of words in their names: a spelling match needs as many words.
+    by_length: dict[int, list[Table]]
 
 
 _by_fingerprint: OrderedDict[tuple[str, str], _TableIndex] = OrderedDict()
@@ -165,7 +167,10 @@ def table_index(catalog: SchemaCatalog) -> _TableIndex:
             _by_fingerprint.move_to_end(key)
             return hit
     texts = [identifier_words(t.name) or t.name for t in catalog.tables]
-    built = _TableIndex(list(catalog.tables), VectorIndex.build(encode_phrases(texts)))
+    by_length: dict[int, list[Table]] = {}
+    for table in catalog.tables:
+        by_length.setdefault(len(_folded(table.name)), []).append(table)
+    built = _TableIndex(list(catalog.tables), VectorIndex.build(encode_phrases(texts)), by_length)
     with _by_fingerprint_lock:
         _by_fingerprint[key] = built
         while len(_by_fingerprint) > _CACHED_CATALOGS:
@@ -202,7 +207,8 @@ def link_tables(phrase: str, catalogs: Sequence[SchemaCatalog], *, limit: int = 
         found = table_index(catalog)
         scores, ids = found.index.search(query, limit)
         hits = [(found.tables[i], float(score)) for score, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-        hits += [(t, lexical) for t in found.tables if (lexical := _lexical_score(phrase, t.name))]
+        spelt = found.by_length.get(len(_folded(phrase)), [])
+        hits += [(t, lexical) for t in spelt if (lexical := _lexical_score(phrase, t.name))]
         for table, score in hits:
             key = (catalog.conn_id, table.qualified_name)
             best[key] = max(score, best.get(key, 0.0))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -83,9 +83,15 @@ def name_forms(name: str) -> frozenset[str]:
     return frozenset(forms | {f.replace("_", " ") for f in forms})
 
 
-def phrase_pattern(forms: Sequence[str]) -> str:
+def phrase_pattern(forms: Iterable[str]) -> str:
     """A regex alternation of phrases, longest first, spaces matching any whitespace."""
-    ordered = sorted(set(forms), key=lambda f: (-len(f), f))
+    return _alternation(frozenset(forms))
+
+
+@functools.lru_cache(maxsize=64)
+def _alternation(forms: frozenset[str]) -> str:
+    """Cached: the same catalogs' thousands of table forms come with every request."""
+    ordered = sorted(forms, key=lambda f: (-len(f), f))
     return "|".join(r"\s+".join(re.escape(part) for part in f.split()) for f in ordered)
 
 
@@ -118,14 +124,14 @@ def find_tables(name: str, catalogs: Sequence[SchemaCatalog]) -> list[TableRef]:
     parts = name.lower().split(".")
     found: list[TableRef] = []
     for catalog in catalogs:
-        for table in _tables_by_form(catalog).get(parts[-1], ()):
+        for table in tables_by_form(catalog).get(parts[-1], ()):
             if _qualified_match(parts[:-1], catalog, table):
                 found.append(TableRef(catalog, table))
     return found
 
 
 @per_catalog
-def _tables_by_form(catalog: SchemaCatalog) -> dict[str, list[Table]]:
+def tables_by_form(catalog: SchemaCatalog) -> dict[str, list[Table]]:
     """Every name form -> the tables it names, so a look-up does not scan a thousand tables."""
     index: dict[str, list[Table]] = {}
     for table in catalog.tables:

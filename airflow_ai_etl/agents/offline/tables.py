@@ -14,8 +14,8 @@ from airflow_ai_etl.agents.offline.names import (
     TableRef,
     connection_aliases,
     find_tables,
-    name_forms,
     phrase_pattern,
+    tables_by_form,
 )
 from airflow_ai_etl.agents.offline.text import RequestText
 from airflow_ai_etl.catalog.models import SchemaCatalog
@@ -62,15 +62,14 @@ class TableReader:
 
     def __init__(self, catalogs: Sequence[SchemaCatalog]) -> None:
         self.catalogs = list(catalogs)
-        table_forms = {f for c in catalogs for t in c.tables for f in name_forms(t.name)}
+        table_forms = frozenset().union(*(tables_by_form(c) for c in catalogs))
         # A connection alias that is also a table name reads as the table: tables are what matter.
         self.aliases = {a: c for a, c in connection_aliases(catalogs).items() if a not in table_forms}
-        self._table_forms = sorted(table_forms)
-        self._table_form_set = frozenset(table_forms)
+        self._table_forms = table_forms
 
     def is_table_word(self, word: str) -> bool:
         """Whether `word` is a form of some catalog table's name ("orders", "order items")."""
-        return " ".join(word.lower().split()) in self._table_form_set
+        return " ".join(word.lower().split()) in self._table_forms
 
     def conn_of(self, word: str) -> str | None:
         return self.aliases.get(" ".join(word.lower().split()))
