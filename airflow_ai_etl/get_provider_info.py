@@ -200,6 +200,14 @@ def get_provider_info() -> dict[str, Any]:
                         type_="float",
                     ),
                     "llm_timeout": _option("Seconds one model request may take.\n", "60", type_="float"),
+                    "value_summaries": _option(
+                        "Most distinct values a text column may have for introspection to keep them "
+                        "as its value summary (read-only, at most 2,000 rows per table, catalogs up to "
+                        "200 tables, never columns named like secrets or personal data); 0 turns "
+                        "sampling off.\n",
+                        "20",
+                        type_="integer",
+                    ),
                     "llm_max_retries": _option(
                         "Retries of a failed model request (429, 5xx, time-outs, malformed bodies); "
                         "each wait is announced as a progress event.\n",

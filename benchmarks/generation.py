@@ -21,8 +21,9 @@
    the pipeline memory uses past 10k), with the query already encoded; the encoding of a request
    is reported separately (encode_ms_p50). Target: <= 5 ms.
 
-Prints its figures last: draft_ms_p50, target_ms, recall_at_10, target_recall, index_build_ms,
-synonym_recall_at_10, memory_search_p99_ms, target_memory_ms, encode_ms_p50.
+Prints its figures last: draft_ms_p50, target_ms, draft_ratio_vs_target, recall_at_10,
+target_recall, index_build_ms, synonym_recall_at_10, memory_search_p99_ms, target_memory_ms,
+memory_ratio_vs_target, encode_ms_p50 (a ratio <= 1.00 meets its target).
 """
 
 # ruff: noqa: E402  (the environment must be set before Airflow is first imported)
@@ -273,6 +274,7 @@ def main() -> None:
         print(f"recall miss: {miss}")
     print(f"draft_ms_p50={statistics.median(times):.1f}")
     print(f"target_ms={TARGET_MS:.0f}")
+    print(f"draft_ratio_vs_target={statistics.median(times) / TARGET_MS:.2f}")  # <= 1.00 meets it
     build_ms, synonym_recall, synonym_misses = linking_figures()
     search_p99, encode_p50 = memory_figures()
     for miss in synonym_misses:
@@ -283,6 +285,7 @@ def main() -> None:
     print(f"synonym_recall_at_10={synonym_recall:.3f}")
     print(f"memory_search_p99_ms={search_p99:.2f}")
     print(f"target_memory_ms={TARGET_MEMORY_MS:.0f}")
+    print(f"memory_ratio_vs_target={search_p99 / TARGET_MEMORY_MS:.2f}")
     print(f"encode_ms_p50={encode_p50:.1f}")
 
 

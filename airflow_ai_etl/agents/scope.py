@@ -19,6 +19,7 @@ Detection is by grammar, not by phrase lists:
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
@@ -35,7 +36,7 @@ from airflow_ai_etl.spec import PipelineSpec
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+|\bwww\.[^\s'\"<>()]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PATH = re.compile(
-    r"(?<![\w:/.@-])(?:"
+    r"(?<![\w:/.@*-])(?:"  # not after '*': a cron step (*/30) is no path
     r"[A-Za-z]:\\[^\s'\"]+"  # C:\dir\file
     r"|(?:~|\.{1,2})?/[\w.@%+~-]+(?:/[\w.@%+~-]*)*"  # /abs, ./rel, ../up, ~/home
     r"|[\w.-]+(?:/[\w.-]+)*\.(?:csv|tsv|json|jsonl|ndjson|parquet|avro|orc|xlsx?|txt|gz|zst|zip|bz2|xz)\b"
@@ -164,12 +165,17 @@ def _strings(data: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _strings(value, f"{where}[{i}]")
 
 
-def _in_place_changes(sql: str, dialect: str | None) -> Iterator[str]:
-    """'UPDATE public.customers' and the like, for every in-place change in a SQL text."""
+@functools.lru_cache(maxsize=1024)
+def _in_place_changes(sql: str, dialect: str | None) -> tuple[str, ...]:
+    """'UPDATE public.customers' and the like, for every in-place change in a SQL text.
+
+    Cached: the plan is re-checked after every SQL field the expert writes, and parsing the same
+    statements again each time was most of a draft's time."""
     try:
         statements = sqlglot.parse(sql, read=dialect or None)
     except SqlglotError:
-        return  # unparsable SQL is refused by validation, with the parser's message
+        return ()  # unparsable SQL is refused by validation, with the parser's message
+    changes: list[str] = []
     for statement in statements:
         if statement is None:
             continue
@@ -178,7 +184,8 @@ def _in_place_changes(sql: str, dialect: str | None) -> Iterator[str]:
             if label is None:
                 continue
             table = node.this if isinstance(node.this, exp.Table) else node.find(exp.Table)
-            yield f"{label} {table.sql()}" if table is not None else label
+            changes.append(f"{label} {table.sql()}" if table is not None else label)
+    return tuple(changes)
 
 
 def _written_in_accepted_clause(value: str, request: str, catalogs: Sequence[SchemaCatalog]) -> bool:

@@ -17,6 +17,7 @@ from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.catalog.postgres import read_postgres_catalog
 from airflow_ai_etl.catalog.spark import read_spark_catalog
 from airflow_ai_etl.catalog.sqlite import read_sqlite_catalog
+from airflow_ai_etl.catalog.values import configured_limit, with_value_summaries
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -40,12 +41,14 @@ def introspect_hook(
     sql_hook = require_sql_hook(hook, conn_id)
     try:
         if dialect == "postgres":
-            return read_postgres_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
-        if dialect == "sqlite":
-            return read_sqlite_catalog(sql_hook, conn_id=conn_id)
-        if dialect == "clickhouse":
-            return read_clickhouse_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
-        return read_sqlalchemy_catalog(sql_hook, conn_id=conn_id, dialect=dialect, schemas=schemas)
+            catalog = read_postgres_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
+        elif dialect == "sqlite":
+            catalog = read_sqlite_catalog(sql_hook, conn_id=conn_id)
+        elif dialect == "clickhouse":
+            catalog = read_clickhouse_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
+        else:
+            catalog = read_sqlalchemy_catalog(sql_hook, conn_id=conn_id, dialect=dialect, schemas=schemas)
+        return with_value_summaries(catalog, sql_hook, limit=configured_limit())
     except CatalogError:
         raise
     except Exception as err:  # drivers share no base class: whatever they raise, the caller gets one error

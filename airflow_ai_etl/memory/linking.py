@@ -33,12 +33,16 @@ COLUMN_THRESHOLD = 0.42
 TIE_MARGIN = 0.03
 _CACHED_CATALOGS = 16
 _CACHED_TEXTS = 50_000
+#: A comment is embedded up to this many characters (what a column is, not its documentation).
+_COMMENT_CHARS = 200
 
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
 #: Abbreviations common in column and table names, spelt out before embedding: the model knows
-#: "amount" but reads "amt" as noise.
+#: "amount" but reads "amt" as noise. The naming conventions' class words (ISO 11179 style: nm, cd,
+#: nbr, ind) and the standard acronyms of business metrics, which the model cannot read either
+#: ("mrr" is noise, "monthly recurring revenue" is revenue).
 ABBREVIATIONS = {
     "amt": "amount", "qty": "quantity", "cnt": "count", "num": "number", "nbr": "number", "no": "number",
     "dt": "date", "ts": "timestamp", "tstamp": "timestamp", "desc": "description", "addr": "address",
@@ -46,6 +50,18 @@ ABBREVIATIONS = {
     "emp": "employee", "dept": "department", "mgr": "manager", "org": "organization", "qtr": "quarter",
     "yr": "year", "mo": "month", "pct": "percent", "avg": "average", "tot": "total", "bal": "balance",
     "inv": "invoice", "pmt": "payment", "ref": "reference", "cat": "category", "id": "id",
+    "nm": "name", "cd": "code", "ind": "indicator", "flg": "flag", "txt": "text",
+    "dob": "date of birth", "ssn": "social security number", "tel": "telephone", "msg": "message",
+    "src": "source", "dst": "destination", "tgt": "target", "seq": "sequence",
+    "mrr": "monthly recurring revenue", "arr": "annual recurring revenue", "ltv": "lifetime value",
+    "clv": "customer lifetime value", "cac": "customer acquisition cost", "aov": "average order value",
+    "gmv": "gross merchandise value", "arpu": "average revenue per user", "cogs": "cost of goods sold",
+    "roi": "return on investment", "kpi": "key performance indicator", "sla": "service level agreement",
+    "eta": "estimated time of arrival", "dau": "daily active users", "mau": "monthly active users",
+    "ytd": "year to date", "mtd": "month to date", "yoy": "year over year", "vat": "value added tax",
+    "sku": "stock keeping unit", "uom": "unit of measure", "nps": "net promoter score",
+    "ctr": "click through rate", "cpc": "cost per click", "pnl": "profit and loss",
+    "ebitda": "earnings before interest taxes depreciation and amortization",
     "tbl": "", "tb": "",
 }  # fmt: skip
 #: A table link below this score must lead the next candidate by TABLE_MARGIN: choosing a table
@@ -133,6 +149,8 @@ class _TableIndex:
 
     tables: list[Table]
     index: VectorIndex
+    #: Tables by the number of words in their names: a spelling match needs as many words.
+    by_length: dict[int, list[Table]]
 
 
 _by_fingerprint: OrderedDict[tuple[str, str], _TableIndex] = OrderedDict()
@@ -149,7 +167,10 @@ def table_index(catalog: SchemaCatalog) -> _TableIndex:
             _by_fingerprint.move_to_end(key)
             return hit
     texts = [identifier_words(t.name) or t.name for t in catalog.tables]
-    built = _TableIndex(list(catalog.tables), VectorIndex.build(encode_phrases(texts)))
+    by_length: dict[int, list[Table]] = {}
+    for table in catalog.tables:
+        by_length.setdefault(len(_folded(table.name)), []).append(table)
+    built = _TableIndex(list(catalog.tables), VectorIndex.build(encode_phrases(texts)), by_length)
     with _by_fingerprint_lock:
         _by_fingerprint[key] = built
         while len(_by_fingerprint) > _CACHED_CATALOGS:
@@ -186,12 +207,24 @@ def link_tables(phrase: str, catalogs: Sequence[SchemaCatalog], *, limit: int = 
         found = table_index(catalog)
         scores, ids = found.index.search(query, limit)
         hits = [(found.tables[i], float(score)) for score, i in zip(scores[0], ids[0], strict=True) if i >= 0]
-        hits += [(t, lexical) for t in found.tables if (lexical := _lexical_score(phrase, t.name))]
+        spelt = found.by_length.get(len(_folded(phrase)), [])
+        hits += [(t, lexical) for t in spelt if (lexical := _lexical_score(phrase, t.name))]
         for table, score in hits:
             key = (catalog.conn_id, table.qualified_name)
             best[key] = max(score, best.get(key, 0.0))
     links = [Link(phrase, conn, table, None, round(score, 4)) for (conn, table), score in best.items()]
     return sorted(links, key=lambda link: -link.score)[:limit]
+
+
+def descriptions(column: Column) -> list[str]:
+    """What a column is called, in words: its name, its comment when the catalog has one (only
+    compared, never followed), and its sampled values when it has a value summary."""
+    texts = [identifier_words(column.name) or column.name]
+    if column.comment and column.comment.strip():
+        texts.append(" ".join(column.comment.split())[:_COMMENT_CHARS])
+    if column.values:  # a summary's values say what the column holds: "status: paid, cancelled"
+        texts.append(f"{texts[0]}: {', '.join(column.values)}"[:_COMMENT_CHARS])
+    return texts
 
 
 def link_columns(
@@ -202,24 +235,22 @@ def link_columns(
     accept: Callable[[Column], bool] | None = None,
     limit: int = 5,
 ) -> list[Link]:
-    """The columns of `table` nearest in meaning to `phrase` (only those `accept` allows), best first."""
+    """The columns of `table` nearest in meaning to `phrase` (only those `accept` allows), best first.
+
+    A column scores by the best of its descriptions: its name in words, or its comment."""
     columns = [c for c in table.columns if accept is None or accept(c)]
     if not columns:
         return []
-    vectors = encode_phrases(
-        [identifier_words(phrase) or phrase] + [identifier_words(c.name) for c in columns]
-    )
+    texts = [descriptions(c) for c in columns]
+    vectors = encode_phrases([identifier_words(phrase) or phrase] + [t for ts in texts for t in ts])
     scores = vectors[1:] @ vectors[0]
-    links = [
-        Link(
-            phrase,
-            catalog.conn_id,
-            table.qualified_name,
-            column.name,
-            round(_lexical_score(phrase, column.name) or float(score), 4),
-        )
-        for column, score in zip(columns, scores, strict=True)
-    ]
+    links = []
+    start = 0
+    for column, described in zip(columns, texts, strict=True):
+        meaning = float(scores[start : start + len(described)].max())
+        start += len(described)
+        score = _lexical_score(phrase, column.name) or meaning
+        links.append(Link(phrase, catalog.conn_id, table.qualified_name, column.name, round(score, 4)))
     return sorted(links, key=lambda link: -link.score)[:limit]
 
 

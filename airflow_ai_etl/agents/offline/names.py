@@ -7,14 +7,16 @@ forgives a different word.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from airflow_ai_etl.agents.offline.text import word_set
+from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 
 #: Parts of a connection id that name its technology or environment rather than the system.
@@ -73,16 +75,23 @@ def plural(word: str) -> str:
     return word + "s"
 
 
-def name_forms(name: str) -> set[str]:
+@functools.lru_cache(maxsize=65_536)
+def name_forms(name: str) -> frozenset[str]:
     """Lower-case forms a request may use for `name`: singular/plural of the last word, _ or space."""
     lowered = name.lower()
     forms = {lowered, singular(lowered), plural(singular(lowered))}
-    return forms | {f.replace("_", " ") for f in forms}
+    return frozenset(forms | {f.replace("_", " ") for f in forms})
 
 
-def phrase_pattern(forms: Sequence[str]) -> str:
+def phrase_pattern(forms: Iterable[str]) -> str:
     """A regex alternation of phrases, longest first, spaces matching any whitespace."""
-    ordered = sorted(set(forms), key=lambda f: (-len(f), f))
+    return _alternation(frozenset(forms))
+
+
+@functools.lru_cache(maxsize=64)
+def _alternation(forms: frozenset[str]) -> str:
+    """Cached: the same catalogs' thousands of table forms come with every request."""
+    ordered = sorted(forms, key=lambda f: (-len(f), f))
     return "|".join(r"\s+".join(re.escape(part) for part in f.split()) for f in ordered)
 
 
@@ -115,16 +124,23 @@ def find_tables(name: str, catalogs: Sequence[SchemaCatalog]) -> list[TableRef]:
     parts = name.lower().split(".")
     found: list[TableRef] = []
     for catalog in catalogs:
-        for table in catalog.tables:
-            if _qualified_match(parts, catalog, table):
+        for table in tables_by_form(catalog).get(parts[-1], ()):
+            if _qualified_match(parts[:-1], catalog, table):
                 found.append(TableRef(catalog, table))
     return found
 
 
-def _qualified_match(parts: list[str], catalog: SchemaCatalog, table: Table) -> bool:
-    *qualifiers, last = parts
-    if last not in name_forms(table.name):
-        return False
+@per_catalog
+def tables_by_form(catalog: SchemaCatalog) -> dict[str, list[Table]]:
+    """Every name form -> the tables it names, so a look-up does not scan a thousand tables."""
+    index: dict[str, list[Table]] = {}
+    for table in catalog.tables:
+        for form in name_forms(table.name):
+            index.setdefault(form, []).append(table)
+    return index
+
+
+def _qualified_match(qualifiers: list[str], catalog: SchemaCatalog, table: Table) -> bool:
     schema = (table.schema_name or "").lower()
     conn = catalog.conn_id.lower()
     if len(qualifiers) == 0:

@@ -44,6 +44,7 @@ from airflow_ai_etl.agents.offline.phrases import (
     FilterPhrase,
     ModeWords,
 )
+from airflow_ai_etl.agents.offline.related import JoinStep, RelatedColumn, related_column
 from airflow_ai_etl.agents.offline.sqlgen import (
     Aggregation,
     Condition,
@@ -62,7 +63,7 @@ from airflow_ai_etl.agents.offline.targets import (
     rename_outputs,
     resolve_target,
 )
-from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, RESTRICTING, RequestText
+from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, FILLER, RESTRICTING, RequestText
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.memory.linking import identifier_words
 from airflow_ai_etl.spec.io import SpecError, parse_spec
@@ -76,6 +77,11 @@ _GRAIN_ADJECTIVES = {"hour": "hourly", "day": "daily", "week": "weekly", "month"
 _TABLE_WORDS = frozenset({"table", "it", "target", "result", "output"})
 #: Words that count rows of the table itself ("number of rows per status").
 _ROWS_WORDS = frozenset({"rows", "row", "records", "record", "entries", "entry", "lines"})
+#: The unclaimed word right before a table mention, past determiners that do not modify it.
+_MODIFIER = re.compile(
+    r"(?<![\w\x00'-])(?P<word>[A-Za-z0-9][\w'-]*)\s+(?:(?:the|a|an|all|our|my|your|its|their|every|each|any)\s+)?$",
+    re.IGNORECASE,
+)
 
 
 class OfflinePlan(BaseModel):
@@ -162,6 +168,9 @@ class _Planner:
         self.catalogs = list(catalogs)
         self.reader = TableReader(catalogs)
         self.understood: list[str] = []
+        self._linked: list[tuple[int, str]] = []  # where a phrase linked to a source table begins, and it
+        self._joins: dict[str, tuple[JoinStep, ...]] = {}  # source label -> related tables joined to it
+        self._related: dict[tuple[str, str], Column] = {}  # (source label, column name) -> related column
 
     def note(self, text: str) -> None:
         self.understood.append(text)
@@ -190,6 +199,9 @@ class _Planner:
         if aggregation is not None:
             sources = self._measured_source(sources, aggregation)
         self._flag_filters(sources, filters)
+        self._value_filters(sources, filters)
+        said = list(zip(mentions.source_starts, mentions.source_words, strict=True))
+        self._refuse_table_modifiers(said + self._linked)
         reading = _Reading(
             target=target,
             target_catalog=self._target_catalog(sources, mentions, target),
@@ -204,7 +216,7 @@ class _Planner:
             if len(sources) > 1:
                 labels = ", ".join(ref.label for ref in sources)
                 raise PlanningError(f"filter column {phrase.column!r} is not a column of {labels}")
-            column = self._find_column(sources[0], phrase.column, "filter column")
+            column = self._source_column(sources[0], phrase.column, "filter column")
             filters[index] = dataclasses.replace(phrase, column=column.name)
         if aggregation is not None:
             loads = [self._aggregate_load(sources, aggregation, reading)]
@@ -263,6 +275,45 @@ class _Planner:
                 value = not match.group("neg")
                 filters.append(FilterPhrase(column.name, "=", "true" if value else "false", False))
                 filtered.add(column.name.lower())
+
+    def _value_filters(self, sources: list[TableRef], filters: list[FilterPhrase]) -> None:
+        """ "cancelled orders", "orders on the pro plan": a word of the request that is a sampled
+        value of one text column (catalog value summaries) filters on it; of two columns, it is a
+        refusal naming both."""
+        filtered = {f.column.lower() for f in filters}
+        found: dict[str, list[tuple[Column, str, tuple[int, int]]]] = {}
+        for ref in sources:
+            for column in ref.table.columns:
+                if not column.values or column.name.lower() in filtered:
+                    continue
+                for value in column.values:
+                    if len(value) < 3 or value.lower() in FILLER:
+                        continue  # "no", "all": too common to be read as a value
+                    pattern = re.compile(rf"(?<![\w'\"]){re.escape(value)}(?![\w'\"])", re.IGNORECASE)
+                    for match in self.req.finditer(pattern):
+                        found.setdefault(match.group().lower(), []).append((column, value, match.span()))
+        for word, places in found.items():
+            if len({column.name for column, _, _ in places}) > 1:
+                shown = ", ".join(f"{column.name} = {value!r}" for column, value, _ in places)
+                raise PlanningError(f"{word!r} is a value of more than one column: {shown}; say which")
+            column, value, _ = places[0]
+            for _, _, span in places:
+                self.req.claim(*span)
+            filters.append(FilterPhrase(column.name, "=", value, True))
+            self.note(f"value: {word!r} is a value of {column.name} (sampled from the catalog)")
+
+    def _refuse_table_modifiers(self, mentions: list[tuple[int, str]]) -> None:
+        """ "copy premium customers": a word left over right before a source table modifies it; a
+        plan that ignored it would load other rows than asked for, so planning stops and asks."""
+        for start, table in mentions:
+            before = _MODIFIER.search(self.req.masked[:start])
+            if before is None or before.group("word").lower() in FILLER:
+                continue
+            raise PlanningError(
+                f"did not understand {before.group('word')!r} before {table!r}, which would change "
+                "what is loaded; "
+                "write it as a filter, e.g. \"where <column> = 'value'\", or leave it out"
+            )
 
     def _refuse_critical_leftovers(self) -> None:
         for phrase in self.req.leftover_phrases():
@@ -339,7 +390,8 @@ class _Planner:
                 f"({self.reader.known_tables()}); the planner does not guess a table: {exc}"
             ) from None
         self.note(f"link: {link.describe()}")
-        self.req.claim_all(re.compile(rf"(?<!\w){re.escape(link.phrase)}(?!\w)", re.IGNORECASE))
+        for match in self.req.claim_all(re.compile(rf"(?<!\w){re.escape(link.phrase)}(?!\w)", re.IGNORECASE)):
+            self._linked.append((match.start(), match.group()))
         return next(
             TableRef(c, t)
             for c in catalogs
@@ -418,6 +470,32 @@ class _Planner:
                 return words, explicit
         return None
 
+    def _source_column(self, ref: TableRef, word: str, what: str) -> Column:
+        """The column `word` names: of the source table by spelling, else of a table it references
+        (joined along the keys), else of the source table by meaning."""
+        if resolve_column(ref.table, word) is None:
+            related = related_column(ref, word)
+            if related is not None:
+                return self._join(ref, related)
+        return self._find_column(ref, word, what)
+
+    def _join(self, ref: TableRef, related: RelatedColumn) -> Column:
+        """Join the related column's path to the source (one path per table; a second is refused)."""
+        joined = list(self._joins.get(ref.label, ()))
+        for step in related.path:
+            same = next((s for s in joined if s.table.label == step.table.label), None)
+            if same is None:
+                joined.append(step)
+            elif same != step:
+                raise PlanningError(
+                    f"{step.table.label} would be joined to {ref.label} in two ways "
+                    f"({same.pairs} and {step.pairs}); the offline planner joins a table once"
+                )
+        self._joins[ref.label] = tuple(joined)
+        self._related[(ref.label, related.column.name.lower())] = related.column
+        self.note(f"join: {related.describe(ref)}")
+        return related.column
+
     def _find_column(
         self, ref: TableRef, word: str, what: str, accept: Callable[[Column], bool] | None = None
     ) -> Column:
@@ -441,25 +519,27 @@ class _Planner:
         return found
 
     @staticmethod
-    def _numeric(ref: TableRef) -> Callable[[Column], bool]:
-        return lambda column: is_numeric(column, ref.catalog.dialect)
-
-    @staticmethod
     def _temporal(ref: TableRef) -> Callable[[Column], bool]:
         return lambda column: is_temporal(column, ref.catalog.dialect)
 
-    def _sole_measure(self, ref: TableRef) -> Column:
-        """ "total payments": the one numeric column of payments that is not a key or a reference."""
+    @staticmethod
+    def _measures(ref: TableRef) -> list[Column]:
+        """The numeric columns of a table that are not keys or references: what can be added up."""
         keys = {k.lower() for k in ref.table.primary_key} | {
             c.lower() for fk in ref.table.foreign_keys for c in fk.columns
         }
-        measures = [
+        return [
             c
             for c in ref.table.columns
             if is_numeric(c, ref.catalog.dialect)
             and c.name.lower() not in keys
             and not c.name.lower().endswith("_id")
+            and not identifier_words(c.name).endswith(" id")
         ]
+
+    def _sole_measure(self, ref: TableRef) -> Column:
+        """ "total payments": the one numeric column of payments that is not a key or a reference."""
+        measures = self._measures(ref)
         if len(measures) != 1:
             shown = ", ".join(c.name for c in measures) or "none"
             raise PlanningError(
@@ -468,6 +548,36 @@ class _Planner:
             )
         self.note(f"measure: {measures[0].name} (the only numeric measure of {ref.label})")
         return measures[0]
+
+    def _find_measure(self, ref: TableRef, word: str) -> Column:
+        """The column a sum, average, minimum or maximum takes: named, linked by meaning among the
+        measures, or, when the word links to nothing, the table's one measure by elimination,
+        unless the word means some other column better (then that column's type is the answer)."""
+        column = resolve_column(ref.table, word)
+        if column is not None:
+            return column
+        measures = self._measures(ref)
+        names = {c.name for c in measures}
+        try:
+            return self._find_column(ref, word, "measure", lambda c: c.name in names)
+        except PlanningError:
+            if len(measures) != 1:
+                raise
+        from airflow_ai_etl.memory.linking import COLUMN_THRESHOLD, link_columns
+
+        (only,) = measures
+        links = link_columns(word, ref.catalog, ref.table)
+        best = links[0] if links else None
+        if best is not None and best.column != only.name and best.score >= COLUMN_THRESHOLD:
+            found = ref.table.column(best.column or "")
+            assert found is not None  # links name columns of this table
+            return found  # the caller refuses it by its type, naming it
+        score = next((link.score for link in links if link.column == only.name), 0.0)
+        self.note(
+            f"measure {word!r} read as {only.name}, the only numeric measure of {ref.label} "
+            f"(meaning score {score:.2f}, below {COLUMN_THRESHOLD:.2f}: by elimination)"
+        )
+        return only
 
     def _into_existing(
         self, aggregation: Aggregation, resolved: ResolvedTarget, catalog: SchemaCatalog
@@ -495,7 +605,9 @@ class _Planner:
         """The filters on this table's columns (with several sources, each takes the ones it has)."""
         conditions = []
         for phrase in filters:
-            column = resolve_column(ref.table, phrase.column)
+            column = resolve_column(ref.table, phrase.column) or self._related.get(
+                (ref.label, phrase.column.lower())
+            )
             if column is None:
                 continue  # plan() has made sure that some source table has it
             conditions.append(Condition(column, phrase.op, self._value(ref, column, phrase)))
@@ -609,7 +721,11 @@ class _Planner:
             mode=mode,
             key=key,
             watermark=watermark,
-            sql=select_sql(ref, conditions, loaded) if conditions or narrowed else None,
+            sql=(
+                select_sql(ref, conditions, loaded, self._joins.get(ref.label, ()))
+                if conditions or narrowed
+                else None
+            ),
             ddl_key=ddl_key,
         )
 
@@ -643,11 +759,12 @@ class _Planner:
         if phrase.function == "count" and names_table:
             alias = f"{singular(table.name.lower())}_count"
         else:
-            numeric = None if phrase.function in ("count", "count_distinct") else self._numeric(ref)
             if names_table:
                 measure = self._sole_measure(ref)
+            elif phrase.function in ("count", "count_distinct"):
+                measure = self._find_column(ref, said, "measure")
             else:
-                measure = self._find_column(ref, said, "measure", numeric)
+                measure = self._find_measure(ref, said)
             if phrase.function in ("sum", "avg") and not is_numeric(measure, dialect):
                 raise PlanningError(
                     f"cannot take the {phrase.function} of {measure.name}: "
@@ -660,7 +777,7 @@ class _Planner:
                 else f"{prefix[phrase.function]}_{measure.name}"
                 + ("_count" if phrase.function == "count_distinct" else "")
             )
-        groups = [self._find_column(ref, w, "group column") for w in phrase.groups]
+        groups = [self._source_column(ref, w, "group column") for w in phrase.groups]
         time_column = None
         if phrase.grain:
             time_column = pick_time_column(table, dialect, EVENT_TIME_NAMES)
@@ -708,7 +825,7 @@ class _Planner:
             mode=mode,
             key=key if upsert else [],
             watermark=None,
-            sql=aggregate_sql(ref, aggregation, conditions),
+            sql=aggregate_sql(ref, aggregation, conditions, self._joins.get(ref.label, ())),
             ddl_key=key,
             aggregated=True,
         )

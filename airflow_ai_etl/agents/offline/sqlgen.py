@@ -17,6 +17,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from airflow_ai_etl.agents.offline.names import TableRef, data_type
+from airflow_ai_etl.agents.offline.related import JoinStep
 from airflow_ai_etl.catalog.models import Column
 
 _T = exp.DataType.Type
@@ -98,6 +99,55 @@ def _column(column: Column, dialect: str) -> exp.Column:
     return _column_named(column.name, dialect)
 
 
+class _Scope:
+    """The FROM clause of a query and how its columns are written: bare for one table, qualified
+    by the table's alias when related tables are joined (LEFT JOIN: a missing parent keeps the row)."""
+
+    def __init__(self, ref: TableRef, joins: Sequence[JoinStep]) -> None:
+        self.dialect = ref.catalog.dialect
+        self.tables = [ref.table, *(step.table.table for step in joins)]
+        self.refs = [ref, *(step.table for step in joins)]
+        self.joins = list(joins)
+        names = [t.name.lower() for t in self.tables]
+        unique = len(set(names)) == len(names)
+        self.aliases = [t.name if unique else f"t{i}" for i, t in enumerate(self.tables)]
+
+    def column(self, column: Column) -> exp.Column:
+        if not self.joins:
+            return _column(column, self.dialect)
+        owner = next((i for i, t in enumerate(self.tables) if any(c is column for c in t.columns)), None)
+        if owner is None:  # an equal column object rebuilt elsewhere: by name, the source first
+            owner = next(i for i, t in enumerate(self.tables) if t.column(column.name) is not None)
+        return exp.Column(
+            this=_ident(column.name, self.dialect), table=_ident(self.aliases[owner], self.dialect)
+        )
+
+    def select_from(self, *selected: exp.Expr) -> exp.Select:
+        first = _source_table(self.refs[0])
+        if not self.joins:
+            return exp.select(*selected).from_(first)
+        query = exp.select(*selected).from_(
+            exp.alias_(first, _ident(self.aliases[0], self.dialect), table=True)
+        )
+        for i, step in enumerate(self.joins, start=1):
+            on = exp.and_(
+                *(
+                    exp.EQ(
+                        this=exp.Column(
+                            this=_ident(a, self.dialect), table=_ident(self.aliases[i - 1], self.dialect)
+                        ),
+                        expression=exp.Column(
+                            this=_ident(b, self.dialect), table=_ident(self.aliases[i], self.dialect)
+                        ),
+                    )
+                    for a, b in step.pairs
+                )
+            )
+            joined = exp.alias_(_source_table(step.table), _ident(self.aliases[i], self.dialect), table=True)
+            query = query.join(joined, on=on, join_type="LEFT")
+        return query
+
+
 def _column_named(name: str, dialect: str) -> exp.Column:
     return exp.Column(this=_ident(name, dialect))
 
@@ -110,8 +160,8 @@ def _literal(value: str | int | float | bool) -> exp.Expr:
     return exp.Literal.string(value)
 
 
-def _predicate(condition: Condition, dialect: str) -> exp.Expr:
-    column = _column(condition.column, dialect)
+def _predicate(condition: Condition, scope: _Scope) -> exp.Expr:
+    column = scope.column(condition.column)
     if condition.value is None:
         is_null = exp.Is(this=column, expression=exp.Null())
         return exp.Not(this=is_null) if condition.op == "!=" else is_null
@@ -124,62 +174,68 @@ def _predicate(condition: Condition, dialect: str) -> exp.Expr:
 
 
 def select_sql(
-    ref: TableRef, conditions: Sequence[Condition], columns: Sequence[Column] | None = None
+    ref: TableRef,
+    conditions: Sequence[Condition],
+    columns: Sequence[Column] | None = None,
+    joins: Sequence[JoinStep] = (),
 ) -> str:
-    """SELECT <columns (default: every column)> FROM <table> WHERE <conditions>, in the table's dialect."""
-    dialect = ref.catalog.dialect
+    """SELECT <columns (default: every column)> FROM <table> [LEFT JOIN <related>] WHERE <conditions>,
+    in the table's dialect."""
+    scope = _Scope(ref, joins)
     chosen = ref.table.columns if columns is None else columns
-    query = exp.select(*(_column(c, dialect) for c in chosen)).from_(_source_table(ref))
+    query = scope.select_from(*(scope.column(c) for c in chosen))
     for condition in conditions:
-        query = query.where(_predicate(condition, dialect))
+        query = query.where(_predicate(condition, scope))
     return query.sql(dialect=_dialect(ref.catalog.dialect), pretty=True)
 
 
-def _grain_expression(column: Column, grain: str, dialect: str) -> exp.Expr:
+def _grain_expression(column: Column, grain: str, scope: _Scope) -> exp.Expr:
     if grain == "day":
-        return exp.cast(_column(column, dialect), exp.DataType.build("DATE"))
-    if dialect == "sqlite":
+        return exp.cast(scope.column(column), exp.DataType.build("DATE"))
+    if scope.dialect == "sqlite":
         if grain == "week":  # the Monday of the row's week
             return exp.func(
                 "DATE",
-                _column(column, dialect),
+                scope.column(column),
                 exp.Literal.string("weekday 0"),
                 exp.Literal.string("-6 days"),
             )
-        return exp.func(
-            "STRFTIME", exp.Literal.string(_SQLITE_GRAIN_FORMATS[grain]), _column(column, dialect)
-        )
-    return exp.TimestampTrunc(this=_column(column, dialect), unit=exp.var(grain.upper()))
+        return exp.func("STRFTIME", exp.Literal.string(_SQLITE_GRAIN_FORMATS[grain]), scope.column(column))
+    return exp.TimestampTrunc(this=scope.column(column), unit=exp.var(grain.upper()))
 
 
-def _metric_expression(aggregation: Aggregation, dialect: str) -> exp.Expr:
-    argument: exp.Expr = _column(aggregation.measure, dialect) if aggregation.measure else exp.Star()
+def _metric_expression(aggregation: Aggregation, scope: _Scope) -> exp.Expr:
+    argument: exp.Expr = scope.column(aggregation.measure) if aggregation.measure else exp.Star()
     if aggregation.function == "count_distinct":
         return exp.Count(this=exp.Distinct(expressions=[argument]))
     functions = {"sum": exp.Sum, "avg": exp.Avg, "count": exp.Count, "min": exp.Min, "max": exp.Max}
     return functions[aggregation.function](this=argument)
 
 
-def aggregate_sql(ref: TableRef, aggregation: Aggregation, conditions: Sequence[Condition]) -> str:
-    """SELECT <groups>, <time bucket>, <metric> FROM <table> WHERE ... GROUP BY <groups>, <bucket>."""
-    dialect = ref.catalog.dialect
-    keys: list[exp.Expr] = [_column(c, dialect) for c in aggregation.groups]
+def aggregate_sql(
+    ref: TableRef, aggregation: Aggregation, conditions: Sequence[Condition], joins: Sequence[JoinStep] = ()
+) -> str:
+    """SELECT <groups>, <time bucket>, <metric> FROM <table> [LEFT JOIN <related>] WHERE ...
+    GROUP BY <groups>, <bucket>."""
+    scope = _Scope(ref, joins)
+    dialect = scope.dialect
+    keys: list[exp.Expr] = [scope.column(c) for c in aggregation.groups]
     selected: list[exp.Expr] = [
-        _named(key.copy(), column.name, aggregation, dialect)
+        _named(key.copy(), column.name, aggregation, dialect, always=bool(joins))
         for key, column in zip(keys, aggregation.groups, strict=True)
     ]
     if aggregation.grain and aggregation.time_column:
-        bucket = _grain_expression(aggregation.time_column, aggregation.grain, dialect)
+        bucket = _grain_expression(aggregation.time_column, aggregation.grain, scope)
         keys.append(bucket)
         selected.append(
             exp.alias_(bucket.copy(), _ident(aggregation.output_name(aggregation.grain), dialect))
         )
     selected.append(
-        _named(_metric_expression(aggregation, dialect), aggregation.alias, aggregation, dialect, True)
+        _named(_metric_expression(aggregation, scope), aggregation.alias, aggregation, dialect, True)
     )
-    query = exp.select(*selected).from_(_source_table(ref))
+    query = scope.select_from(*selected)
     for condition in conditions:
-        query = query.where(_predicate(condition, dialect))
+        query = query.where(_predicate(condition, scope))
     if keys:
         query = query.group_by(*keys)
     return query.sql(dialect=_dialect(dialect), pretty=True)

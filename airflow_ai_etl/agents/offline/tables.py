@@ -14,8 +14,8 @@ from airflow_ai_etl.agents.offline.names import (
     TableRef,
     connection_aliases,
     find_tables,
-    name_forms,
     phrase_pattern,
+    tables_by_form,
 )
 from airflow_ai_etl.agents.offline.text import RequestText
 from airflow_ai_etl.catalog.models import SchemaCatalog
@@ -25,10 +25,12 @@ _IDENT = r"[A-Za-z_]\w*"
 _DOTTED = re.compile(rf"(?<![\w.@]){_IDENT}(?:\.{_IDENT}){{1,2}}(?![\w@]|\.\w)")
 
 
-#: Words after "as" that do not name a table ("as soon as", "as well", "as usual").
+#: Words after "as" that do not name a table ("as soon as", "as well", "as usual"), and the roles
+#: a column takes in a load ("using updated_at as watermark", "with id as key").
 _NOT_NAMES = frozenset(
-    {"soon", "well", "usual", "needed", "possible", "before", "always", "is", "it", "such"}
-)
+    {"soon", "well", "usual", "needed", "possible", "before", "always", "is", "it", "such",
+     "watermark", "key", "primary"}
+)  # fmt: skip
 
 
 class PlanningError(ValueError):
@@ -50,6 +52,7 @@ class Mentions:
 
     sources: list[list[TableRef]] = field(default_factory=list)  # per mention: its candidates
     source_words: list[str] = field(default_factory=list)
+    source_starts: list[int] = field(default_factory=list)  # where each mention begins in the text
     from_conns: list[str] = field(default_factory=list)
     other_conns: list[str] = field(default_factory=list)
 
@@ -59,15 +62,14 @@ class TableReader:
 
     def __init__(self, catalogs: Sequence[SchemaCatalog]) -> None:
         self.catalogs = list(catalogs)
-        table_forms = {f for c in catalogs for t in c.tables for f in name_forms(t.name)}
+        table_forms = frozenset().union(*(tables_by_form(c) for c in catalogs))
         # A connection alias that is also a table name reads as the table: tables are what matter.
         self.aliases = {a: c for a, c in connection_aliases(catalogs).items() if a not in table_forms}
-        self._table_forms = sorted(table_forms)
-        self._table_form_set = frozenset(table_forms)
+        self._table_forms = table_forms
 
     def is_table_word(self, word: str) -> bool:
         """Whether `word` is a form of some catalog table's name ("orders", "order items")."""
-        return " ".join(word.lower().split()) in self._table_form_set
+        return " ".join(word.lower().split()) in self._table_forms
 
     def conn_of(self, word: str) -> str | None:
         return self.aliases.get(" ".join(word.lower().split()))
@@ -165,9 +167,10 @@ class TableReader:
                 refs = find_tables(word.replace(" ", "_"), self.catalogs)
                 found.append((match.start(), match.group(), refs))
 
-        for _, word, refs in sorted(found, key=lambda item: item[0]):
+        for start, word, refs in sorted(found, key=lambda item: item[0]):
             mentions.sources.append(refs)
             mentions.source_words.append(word)
+            mentions.source_starts.append(start)
         return mentions
 
     def known_tables(self) -> str:

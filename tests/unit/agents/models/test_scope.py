@@ -129,3 +129,9 @@ def test_a_plan_of_the_request_passes() -> None:
         "on_failure": {"notify": "email", "to": ["data@example.com"]},
     }
     assert check_plan(parse_spec(data, "plan"), f"{REQUEST}, alert data@example.com on failure", []) is None
+
+
+def test_a_cron_step_in_the_schedule_is_no_path() -> None:
+    data = {**_spec(), "schedule": "*/30 * * * *"}
+    request = "copy orders into analytics.orders every 30 minutes"
+    assert check_plan(parse_spec(data, "plan"), request, []) is None
