@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from airflow_ai_etl.agents.events import Event, GenerationResult
-from airflow_ai_etl.agents.llm import LLM, MODEL_ERRORS, AgentCall, connect, run_agent
 from airflow_ai_etl.agents.llm_config import LLMChoice, LLMUnavailable, describe_error
 from airflow_ai_etl.agents.prompting import data_block, load_prompt
 from airflow_ai_etl.spec.models import PipelineSpec, PythonTransformStep, TransformExample
@@ -25,6 +25,11 @@ from airflow_ai_etl.transforms.checker import check_code
 from airflow_ai_etl.transforms.examples import run_examples
 from airflow_ai_etl.transforms.sandbox import SandboxLimits
 from airflow_ai_etl.validation.report import Finding, Report, Severity
+
+if TYPE_CHECKING:
+    # The model side (pydantic-ai) loads only when a transform is written: a draft without one,
+    # or an offline one, must not pay for it.
+    from airflow_ai_etl.agents.llm import LLM, AgentCall
 
 AGENT = "coder"
 #: Times the coder writes one step's function before its failures stand.
@@ -92,6 +97,8 @@ def write_transform(
 ) -> list[Finding]:
     """Have the coder (re)write `step` until it passes, at most CODER_ATTEMPTS times; the step is
     changed in place, and the findings of its last attempt are returned (empty: it passes)."""
+    from airflow_ai_etl.agents.llm import MODEL_ERRORS, AgentCall, run_agent
+
     agent = llm.create_agent(WrittenTransform, instructions=load_prompt(AGENT))
     findings = step_findings(step, allowed_imports, limits)
     for attempt in range(1, CODER_ATTEMPTS + 1):
@@ -121,6 +128,7 @@ def check_transforms(
     steps = [s for s in spec.steps if isinstance(s, PythonTransformStep)] if spec is not None else []
     if spec is None or not steps:
         return result
+    from airflow_ai_etl.agents.llm import connect
     from airflow_ai_etl.transforms.settings import allowed_imports, sandbox_limits
 
     allowed, limits = allowed_imports(), sandbox_limits()
