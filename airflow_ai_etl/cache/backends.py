@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import redis
@@ -179,7 +179,9 @@ class RedisBackend:
     def __init__(
         self, client: redis.Redis, *, prefix: str, ttl_s: float, max_entries: int, where: str = ""
     ) -> None:
-        self.client = client
+        # Any: redis-py's stubs type every reply as `Awaitable | Any` in some versions (sync and
+        # async clients share them); the replies of this sync client are plain values.
+        self.client: Any = client
         self.prefix = prefix
         self.ttl_s = max(1, int(ttl_s))
         self.max_entries = max_entries
