@@ -103,7 +103,9 @@ def test_the_compose_topology_generates_deploys_and_runs_a_pipeline_on_a_celery_
     assert settings["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert set(settings) >= LOCAL_SETTINGS, LOCAL_SETTINGS - set(settings)
 
-    shop, warehouse = pg_database(), pg_database()
+    # The store in a database of its own: the metadata database is shared by every e2e module, and
+    # the pipeline deployed here must not appear on the pages of later modules.
+    shop, warehouse, store = pg_database(), pg_database(), pg_database()
     query(shop, (REPO / "docker" / "shop" / "init.sql").read_text())
     airflow_conn("shop", shop)
     airflow_conn("warehouse", warehouse)
@@ -118,6 +120,7 @@ def test_the_compose_topology_generates_deploys_and_runs_a_pipeline_on_a_celery_
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow.session.settings[
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
             ],
+            "AIRFLOW__AI_ETL__STORE_URL": pg_uri(store),
             "AIRFLOW__CELERY__BROKER_URL": REDIS_URL,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata}",
             "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": redis_prefix,
