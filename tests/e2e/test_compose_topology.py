@@ -120,7 +120,7 @@ def test_the_compose_topology_generates_deploys_and_runs_a_pipeline_on_a_celery_
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow.session.settings[
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
             ],
-            "AIRFLOW__AI_ETL__STORE_URL": pg_uri(store),
+            "AIRFLOW__AI_ETL__STORE_URL": store,
             "AIRFLOW__CELERY__BROKER_URL": REDIS_URL,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata}",
             "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__GLOBAL_KEYPREFIX": redis_prefix,
