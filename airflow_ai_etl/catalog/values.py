@@ -1,8 +1,11 @@
 """Value summaries: the few distinct values of low-cardinality text columns (status, plan, region),
 so that a request's "cancelled orders" can link to `status = 'cancelled'`.
 
-Bounded and read-only: one query per table reads at most `SAMPLE_ROWS` rows of the candidate
-columns through a read-only connection (hooks/readonly.py); a column with more than `limit`
+Bounded and read-only: one query per base table reads at most `SAMPLE_ROWS` rows of the candidate
+columns through a read-only connection (hooks/readonly.py), under a per-statement time limit where
+the engine has one (PostgreSQL) and a budget for the whole catalog. Views are never read: their cost
+is whatever their query computes (a join over billions of rows, a function per row), and
+introspection must stay cheap. A column with more than `limit`
 distinct values in that sample is not low-cardinality and gets no summary. Columns whose names say
 they hold secrets or personal data (catalog/sensitive.py), keys, references and time-like names
 are never read. Catalogs of more than `MAX_TABLES` tables are not sampled (the cost would grow
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from contextlib import closing, suppress
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -33,6 +37,9 @@ SAMPLE_ROWS = 2_000
 DEFAULT_LIMIT = 20
 #: Catalogs with more tables than this are not sampled.
 MAX_TABLES = 200
+#: Time one sampling statement may take (PostgreSQL cancels it), and all of a catalog's sampling.
+STATEMENT_SECONDS = 2.0
+BUDGET_SECONDS = 10.0
 #: A summarised value is at most this long (longer text is prose, not a category).
 _MAX_VALUE_CHARS = 40
 _TEXT_TYPE = re.compile(r"char|text|string|enum|clob|varchar", re.IGNORECASE)
@@ -92,11 +99,16 @@ def with_value_summaries(catalog: SchemaCatalog, hook: DbApiHook, *, limit: int)
 
     tables = list(catalog.tables)
     conn = read_only_connection(hook)
+    deadline = time.monotonic() + BUDGET_SECONDS
     try:
+        _limit_statement_time(conn, catalog.dialect)
         for position, table in enumerate(tables):
             columns = [c for c in table.columns if candidate(table, c)]
-            if table.kind not in ("table", "view") or not columns:
+            if table.kind != "table" or not columns:
                 continue
+            if time.monotonic() > deadline:
+                log.info("value summaries stop at %s: the %gs budget is spent", table.name, BUDGET_SECONDS)
+                break
             try:
                 with closing(conn.cursor()) as cursor:
                     cursor.execute(_sample_sql(table, columns, catalog.dialect))
@@ -117,6 +129,15 @@ def with_value_summaries(catalog: SchemaCatalog, hook: DbApiHook, *, limit: int)
     finally:
         conn.close()
     return catalog.model_copy(update={"tables": tables})
+
+
+def _limit_statement_time(conn: Any, dialect: str) -> None:
+    """PostgreSQL cancels a sampling statement that runs longer than `STATEMENT_SECONDS`."""
+    if dialect not in ("postgres", "postgresql"):
+        return
+    with closing(conn.cursor()) as cursor:
+        cursor.execute(f"SET statement_timeout = {int(STATEMENT_SECONDS * 1000)}")
+    conn.commit()
 
 
 def _rollback(conn: object) -> None:

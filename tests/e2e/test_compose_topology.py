@@ -76,11 +76,9 @@ class Api:
             f"{base_url}/auth/token", json={"username": ADMIN, "password": PASSWORD}, timeout=30
         )
         assert token.status_code in (200, 201), token.text
-        self.client = httpx.Client(
-            base_url=f"{base_url}/ai-etl/api",
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            timeout=60,
-        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        self.client = httpx.Client(base_url=f"{base_url}/ai-etl/api", headers=headers, timeout=60)
+        self.airflow = httpx.Client(base_url=f"{base_url}/api/v2", headers=headers, timeout=60)
 
     def call(self, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
         response = self.client.request(method, path, **kwargs)
@@ -199,3 +197,10 @@ def test_the_compose_topology_generates_deploys_and_runs_a_pipeline_on_a_celery_
     assert "ai_etl_generate" in ran and dag_id in ran
     target = load["target"]["table"]
     assert query(warehouse, f"SELECT count(*) FROM {target}") == query(shop, "SELECT count(*) FROM customers")
+
+    # The metadata database is shared by every e2e module, and this DAG was unpaused and run: a later
+    # module deploying the same dag_id must find it new (paused at creation, no runs). So the file
+    # goes, then Airflow's own DAG delete removes its rows.
+    (airflow.dags_folder / "ai_etl" / f"{dag_id}.py").unlink()
+    deleted = api.airflow.delete(f"/dags/{dag_id}")
+    assert deleted.status_code == 204, deleted.text

@@ -332,3 +332,25 @@ def test_database_errors_name_the_connection(
     assert cause in message
     assert "\n" not in message
     assert "sqlalche.me" not in message  # the driver's words, not SQLAlchemy's wrapping
+
+
+def test_value_summaries_never_run_a_views_query(
+    pg_database: Callable[[], str], airflow_conn: Callable[..., None]
+) -> None:
+    """Sampling for value summaries never runs a view's query (one here sleeps a minute per row);
+    introspection stays quick and still succeeds."""
+    uri = pg_database()
+    _execute(
+        uri,
+        """
+        CREATE TABLE tickets (id int PRIMARY KEY, state text);
+        INSERT INTO tickets SELECT g, (ARRAY['open', 'closed'])[1 + g % 2] FROM generate_series(1, 20) g;
+        CREATE VIEW slow_tickets AS SELECT id, state, pg_sleep(60)::text AS waited FROM tickets;
+        """,
+    )
+    airflow_conn("desk_pg", uri)
+
+    catalog = introspect("desk_pg")
+
+    assert _table(catalog, "tickets").columns[1].values == ["closed", "open"]
+    assert all(c.values is None for c in _table(catalog, "slow_tickets").columns)
