@@ -96,6 +96,16 @@ def test_file_load_and_export_lineage(sqlite_db: Callable[..., Path], tmp_path: 
         target_table="copies",
     )
     assert [d.name for d in load.get_openlineage_facets_on_start().inputs] == [f"{tmp_path}/*.csv"]
+    named = FileToSqlOperator(
+        task_id="named",
+        path=str(tmp_path) + "/*.csv",
+        format="csv",
+        target_conn_id="db",
+        target_table="copies",
+        columns=["id"],
+    )
+    (before,) = named.get_openlineage_facets_on_start().outputs
+    assert _fields(before.facets, "columnLineage") == {"id": [(f"{tmp_path}/*.csv", "id", "IDENTITY")]}
     load.execute({})  # type: ignore[arg-type]
     loaded = load.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in loaded.inputs] == [("file", str(exported))]
