@@ -409,8 +409,8 @@ class FileToSqlOperator(LineageMixin, BaseOperator):
             # `columns` names them.
             named = tuple((c, None) for c in self.columns or ())
             source = file_dataset(str(self.path), named)
-            columns = identity_columns(source, list(self.columns or ()))
-            return StepLineage(inputs=[source], outputs=[output], columns=columns)
+            named_lineage = identity_columns(source, list(self.columns or ()))
+            return StepLineage(inputs=[source], outputs=[output], columns=named_lineage)
         files, columns, rows = self._loaded
         fields = tuple((c, None) for c in columns)
         inputs = [file_dataset(name, fields) for name in files]
