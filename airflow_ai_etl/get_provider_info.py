@@ -135,6 +135,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_ai_etl.operators.kafka",
                     "airflow_ai_etl.operators.files",
                     "airflow_ai_etl.operators.spark",
+                    "airflow_ai_etl.operators.sql_statement",
                 ],
             }
         ],

@@ -24,7 +24,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
+
+from airflow_ai_etl.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,9 @@ class Publisher:
         self._reported: set[str] = set()
         self._producer: Any = None
         self.brokers_down = False
-        # Resolved here, in the caller's thread: a first import inside a delivery callback can
-        # take seconds on a loaded machine, and holds up every callback behind it.
-        self._stats = _stats()
+        # Stats resolved here, in the caller's thread: a first import inside a delivery callback
+        # can take seconds on a loaded machine, and holds up every callback behind it.
+        metrics.warm_up()
 
     def publish(self, event: Mapping[str, Any]) -> bool:
         """Queue one event; False (counted, logged once) when the queue is full. Never raises."""
@@ -143,13 +145,12 @@ class Publisher:
             return
         self._lost("failed", f"an event was not delivered: {error.str()}")
 
-    def _lost(self, kind: str, reason: str, count: int = 1) -> None:
+    def _lost(self, kind: Literal["dropped", "failed"], reason: str, count: int = 1) -> None:
         self.counts[kind] += count
-        if self._stats is not None:
-            try:
-                self._stats.incr(f"ai_etl.events.{kind}", count)
-            except Exception:  # a metrics backend down must not matter here either
-                log.debug("Stats unavailable for ai_etl.events.%s", kind, exc_info=True)
+        if kind == "dropped":  # `metrics` never raises: a metrics backend down must not matter here
+            metrics.events_dropped(count)
+        else:
+            metrics.events_failed(count)
         self._report(
             kind,
             f"Lifecycle events to topic {self.topic!r} are being lost: {reason} "
@@ -160,15 +161,6 @@ class Publisher:
         if kind not in self._reported:
             self._reported.add(kind)
             log.warning("%s", message)
-
-
-def _stats() -> Any:
-    """Airflow's Stats (StatsD or OpenTelemetry, as `[metrics]` configures), or None without it."""
-    try:
-        from airflow.providers.common.compat.sdk import Stats
-    except ImportError:
-        return None
-    return Stats
 
 
 class _ProcessPublisher:

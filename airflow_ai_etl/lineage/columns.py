@@ -127,6 +127,7 @@ def statement_lineage(
     if query is None:
         return StatementLineage(writes=writes)
     reads = _source_tables(tree)
+    schema = schema or _single_table_schema(query, reads)
     try:
         qualified = qualify(
             query.copy(), schema=schema or None, dialect=dialect, validate_qualify_columns=False
@@ -155,3 +156,19 @@ def _schema_columns(schema: dict[str, Any] | None, table: str | None) -> list[st
             return None
         node = node.get(part) or next((v for k, v in node.items() if k.lower() == part.lower()), None)
     return list(node) if isinstance(node, dict) else None
+
+
+def _single_table_schema(query: exp.Query, reads: list[str]) -> dict[str, Any] | None:
+    """Without a catalog, a query over one table (no join, subquery or CTE) can only mean that
+    table's columns: a schema of the columns it names lets sqlglot resolve them (in WHERE too)."""
+    if len(reads) != 1 or query.find(exp.Subquery, exp.CTE, exp.Join) is not None:
+        return None
+    aliases = {a.alias for a in query.find_all(exp.Alias)}
+    columns = {c.name: "unknown" for c in query.find_all(exp.Column) if c.name and c.name not in aliases}
+    if not columns:
+        return None
+    *path, name = reads[0].split(".")
+    nested: dict[str, Any] = {name: columns}
+    for part in reversed(path):
+        nested = {part: nested}
+    return nested

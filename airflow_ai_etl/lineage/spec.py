@@ -1,9 +1,13 @@
 """A pipeline's lineage from its spec, for the review page: per step, the OpenLineage job name,
-the tables it reads and writes, and where each column it writes comes from.
+the tables, files and topics it reads and writes, and where each column it writes comes from.
 
 Nothing here touches a database: the columns come from the ER diagram stored with the draft (the
-catalogs as they were when it was made), so `SELECT *` expands for the tables it shows. Steps are
-asked through the kinds' registry (`tables`, `sql_fields`), never by kind name.
+catalogs as they were when it was made), so `SELECT *` expands for the tables it shows; without
+one (a pipeline deployed from a spec file), only what the spec and its SQL name is known. Steps
+are asked through the kinds' registry (`tables`, `sql_fields`, `data_flow`), never by kind name:
+SQL gives column lineage through sqlglot (the written table's, or the exported file's columns);
+a step that copies by name (file loads, Kafka ingests, table copies and exports) maps each
+column to the field of the same name it reads.
 """
 
 from __future__ import annotations
@@ -12,8 +16,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_ai_etl.lineage.columns import statement_lineage
+from airflow_ai_etl.lineage.model import IDENTITY
+from airflow_ai_etl.lineage.naming import file_dataset
 from airflow_ai_etl.spec.models import PipelineSpec
 from airflow_ai_etl.steps import registry
+from airflow_ai_etl.steps.base import DataFlow, Outside
+
+#: A dataset of a step in the page's terms: {kind, conn_id, table, namespace}; `table` is the
+#: OpenLineage dataset name for files and topics (the key for s3://, the path, the topic).
+DatasetRef = dict[str, Any]
 
 
 def er_schemas(er: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -39,29 +50,33 @@ def pipeline_lineage(
     namespace_of: Callable[[str], str | None],
 ) -> list[dict[str, Any]]:
     """Each step's lineage: `job` (the OpenLineage job name Airflow's provider gives its task),
-    `reads`/`writes` as {conn_id, table, namespace}, and `columns` as {column, table, sources}."""
+    `reads`/`writes` as {kind, conn_id, table, namespace} (kind table, file or topic), and
+    `columns` as {column, table (the dataset written), sources}."""
     schemas = er_schemas(er)
     uses = registry.table_uses(spec.steps, dialects)
     steps = []
     for step, use in zip(spec.steps, uses, strict=True):
+        kind = registry.kind_of(step)
+        flow = kind.data_flow(step)
+        reads = [_table(c, t, namespace_of) for c, t in use.reads] + [
+            _outside(o, namespace_of) for o in flow.reads
+        ]
+        writes = [_table(c, t, namespace_of) for c, t in use.writes] + [
+            _outside(o, namespace_of) for o in flow.writes
+        ]
         columns: list[dict[str, Any]] = []
-        sqls = registry.kind_of(step).sql_fields(step)
-        if not sqls and len(use.reads) == 1 and len(use.writes) == 1:
-            columns = _copied(use.reads[0], use.writes[0][1], schemas)
+        sqls = kind.sql_fields(step)
+        if not sqls and flow.copies_by_name and len(reads) == 1 and writes:
+            columns = _copied(reads[0], writes[0], flow, schemas)
         for sql in sqls:
             written = statement_lineage(sql.sql, dialects.get(sql.conn_id) or None, schemas.get(sql.conn_id))
-            target = written.writes or (use.writes[0][1] if len(use.writes) == 1 else None)
+            target = written.writes or (writes[0]["table"] if len(writes) == 1 else None)
             columns += [
                 {
                     "column": column,
                     "table": target,
                     "sources": [
-                        {
-                            "conn_id": sql.conn_id,
-                            "table": s.table,
-                            "column": s.column,
-                            "transformation": s.transformation,
-                        }
+                        _source(_table(sql.conn_id, s.table, namespace_of), s.column, s.transformation)
                         for s in sources
                     ],
                 }
@@ -72,31 +87,60 @@ def pipeline_lineage(
                 "step_id": step.id,
                 "kind": str(step.kind),
                 "job": f"{spec.dag_id}.{step.id}",
-                "reads": [_table(conn_id, name, namespace_of) for conn_id, name in use.reads],
-                "writes": [_table(conn_id, name, namespace_of) for conn_id, name in use.writes],
+                "reads": reads,
+                "writes": writes,
                 "columns": columns,
             }
         )
     return steps
 
 
-def _copied(read: tuple[str, str], target: str, schemas: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A step without SQL that reads one table and writes another copies its columns by name."""
-    conn_id, table = read
-    *schema, name = table.split(".")
-    nested = schemas.get(conn_id, {})
-    found = (nested.get(schema[-1], {}) if schema else nested).get(name)
-    if not isinstance(found, dict):
-        return []
+def _copied(
+    read: DatasetRef, write: DatasetRef, flow: DataFlow, schemas: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Each column written is the read field of the same name: the spec's columns, else those of
+    the table at either end (the source table's, else the target's) in the ER diagram."""
+    names = list(flow.columns) if flow.columns is not None else None
+    for end in (read, write):
+        if names is None and end["kind"] == "table":
+            names = _er_columns(schemas, end["conn_id"], end["table"])
     return [
-        {
-            "column": column,
-            "table": target,
-            "sources": [{"conn_id": conn_id, "table": table, "column": column, "transformation": "IDENTITY"}],
-        }
-        for column in found
+        {"column": column, "table": write["table"], "sources": [_source(read, column, IDENTITY)]}
+        for column in names or []
     ]
 
 
-def _table(conn_id: str, name: str, namespace_of: Callable[[str], str | None]) -> dict[str, Any]:
-    return {"conn_id": conn_id, "table": name, "namespace": namespace_of(conn_id)}
+def _er_columns(schemas: Mapping[str, Any], conn_id: str, table: str) -> list[str] | None:
+    *schema, name = table.split(".")
+    nested = schemas.get(conn_id, {})
+    found = (nested.get(schema[-1], {}) if schema else nested).get(name)
+    return list(found) if isinstance(found, dict) else None
+
+
+def _source(dataset: DatasetRef, column: str, transformation: str) -> dict[str, Any]:
+    return {
+        "kind": dataset["kind"],
+        "conn_id": dataset["conn_id"],
+        "table": dataset["table"],
+        "column": column,
+        "transformation": transformation,
+    }
+
+
+def _table(conn_id: str, name: str, namespace_of: Callable[[str], str | None]) -> DatasetRef:
+    return {"kind": "table", "conn_id": conn_id, "table": name, "namespace": namespace_of(conn_id)}
+
+
+def _outside(outside: Outside, namespace_of: Callable[[str], str | None]) -> DatasetRef:
+    """A file under OpenLineage's file naming (`file` or `s3://bucket`, then the path or key), or a
+    topic under its Kafka connection's namespace (`kafka://first-broker`)."""
+    if outside.kind == "file":
+        dataset = file_dataset(outside.name)
+        return {
+            "kind": "file",
+            "conn_id": outside.conn_id,
+            "table": dataset.name,
+            "namespace": dataset.namespace,
+        }
+    namespace = namespace_of(outside.conn_id) if outside.conn_id else None
+    return {"kind": "topic", "conn_id": outside.conn_id, "table": outside.name, "namespace": namespace}

@@ -153,6 +153,21 @@ METRICS: dict[str, Metric] = {
             ("dag_id", "table", "direction"),
             "Row-count-change checks that failed; direction drop or growth.",
         ),
+        # -- lifecycle events ----------------------------------------------------------------------
+        Metric(
+            "ai_etl.events.dropped",
+            "counter",
+            (),
+            "Lifecycle events not queued for Kafka: the queue was full (broker down or slow) or the "
+            "event did not encode.",
+        ),
+        Metric(
+            "ai_etl.events.failed",
+            "counter",
+            (),
+            "Lifecycle events queued but not delivered: no producer, the producer refused them, or "
+            "Kafka did not acknowledge them in time.",
+        ),
     )
 }
 
@@ -192,6 +207,14 @@ def _stats() -> ModuleType:
             )
         _ready_in.add(os.getpid())
     return stats
+
+
+def warm_up() -> None:
+    """Resolve (and if need be initialise) Stats now, so a later emission imports nothing."""
+    try:
+        _stats()
+    except Exception as exc:  # the first emission counts and logs it
+        log.debug("Stats not ready yet: %s", exc)
 
 
 def _tag(value: object) -> str:
@@ -331,3 +354,16 @@ def quality_check(*, dag_id: str, task_id: str, check: str, passed: bool) -> Non
 
 def row_count_alert(*, dag_id: str, table: str, direction: str) -> None:
     _emit("ai_etl.quality.row_count_alerts", 1, {"dag_id": dag_id, "table": table, "direction": direction})
+
+
+# -- lifecycle events ---------------------------------------------------------------------------
+
+
+def events_dropped(count: int) -> None:
+    """Lifecycle events that never reached the publisher's queue."""
+    _emit("ai_etl.events.dropped", count, {})
+
+
+def events_failed(count: int) -> None:
+    """Lifecycle events the Kafka producer did not deliver."""
+    _emit("ai_etl.events.failed", count, {})

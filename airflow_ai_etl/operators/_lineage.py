@@ -84,14 +84,21 @@ class SqlSide:
 
     def query(self, sql: str) -> tuple[list[Dataset], dict[str, list[ColumnOrigin]]]:
         """The tables a query reads (with their columns when complete) and each output column's origins."""
+        inputs, _, columns = self.statement(sql)
+        return inputs, columns
+
+    def statement(self, sql: str) -> tuple[list[Dataset], Dataset | None, dict[str, list[ColumnOrigin]]]:
+        """A query's or an INSERT ... SELECT / CREATE TABLE AS's tables read, table written, and
+        the origins of each column it selects (or writes)."""
         from airflow_ai_etl.lineage.columns import statement_lineage
         from airflow_ai_etl.lineage.model import statement_columns
 
         written = statement_lineage(sql, self.dialect or None)
-        catalog = self.read_catalog(written.reads)
+        catalog = self.read_catalog([*written.reads, *([written.writes] if written.writes else [])])
         if catalog is not None:
             written = statement_lineage(sql, self.dialect or None, catalog.sqlglot_schema())
-        return [self.dataset(t) for t in written.reads], statement_columns(written, self.dataset)
+        output = self.dataset(written.writes) if written.writes else None
+        return [self.dataset(t) for t in written.reads], output, statement_columns(written, self.dataset)
 
 
 def sql_side(conn_id: str, field: str, complete: bool) -> SqlSide:

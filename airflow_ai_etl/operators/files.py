@@ -405,7 +405,12 @@ class FileToSqlOperator(LineageMixin, BaseOperator):
         target.read_catalog([str(self.target_table)])
         output = target.dataset(str(self.target_table))
         if not complete or self._loaded is None:
-            return StepLineage(inputs=[file_dataset(str(self.path))], outputs=[output])
+            # Before the run the files are not listed yet: the path as given, and its fields when
+            # `columns` names them.
+            named = tuple((c, None) for c in self.columns or ())
+            source = file_dataset(str(self.path), named)
+            named_lineage = identity_columns(source, list(self.columns or ()))
+            return StepLineage(inputs=[source], outputs=[output], columns=named_lineage)
         files, columns, rows = self._loaded
         fields = tuple((c, None) for c in columns)
         inputs = [file_dataset(name, fields) for name in files]

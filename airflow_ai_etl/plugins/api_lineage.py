@@ -3,7 +3,9 @@ lineage tool (Marquez, DataHub, ...) receives from the OpenLineage provider for 
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 
@@ -11,30 +13,79 @@ from airflow_ai_etl.plugins.api_pipelines import DagIdPath
 from airflow_ai_etl.plugins.auth import ReadUser, StoreDep
 from airflow_ai_etl.plugins.schemas import LineageOut, StepLineageOut
 
+if TYPE_CHECKING:
+    from airflow_ai_etl.spec import PipelineSpec
+    from airflow_ai_etl.store import Store
+
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["pipelines"])
 
 
-@router.get("/pipelines/{dag_id}/lineage", responses={404: {"description": "Not a deployed pipeline"}})
+@router.get(
+    "/pipelines/{dag_id}/lineage",
+    responses={
+        404: {"description": "Not a deployed pipeline"},
+        503: {"description": "The deploy target cannot be read"},
+    },
+)
 def pipeline_lineage(dag_id: DagIdPath, user: ReadUser, store: StoreDep) -> LineageOut:
-    """The live version's lineage: per step, the OpenLineage job, tables read and written with
-    their dataset namespaces, and the source columns of each column written (from its SQL)."""
-    from airflow_ai_etl.lineage.spec import pipeline_lineage as lineage_of
-    from airflow_ai_etl.spec import PipelineSpec
+    """The live version's lineage: per step, the OpenLineage job, tables, files and topics read and
+    written with their dataset namespaces, and the sources of each column written.
 
-    live = store.live_deployment(dag_id)
-    draft = store.get_draft(live.draft_id) if live is not None and live.draft_id is not None else None
-    if draft is None or draft.spec is None:
-        raise HTTPException(status_code=404, detail=f"{dag_id!r} is not a pipeline deployed from a draft")
-    spec = PipelineSpec.model_validate(draft.spec)
+    The spec is the deployed draft's (with the ER diagram its review showed, so `SELECT *`
+    expands); a pipeline deployed without a draft (`ai-etl deploy spec.yaml`) is read from the
+    spec the deploy target keeps beside its DAG file."""
+    from airflow_ai_etl.lineage.spec import pipeline_lineage as lineage_of
+
+    deployed = _draft_spec(store, dag_id) or _live_spec(dag_id)
+    if deployed is None:
+        raise HTTPException(status_code=404, detail=f"{dag_id!r} is not a deployed airflow-ai-etl pipeline")
+    spec, er, version = deployed
     namespaces = _Namespaces()
-    steps = lineage_of(spec, namespaces.dialects(spec), draft.er, namespaces.of)
+    steps = lineage_of(spec, namespaces.dialects(spec), er, namespaces.of)
     return LineageOut(
         dag_id=dag_id,
-        version=live.version if live is not None else None,
+        version=version,
         job_namespace=_job_namespace(),
         lineage_url=_lineage_url(),
         steps=[StepLineageOut.model_validate(step) for step in steps],
     )
+
+
+def _draft_spec(store: Store, dag_id: str) -> tuple[PipelineSpec, Mapping[str, Any] | None, int] | None:
+    """The spec, ER diagram and version of the draft the store records as live, if any."""
+    from airflow_ai_etl.spec import PipelineSpec
+
+    live = store.live_deployment(dag_id)
+    draft = store.get_draft(live.draft_id) if live is not None and live.draft_id is not None else None
+    if live is None or draft is None or draft.spec is None:
+        return None
+    return PipelineSpec.model_validate(draft.spec), draft.er, live.version
+
+
+def _live_spec(dag_id: str) -> tuple[PipelineSpec, None, int | None] | None:
+    """The spec live beside `ai_etl/<dag_id>.py` in the deploy target, and its version (no ER
+    diagram: only the columns the spec and its SQL name are known)."""
+    from airflow_ai_etl.deploy import DeployError, choose_target
+    from airflow_ai_etl.spec import SpecError, loads_spec
+
+    try:
+        target = choose_target()
+        text = target.live_file(f"{dag_id}.yaml")
+        if text is None or target.live_file(f"{dag_id}.py") is None:
+            return None
+        history = target.history(dag_id)
+    except (DeployError, OSError) as error:
+        detail = f"the deploy target cannot be read now: {error}"
+        raise HTTPException(status_code=503, detail=detail) from None
+    try:
+        spec = loads_spec(text, source=f"ai_etl/{dag_id}.yaml")
+    except SpecError as error:
+        log.warning("The live spec of %s does not load: %s", dag_id, error)
+        return None
+    if spec.dag_id != dag_id:
+        return None
+    return spec, None, history[-1].version if history else None
 
 
 def _job_namespace() -> str:

@@ -301,22 +301,30 @@ class AccessOut(BaseModel):
     why_not: dict[str, str] = Field(description="Per refused action: why, for the page's tooltip.")
 
 
+LineageDatasetKind = Literal["table", "file", "topic"]
+
+
 class LineageTableOut(BaseModel):
-    conn_id: str
-    table: str
-    namespace: str | None = Field(description="The OpenLineage dataset namespace, e.g. postgres://host:5432.")
+    kind: LineageDatasetKind = "table"
+    conn_id: str | None = Field(description="The connection; for a file, its storage connection (or null).")
+    table: str = Field(description="The table as the spec names it; a file's path (s3: its key); a topic.")
+    namespace: str | None = Field(
+        description="The OpenLineage dataset namespace, e.g. postgres://host:5432, file, s3://bucket, "
+        "kafka://broker:9092."
+    )
 
 
 class LineageSourceOut(BaseModel):
-    conn_id: str
-    table: str
-    column: str
+    kind: LineageDatasetKind = "table"
+    conn_id: str | None
+    table: str = Field(description="The table, file or topic the column comes from.")
+    column: str = Field(description="The column, or the file's or message's field.")
     transformation: str = Field(description="IDENTITY (copied as it is) or TRANSFORMATION (computed).")
 
 
 class LineageColumnOut(BaseModel):
     column: str
-    table: str | None = Field(description="The table written; null when the step writes a file.")
+    table: str | None = Field(description="The table or file written; null when the SQL does not say.")
     sources: list[LineageSourceOut]
 
 

@@ -10,9 +10,6 @@ from dataclasses import dataclass, field
 
 from airflow_ai_etl.render.layout import Call
 
-#: Where common-sql's operators come from (the `sql` and `quality_check` kinds use them).
-COMMON_SQL_OPERATORS = "airflow.providers.common.sql.operators.sql"
-
 
 @dataclass
 class DagSource:

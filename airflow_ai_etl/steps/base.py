@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
 from airflow_ai_etl.spec.base import StepBase
 
@@ -44,6 +44,30 @@ class TableUse:
     reads: Sequence[TableRef] = ()
     writes: Sequence[TableRef] = ()
     created: Sequence[tuple[str, Table]] = ()
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A file or a Kafka topic a step reads or writes (its tables are in `TableUse`)."""
+
+    kind: Literal["file", "topic"]
+    #: The path (a file, a prefix or a glob; local or s3://) or the topic.
+    name: str
+    #: The storage or Kafka connection, when there is one.
+    conn_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DataFlow:
+    """What a step moves beyond its tables, for lineage: the files and topics it reads and writes,
+    and whether each column it writes is the field of the same name in what it reads
+    (`copies_by_name`: loads, ingests, table copies). `columns` are those fields when the spec
+    names them; otherwise they are the columns of the table at one end, as a catalog knows them."""
+
+    reads: Sequence[Outside] = ()
+    writes: Sequence[Outside] = ()
+    copies_by_name: bool = False
+    columns: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +160,11 @@ class Kind(ABC, Generic[S]):
     def files(self, step: S, dag_id: str) -> list[StepFile]:
         """Files the step ships beside the DAG file (most kinds: none)."""
         return []
+
+    def data_flow(self, step: S) -> DataFlow:
+        """The files and topics the step moves rows between (most kinds: only tables, and their
+        column lineage, if any, comes from their SQL)."""
+        return DataFlow()
 
 
 def not_a_sql_field(step_id: str, field: str) -> KeyError:

@@ -1441,6 +1441,11 @@
     return `${t.namespace || t.conn_id}/${t.table}`;
   }
 
+  // A table's column, a file's field (`path: field`) or a message field (`topic: field`).
+  function lineageField(s) {
+    return s.kind && s.kind !== "table" ? `${s.table}: ${s.column}` : `${s.table}.${s.column}`;
+  }
+
   function renderLineage(lineage) {
     const body = clear($("lineage-body"));
     for (const step of lineage.steps) {
@@ -1451,14 +1456,14 @@
           el("td", {}, el("code", { text: c.table ? `${c.table}.${c.column}` : c.column })),
           el("td", { text: "←" }),
           el("td", {
-            text: c.sources.map((s) => `${s.table}.${s.column}${s.transformation === "IDENTITY" ? "" : " (computed)"}`).join(", ") || "constant",
+            text: c.sources.map((s) => `${lineageField(s)}${s.transformation === "IDENTITY" ? "" : " (computed)"}`).join(", ") || "constant",
           }),
         ),
       );
       body.append(
         el("p", {}, el("strong", { text: step.step_id }), ` (${step.kind}) · job `, lineageJob(lineage, step)),
         el("p", { class: "muted", text: `reads ${step.reads.map(lineageTable).join(", ") || "—"} · writes ${step.writes.map(lineageTable).join(", ") || "—"}` }),
-        rows.length ? el("table", {}, ...rows) : el("p", { class: "muted", text: "No column lineage from SQL for this step." }),
+        rows.length ? el("table", {}, ...rows) : el("p", { class: "muted", text: "No column lineage for this step." }),
       );
     }
     show($("lineage"), true);

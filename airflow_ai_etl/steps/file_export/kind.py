@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
 from airflow_ai_etl.render.source import DagSource
-from airflow_ai_etl.steps.base import Checking, EvalFacts, Kind, StepCheck, StepSql, TableUse
+from airflow_ai_etl.steps.base import (
+    Checking,
+    DataFlow,
+    EvalFacts,
+    Kind,
+    Outside,
+    StepCheck,
+    StepSql,
+    TableUse,
+)
 from airflow_ai_etl.steps.file_export.model import FileExportStep
 from airflow_ai_etl.steps.files import FILE_OPERATORS, file_kwargs, storage_connection
 from airflow_ai_etl.steps.sources import (
@@ -52,6 +61,13 @@ class FileExportKind(Kind[FileExportStep]):
             doc_md=doc_md,
         )
         return [call]
+
+    def data_flow(self, step: FileExportStep) -> DataFlow:
+        """The file's columns are the query's (lineage from its SQL), or the source table's."""
+        return DataFlow(
+            writes=[Outside("file", step.path, step.storage_conn_id)],
+            copies_by_name=step.source.table is not None,
+        )
 
     def tables(self, step: FileExportStep, dialects: Mapping[str, str]) -> TableUse:
         return TableUse(reads=source_reads(step, dialects))

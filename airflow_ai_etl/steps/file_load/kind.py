@@ -8,8 +8,10 @@ from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.source import DagSource
 from airflow_ai_etl.steps.base import (
     Checking,
+    DataFlow,
     EvalFacts,
     KindWithoutSql,
+    Outside,
     StepCheck,
     TableUse,
 )
@@ -53,6 +55,14 @@ class FileLoadKind(KindWithoutSql[FileLoadStep]):
             doc_md=doc_md,
         )
         return [call]
+
+    def data_flow(self, step: FileLoadStep) -> DataFlow:
+        """The file's fields fill the target's columns of the same name."""
+        return DataFlow(
+            reads=[Outside("file", step.path, step.storage_conn_id)],
+            copies_by_name=True,
+            columns=step.columns,
+        )
 
     def tables(self, step: FileLoadStep, dialects: Mapping[str, str]) -> TableUse:
         return TableUse(writes=[(step.target.conn_id, step.target.table)])

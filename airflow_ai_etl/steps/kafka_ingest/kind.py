@@ -9,8 +9,10 @@ from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.source import DagSource
 from airflow_ai_etl.steps.base import (
     Checking,
+    DataFlow,
     EvalFacts,
     KindWithoutSql,
+    Outside,
     StepCheck,
     TableUse,
 )
@@ -61,6 +63,23 @@ class KafkaIngestKind(KindWithoutSql[KafkaIngestStep]):
             doc_md=doc_md,
         )
         return [call]
+
+    def data_flow(self, step: KafkaIngestStep) -> DataFlow:
+        """Each message field fills the target column of the same name: those `columns` names, or
+        the Avro schema's fields (JSON without `columns`: the keys of the first message)."""
+        columns = step.columns
+        if columns is None and step.avro_schema is not None:
+            fields = step.avro_schema.get("fields")
+            columns = (
+                [str(f["name"]) for f in fields if isinstance(f, dict) and "name" in f]
+                if isinstance(fields, list)
+                else None
+            )
+        return DataFlow(
+            reads=[Outside("topic", step.topic, step.kafka_conn_id)],
+            copies_by_name=True,
+            columns=columns or None,
+        )
 
     def tables(self, step: KafkaIngestStep, dialects: Mapping[str, str]) -> TableUse:
         """The target, and the dead-letter table when there is one (both are written)."""

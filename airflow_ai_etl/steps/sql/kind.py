@@ -1,4 +1,5 @@
-"""The `sql` kind: one statement under the write allowlist, run by common-sql's SQLExecuteQueryOperator."""
+"""The `sql` kind: one statement under the write allowlist, run by common-sql's SQLExecuteQueryOperator
+(our subclass, SqlStatementOperator, which adds OpenLineage facets from sqlglot on every dialect)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
-from airflow_ai_etl.render.source import COMMON_SQL_OPERATORS, DagSource
+from airflow_ai_etl.render.source import DagSource
 from airflow_ai_etl.steps.base import Checking, EvalFacts, Kind, StepCheck, StepSql, TableUse
 from airflow_ai_etl.steps.sql.model import SqlStep
 from airflow_ai_etl.steps.sql_text import set_statement, sql_use, statement_fields
@@ -17,7 +18,7 @@ from airflow_ai_etl.validation.sql import analyze_sql
 class SqlKind(Kind[SqlStep]):
     name = "sql"
     model = SqlStep
-    imports = {"SQLExecuteQueryOperator": COMMON_SQL_OPERATORS}
+    imports = {"SqlStatementOperator": "airflow_ai_etl.operators.sql_statement"}
 
     def connections(self, step: SqlStep) -> list[tuple[str, str]]:
         return [("conn_id", step.conn_id)]
@@ -45,7 +46,7 @@ class SqlKind(Kind[SqlStep]):
 
     def task_calls(self, step: SqlStep, src: DagSource, doc_md: str) -> list[Call]:
         call = src.call(
-            "SQLExecuteQueryOperator",
+            "SqlStatementOperator",
             split=True,
             task_id=step.id,
             conn_id=step.conn_id,

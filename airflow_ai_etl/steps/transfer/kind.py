@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
 from airflow_ai_etl.render.source import DagSource
-from airflow_ai_etl.steps.base import Checking, EvalFacts, Kind, StepCheck, StepSql, TableUse
+from airflow_ai_etl.steps.base import Checking, DataFlow, EvalFacts, Kind, StepCheck, StepSql, TableUse
 from airflow_ai_etl.steps.sources import (
     set_source_sql,
     source_read_queries,
@@ -64,6 +64,10 @@ class TransferKind(Kind[TransferStep]):
             doc_md=doc_md,
         )
         return [call]
+
+    def data_flow(self, step: TransferStep) -> DataFlow:
+        """A table's copy keeps its column names (a query's columns come from its SQL)."""
+        return DataFlow(copies_by_name=step.source.table is not None)
 
     def tables(self, step: TransferStep, dialects: Mapping[str, str]) -> TableUse:
         return TableUse(reads=source_reads(step, dialects), writes=[(step.target.conn_id, step.target.table)])

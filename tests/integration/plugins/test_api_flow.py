@@ -258,6 +258,7 @@ def test_lineage_names_jobs_datasets_and_column_sources(
             )
         if "order_id" in by_column:
             assert {
+                "kind": "table",
                 "conn_id": "shop",
                 "table": "orders",
                 "column": "order_id",
@@ -599,3 +600,63 @@ def test_an_er_diagram_upload_becomes_a_draft_and_bad_images_are_4xx(
     upload = airflow_api.call("GET", f"/drafts/{request['draft_id']}", "viewer1").json()
     assert upload["dag_id"] == "supplier_tables" and "CREATE TABLE suppliers" in upload["spec_yaml"]
     assert [t["name"].rsplit(".", 1)[-1] for t in upload["er"]["tables"]] == ["suppliers"]
+
+
+def test_a_pipeline_deployed_by_the_cli_has_lineage_from_its_live_spec(
+    airflow_api: AirflowApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ai-etl deploy spec.yaml` records no draft: the route reads the spec live beside the DAG file."""
+    from airflow_ai_etl.cli import main
+
+    dag_id = "cli_deployed_lineage"
+    export = airflow_api.data / "big_orders.csv"
+    spec = {
+        "dag_id": dag_id,
+        "schedule": "@daily",
+        "start_date": "2026-01-01",
+        "steps": [
+            {
+                "id": "big_orders",
+                "kind": "sql",
+                "conn_id": "shop",
+                "sql": "CREATE TABLE big_orders AS SELECT order_id, status FROM orders WHERE status <> 'new'",
+            },
+            {
+                "id": "export_big",
+                "kind": "file_export",
+                "depends_on": ["big_orders"],
+                "source": {
+                    "conn_id": "shop",
+                    "sql": "SELECT order_id AS id, upper(status) AS state FROM big_orders",
+                },
+                "path": str(export),
+                "format": "csv",
+            },
+        ],
+    }
+    path = airflow_api.data / f"{dag_id}.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    code = main(["deploy", str(path)])
+    assert code == 0, capsys.readouterr()
+    assert default_store().live_deployment(dag_id) is None  # nothing in the store: the CLI's deploy
+
+    response = airflow_api.call("GET", f"/pipelines/{dag_id}/lineage", "viewer1")
+    assert response.status_code == 200, response.text
+    lineage = response.json()
+    assert (lineage["dag_id"], lineage["version"]) == (dag_id, 1)
+    create, dump = lineage["steps"]
+    shop = f"sqlite://{airflow_api.data / 'shop.db'}"
+    assert [(t["table"], t["namespace"]) for t in create["writes"]] == [("big_orders", shop)]
+    assert {c["column"]: [(s["table"], s["column"]) for s in c["sources"]] for c in create["columns"]} == {
+        "order_id": [("orders", "order_id")],
+        "status": [("orders", "status")],
+    }
+    assert dump["writes"] == [{"kind": "file", "conn_id": None, "table": str(export), "namespace": "file"}]
+    assert {
+        c["column"]: [(s["table"], s["column"], s["transformation"]) for s in c["sources"]]
+        for c in dump["columns"]
+    } == {
+        "id": [("big_orders", "order_id", "IDENTITY")],
+        "state": [("big_orders", "status", "TRANSFORMATION")],
+    }
+    assert {c["table"] for c in dump["columns"]} == {str(export)}

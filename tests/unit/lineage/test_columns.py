@@ -58,3 +58,16 @@ def test_star_expands_only_with_a_schema() -> None:
 def test_sql_that_does_not_parse_or_is_no_query_gives_nothing() -> None:
     assert statement_lineage("SELECT FROM WHERE (", "postgres").columns == {}
     assert statement_lineage("DELETE FROM orders", "postgres").reads == []
+
+
+def test_one_table_without_a_catalog_resolves_its_unqualified_columns_even_in_where() -> None:
+    lineage = statement_lineage(
+        "CREATE TABLE big AS SELECT id, amount * 2 AS doubled FROM shop.orders "
+        "WHERE amount > 10 ORDER BY doubled",
+        "sqlite",
+    )
+    assert (lineage.reads, lineage.writes) == (["shop.orders"], "big")
+    assert lineage.columns == {
+        "id": [SourceColumn("shop.orders", "id", "IDENTITY")],
+        "doubled": [SourceColumn("shop.orders", "amount", "TRANSFORMATION")],
+    }

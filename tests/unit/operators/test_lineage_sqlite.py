@@ -96,6 +96,16 @@ def test_file_load_and_export_lineage(sqlite_db: Callable[..., Path], tmp_path: 
         target_table="copies",
     )
     assert [d.name for d in load.get_openlineage_facets_on_start().inputs] == [f"{tmp_path}/*.csv"]
+    named = FileToSqlOperator(
+        task_id="named",
+        path=str(tmp_path) + "/*.csv",
+        format="csv",
+        target_conn_id="db",
+        target_table="copies",
+        columns=["id"],
+    )
+    (before,) = named.get_openlineage_facets_on_start().outputs
+    assert _fields(before.facets, "columnLineage") == {"id": [(f"{tmp_path}/*.csv", "id", "IDENTITY")]}
     load.execute({})  # type: ignore[arg-type]
     loaded = load.get_openlineage_facets_on_complete(None)
     assert [(d.namespace, d.name) for d in loaded.inputs] == [("file", str(exported))]
@@ -157,4 +167,49 @@ def test_kafka_and_spark_lineage_before_running(
     assert _fields(daily.facets, "columnLineage") == {
         "day": [("/wh/sales.db/orders", "day", "IDENTITY")],
         "revenue": [("/wh/sales.db/orders", "amount", "TRANSFORMATION")],
+    }
+
+
+def test_sql_step_lineage_on_sqlite_which_common_sql_gives_none(sqlite_db: Callable[..., Path]) -> None:
+    from airflow_ai_etl.operators.sql_statement import SqlStatementOperator
+
+    from .conftest import rows
+
+    db = sqlite_db("db", SOURCE + TARGET)
+    insert = SqlStatementOperator(
+        task_id="facts",
+        conn_id="db",
+        sql="INSERT INTO order_facts " + SQL.replace(" AS order_id", "").replace(" AS total", ""),
+    )
+    insert.execute({})  # type: ignore[arg-type]
+    assert rows(db, "SELECT order_id, customer FROM order_facts ORDER BY order_id") == [
+        (1, "ADA"),
+        (2, "ADA"),
+    ]
+    done = insert.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in done.inputs] == [
+        (f"sqlite://{db}", "orders"),
+        (f"sqlite://{db}", "customers"),
+    ]
+    (output,) = done.outputs
+    assert (output.namespace, output.name) == (f"sqlite://{db}", "order_facts")
+    # No column list: the target's columns (read from the database at completion), by position.
+    assert _fields(output.facets, "columnLineage") == {
+        "order_id": [("orders", "id", "IDENTITY")],
+        "total": [("orders", "amount", "TRANSFORMATION")],
+        "customer": [("customers", "name", "TRANSFORMATION")],
+    }
+    assert done.job_facets["sql"].query == insert.sql
+
+    create = SqlStatementOperator(
+        task_id="big",
+        conn_id="db",
+        sql="CREATE TABLE big_orders AS SELECT id, amount FROM orders WHERE amount > 10",
+    )
+    started = create.get_openlineage_facets_on_start()
+    (table,) = started.outputs
+    assert table.name == "big_orders"
+    assert _fields(table.facets, "columnLineage") == {
+        "id": [("orders", "id", "IDENTITY")],
+        "amount": [("orders", "amount", "IDENTITY")],
     }

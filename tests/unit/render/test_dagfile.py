@@ -97,7 +97,7 @@ def test_steps_become_the_right_operators_and_dependencies(
         "check_orders.columns": "ReadOnlySQLColumnCheckOperator",
         "check_orders.table": "ReadOnlySQLTableCheckOperator",
         "check_orders.row_count_change": "RowCountChangeOperator",
-        "refresh_summary": "SQLExecuteQueryOperator",
+        "refresh_summary": "SqlStatementOperator",
     }
     load = dag.get_task("load_orders")
     assert (load.source_conn_id, load.source_sql, load.source_table) == (
@@ -203,7 +203,7 @@ def test_step_ids_that_are_python_words_get_a_suffixed_variable(
         {"id": f"{step_id}_task", "kind": "sql", "conn_id": "dwh", "sql": "SELECT 1", "depends_on": [step_id]}
     )
     source = render(spec_data)
-    assert f"{step_id}_task_2 = SQLExecuteQueryOperator(" in source
+    assert f"{step_id}_task_2 = SqlStatementOperator(" in source
     assert f"    {step_id}_task_2 >> {step_id}_task\n" in source
     dag = load_dags(source)["orders_to_dwh"]
     assert dag.get_task(f"{step_id}_task").upstream_task_ids == {step_id}
@@ -316,7 +316,7 @@ def test_rendered_module_imports_only_what_it_uses(spec_data: dict[str, Any]) ->
         ("datetime", "timedelta"),
         ("datetime", "timezone"),
         ("airflow.sdk", "DAG"),
-        ("airflow.providers.common.sql.operators.sql", "SQLExecuteQueryOperator"),
+        ("airflow_ai_etl.operators.sql_statement", "SqlStatementOperator"),
     }
 
 

@@ -38,7 +38,7 @@ CONSTRUCTORS = {
     "datetime",
     "timedelta",
     "SmtpNotifier",
-    "SQLExecuteQueryOperator",
+    "SqlStatementOperator",
     "ReadOnlySQLColumnCheckOperator",
     "ReadOnlySQLTableCheckOperator",
     "TransferOperator",
@@ -192,7 +192,7 @@ def assert_only_constructor_calls(source: str) -> None:
     assert modules <= {
         "datetime",
         "airflow.sdk",
-        "airflow.providers.common.sql.operators.sql",
+        "airflow_ai_etl.operators.sql_statement",
         "airflow.providers.smtp.notifications.smtp",
         "airflow_ai_etl.operators.transfer",
         "airflow_ai_etl.operators.quality",

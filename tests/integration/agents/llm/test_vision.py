@@ -73,7 +73,7 @@ def test_generate_image_sends_the_png_and_drafts_create_table_steps(
     spec = (out / "supplier_tables.yaml").read_text()
     assert spec.index("id: create_suppliers") < spec.index("id: create_supplier_products")
     assert "REFERENCES public.suppliers (id)" in spec
-    assert "SQLExecuteQueryOperator" in (out / "supplier_tables.py").read_text()
+    assert "SqlStatementOperator" in (out / "supplier_tables.py").read_text()
 
 
 def test_tables_that_already_exist_are_findings_not_a_deploy(
