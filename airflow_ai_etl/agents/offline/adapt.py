@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 _DAG_SETTINGS = ("catchup", "owner", "retries", "retry_delay_minutes", "max_active_runs")
 #: Transfer settings carried over (tuning, not what is loaded or where).
 _TRANSFER_SETTINGS = ("batch_size",)
+#: Slots of the values that decide which rows are loaded (they live in predicates).
+_FILTERING = re.compile(r"\bfilter\b")
+#: Where those values sit in a query: a literal elsewhere (`ROUND(x, 2)`) is structure, not a slot.
+_PREDICATES = (exp.Where, exp.Having, exp.Join, exp.Qualify)
 #: Slots whose new value must show in the adapted spec's queries and tables (the request's clauses).
 _SHOWN_ROLES = re.compile(r"\b(?:source|target|join|filter|measure|group|time column)\b")
 
@@ -157,6 +161,15 @@ def _literal_key(node: exp.Expr) -> ValueKey | None:
     return None
 
 
+def _predicate_literals(tree: exp.Expr) -> list[exp.Expr]:
+    """The literals of a statement's WHERE, HAVING, JOIN and QUALIFY clauses."""
+    return [
+        node
+        for node in tree.find_all(exp.Literal, exp.Boolean)
+        if node.find_ancestor(*_PREDICATES) is not None
+    ]
+
+
 def _literal(value: Any) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
@@ -184,7 +197,7 @@ class Substitution:
                 made._put(made.tables, str(before.value).lower(), str(after.value), before.role)
             elif before.kind == "column":
                 made._put(made.columns, str(before.value).lower(), str(after.value), before.role)
-            else:
+            elif _FILTERING.search(before.role):  # thresholds of checks are the new plan's, not SQL
                 key = _value_key(before.value)
                 if key is not None:
                     made._put(made.values, key, after.value, before.role)
@@ -396,12 +409,11 @@ class _Assembly:
         for alias in tree.find_all(exp.Alias):
             if alias.alias.lower() in sub.columns:
                 alias.set("alias", _identifier(sub.columns[alias.alias.lower()], dialect))
-        for literal in list(tree.find_all(exp.Literal, exp.Boolean)):
+        for literal in _predicate_literals(tree):
             key = _literal_key(literal)
-            if key is not None and key in sub.values:
-                literal.replace(_literal(sub.values[key]))
-            elif literal.find_ancestor(exp.Where, exp.Having, exp.Join) is not None:
+            if key is None or key not in sub.values:
                 raise NotAdaptable(f"it filters on {literal.sql()}, a value the request does not give")
+            literal.replace(_literal(sub.values[key]))
         for select, written in whole:
             mapped = sub.table(catalog, written)
             table = catalog.find_table(mapped or "")
@@ -429,7 +441,7 @@ class _Assembly:
 
 
 def _spec_words(spec: PipelineSpec, dialects: Mapping[str, str]) -> tuple[set[str], set[ValueKey]]:
-    """Every table and column name (lower, unqualified) and literal in the spec's steps."""
+    """Every table and column name (lower, unqualified) and predicate literal in the spec's steps."""
     names: set[str] = set()
     literals: set[ValueKey] = set()
     for step in spec.model_dump(mode="json")["steps"]:
@@ -442,7 +454,7 @@ def _spec_words(spec: PipelineSpec, dialects: Mapping[str, str]) -> tuple[set[st
                 if tree is not None:
                     names |= {n.name.lower() for n in tree.find_all(exp.Table, exp.Column)}
                     names |= {a.alias.lower() for a in tree.find_all(exp.Alias)}
-                    literals |= {k for n in tree.find_all(exp.Literal, exp.Boolean) if (k := _literal_key(n))}
+                    literals |= {k for n in _predicate_literals(tree) if (k := _literal_key(n))}
     return names, literals
 
 

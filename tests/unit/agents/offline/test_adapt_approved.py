@@ -216,3 +216,23 @@ def test_without_a_store_the_offline_plan_is_made_as_usual(
     monkeypatch.setenv("AIRFLOW__AI_ETL__STORE_URL", "postgresql://nobody@127.0.0.1:1/none")
     result = _generate("copy orders where status is 'shipped' into the warehouse", catalogs)
     assert result.ok and result.planned_by == "offline (asked for)"
+
+
+def test_an_adapted_plan_that_fails_the_checks_gives_way_to_the_plain_plan(
+    catalogs: list[SchemaCatalog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def purging(spec: dict[str, Any]) -> None:  # approved with a person's grant to delete rows
+        spec["steps"].append(
+            {"id": "purge", "kind": "sql", "conn_id": "warehouse", "depends_on": ["load_orders"],
+             "sql": "DELETE FROM public.orders WHERE status = 'shipped'",
+             "allow_destructive": [{"operation": "delete", "table": "public.orders"}]}
+        )  # fmt: skip
+
+    approved = _approved("copy orders where status is 'shipped' into the warehouse", catalogs, purging)
+    monkeypatch.setattr("airflow_ai_etl.agents.grounding.approved_candidates", lambda *_: [approved])
+    result = _generate("copy customers where country is 'DE' into the warehouse", catalogs)
+    assert result.ok and result.planned_by == "offline (asked for)"
+    assert result.spec is not None and [s.id for s in result.spec.steps] == [
+        "create_customers",
+        "load_customers",
+    ]
