@@ -15,10 +15,13 @@ is always the new plan's: targets, load modes, keys and watermarks, checks, sche
 step ids and the CREATE TABLE statements. Access is never carried over: `allow_destructive` grants
 and GRANT/REVOKE statements are dropped.
 
-Anything that cannot be filled makes the candidate unusable, and the caller plans as usual: other
-connections, a table whose structure changed since approval (or was never recorded), a table or
-column of the approved spec with no counterpart, a filter value the new request does not give, a
-step kind other than transfer, SQL or quality check, or a result that does not parse.
+Names are re-linked, never guessed: a table of the approved spec must be one of the substitution's;
+a column it does not name keeps its name only where the new tables have a column of that name; a
+query that lists every column of its table lists every column of the new one (or the plan's own
+list). Anything that cannot be filled makes the candidate unusable, and the caller plans as usual:
+other connections, a table whose structure changed since approval (or was never recorded), a table
+or column with no counterpart, a filter value the new request does not give, a step kind other
+than transfer, SQL or quality check, or a result that does not parse.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import copy
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -312,11 +315,10 @@ class _Assembly:
             raise NotAdaptable(f"its target {old['target']['table']} is not the one its request names")
         source = old["source"]
         catalog = self.catalogs[source["conn_id"]]
-        if source.get("table") is not None:
+        if source.get("table") is not None:  # nothing of its own: the plan's source stands
             mapped = self.substitution.table(catalog, source["table"])
-            if mapped is None or catalog.find_table(mapped) != catalog.find_table(
-                new["source"].get("table") or mapped
-            ):
+            planned = new["source"].get("table")
+            if mapped is None or (planned and catalog.find_table(mapped) != catalog.find_table(planned)):
                 raise NotAdaptable(f"its source {source['table']} is not the one its request names")
         else:
             projection = self._projection(catalog, new["source"])
@@ -343,7 +345,7 @@ class _Assembly:
         sql: str,
         *,
         projection: list[str] | None = None,
-        keep: Any = None,
+        keep: Callable[[exp.Expr], bool] | None = None,
     ) -> str | None:
         """The statements of `sql` with the substitution applied; grants (and what `keep` refuses)
         left out; None when nothing is left."""
