@@ -115,7 +115,9 @@ class GenerationResult(BaseModel):
     repair_rounds: list[RepairRound] = Field(default_factory=list)
     planned_by: str = Field(
         default=PLANNED_BY_MODEL,
-        description="'model', or 'offline (<why>)', e.g. 'offline (model unavailable: HTTP 503)'.",
+        description="'model', or 'offline (<why>)', e.g. 'offline (model unavailable: HTTP 503)'; an "
+        "offline plan adapted from an approved pipeline adds ', adapted from approved pipeline <dag_id> "
+        "(deployment N, approved by X)'.",
     )
     fallback: str | None = Field(
         default=None,

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.memory.linking import identifier_words
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.memory.pipelines import ApprovedPipeline, SimilarPipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +39,30 @@ def existing_tables(request: str, catalogs: Sequence[SchemaCatalog]) -> dict[str
     return listed
 
 
-def approved_examples(request: str, conn_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The nearest approved pipelines over these connections: request and spec, best first."""
-    from airflow_ai_etl.memory.pipelines import open_memory
+def nearest_approved(request: str, conn_ids: Sequence[str], k: int = _EXAMPLES) -> list[SimilarPipeline]:
+    """The k approved pipelines nearest to `request` over these connections, best first; none
+    when the memory is empty (then no embedding model is loaded) or cannot be opened."""
+    from airflow_ai_etl.memory.pipelines import has_approved_pipelines, open_memory
+    from airflow_ai_etl.store.repository import default_store
 
     try:
-        found = open_memory().search(request, k=_EXAMPLES, conn_ids=conn_ids)
-    except Exception as error:  # no store here, a broken index: plan without examples
-        log.info("no approved pipelines as examples: %s", error)
+        store = default_store()
+        if not has_approved_pipelines(store):
+            return []
+        return open_memory(store).search(request, k=k, conn_ids=conn_ids)
+    except Exception as error:  # no store here, a broken index: plan without the memory
+        log.info("no approved pipelines from the memory: %s", error)
         return []
+
+
+def approved_examples(request: str, conn_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The nearest approved pipelines over these connections: request and spec, best first."""
     return [
-        {"request": f.pipeline.request, "spec": f.pipeline.spec, "score": round(f.score, 3)} for f in found
+        {"request": f.pipeline.request, "spec": f.pipeline.spec, "score": round(f.score, 3)}
+        for f in nearest_approved(request, conn_ids)
     ]
+
+
+def approved_candidates(request: str, conn_ids: Sequence[str]) -> list[ApprovedPipeline]:
+    """The approved pipelines the offline planner may adapt to `request`, nearest first."""
+    return [f.pipeline for f in nearest_approved(request, conn_ids)]

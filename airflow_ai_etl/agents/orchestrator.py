@@ -62,13 +62,14 @@ from airflow_ai_etl.observability.metrics import LlmCall
 from airflow_ai_etl.spec import PipelineSpec
 from airflow_ai_etl.spec.models import DagId
 from airflow_ai_etl.validation.context import ValidationContext
-from airflow_ai_etl.validation.report import Finding, Report
+from airflow_ai_etl.validation.report import Finding, Report, Severity
 
 if TYPE_CHECKING:
     from pydantic_ai import Tool
 
     from airflow_ai_etl.agents.guard import ModelGuard
     from airflow_ai_etl.agents.llm import LLM, AgentCall
+    from airflow_ai_etl.agents.offline import OfflinePlan
 
 SCHEMA_ANALYST = "schema_analyst"
 PLANNER = "planner"
@@ -173,6 +174,11 @@ class _Run:
     ) -> GenerationResult:
         ok = source is not None
         not_understood = self.account_clauses() if self.spec is not None and refusal is None else []
+        if ok and self.spec is not None:  # what pipeline memory checks before adapting this draft
+            from airflow_ai_etl.memory.fingerprints import spec_fingerprints
+
+            fingerprints = spec_fingerprints(self.spec.model_dump(mode="json"), self.catalogs)
+            self.report = self.report.model_copy(update={"catalog_fingerprints": fingerprints})
         if not ok:
             self.emit(ORCHESTRATOR, f"generation failed: {reason}", level="error")
         return GenerationResult(
@@ -397,11 +403,47 @@ class _Run:
                 f" (not understood: {', '.join(offline.not_understood)})" if offline.not_understood else ""
             )
             return self.result(reason=f"offline planner: {offline.reason}{unplaced}")
-        self.check_scope()
-        self.qa()
+        if not self.adapted_from_memory(offline):
+            self.check_scope()
+            self.qa()
         if not self.report.ok:
             return self.result(reason=f"the offline plan does not validate: {self.error_codes()}")
         return self.render()
+
+    def adapted_from_memory(self, offline: OfflinePlan) -> bool:
+        """Adapt the nearest approved pipeline of the same shape, validated like any draft; on
+        success the spec, report and `planned_by` say so. False (and the plain plan stands, not yet
+        validated) when none adapts: the memory improves a plan, it is not another way to fail."""
+        from airflow_ai_etl.agents.grounding import approved_candidates
+        from airflow_ai_etl.agents.offline.adapt import adapt_nearest
+
+        assert offline.spec is not None
+        candidates = approved_candidates(self.request, [c.conn_id for c in self.catalogs])
+        adapted = adapt_nearest(offline, candidates, self.catalogs, today=self.today)
+        if adapted is None:
+            return False
+        self.spec = adapted.spec
+        try:
+            self.check_scope()
+        except Refused:
+            self.spec = offline.spec
+            return False
+        self.qa()
+        if not self.report.ok:
+            self.emit(
+                OFFLINE_PLANNER,
+                f"not {adapted.note}: it does not validate ({self.error_codes()}); the plain plan stands",
+                level="info",
+            )
+            self.spec, self.report = offline.spec, Report()
+            return False
+        self.planned_by = f"{self.planned_by}, {adapted.note}"
+        self.report = self.report.model_copy(deep=True).extend(
+            [Finding(severity=Severity.INFO, code="plan.adapted", message=f"this draft was {adapted.note}")]
+        )
+        source = adapted.pipeline
+        self.emit(OFFLINE_PLANNER, adapted.note, planned_by=self.planned_by, adapted_from=source.dag_id)
+        return True
 
     def write_sql(
         self, llm: LLM, target: SqlField, findings: list[Finding], tools: Sequence[Tool[Any]]

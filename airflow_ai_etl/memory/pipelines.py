@@ -128,6 +128,18 @@ def approved_pipelines(store: Store, after_id: int = 0) -> list[ApprovedPipeline
     ]
 
 
+def has_approved_pipelines(store: Store) -> bool:
+    """Whether any draft was deployed: one cheap query, so that callers with an empty memory never
+    open it (opening names the embedder, which loads the embedding model)."""
+    from sqlalchemy import select
+
+    from airflow_ai_etl.store.models import DeploymentRow
+
+    query = select(DeploymentRow.id).where(DeploymentRow.action == "deploy").limit(1)
+    with store.session() as session:
+        return session.execute(query).first() is not None
+
+
 def _entry(data: dict[str, Any]) -> ApprovedPipeline:
     return ApprovedPipeline(**{**data, "conn_ids": tuple(data["conn_ids"])})
 

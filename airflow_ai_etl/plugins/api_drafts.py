@@ -122,6 +122,7 @@ def _spec_diff(before: str, after: str, draft_id: int) -> str:
 )
 def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser, store: StoreDep) -> DraftOut:
     """Save an edited spec as a new draft version, validated against the real schemas and re-rendered."""
+    from airflow_ai_etl.memory.fingerprints import spec_fingerprints
     from airflow_ai_etl.render import RenderError, render_dag
     from airflow_ai_etl.spec import SpecError
     from airflow_ai_etl.spec.io import parse_spec as parse_spec_data
@@ -150,6 +151,10 @@ def edit_draft(draft_id: int, body: DraftEdit, request: Request, user: EditUser,
     report = validate_spec(spec, context)
     if not report.ok:
         refuse(store, user=user, action="edit", target=target, status=422, detail=_finding_problems(report))
+    # What pipeline memory checks before adapting this draft, once approved, to a new request.
+    report.catalog_fingerprints = spec_fingerprints(
+        spec.model_dump(mode="json"), list(context.catalogs.values())
+    )
     try:
         source = render_dag(spec)
     except RenderError as exc:

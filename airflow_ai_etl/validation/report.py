@@ -39,6 +39,11 @@ class Report(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     findings: list[Finding] = Field(default_factory=list)
+    catalog_fingerprints: dict[str, str] = Field(
+        default_factory=dict,
+        description="`conn:schema.table` -> structural fingerprint of each table the valid draft "
+        "touches (memory/fingerprints.py): pipeline memory adapts an approved draft only while they hold.",
+    )
 
     @property
     def ok(self) -> bool:

@@ -14,6 +14,9 @@ It reads these phrasings (case-insensitive, anywhere in the request):
 - quality rules: "<column> must be unique", "<column> must not be null" / "never empty",
   "<column> must be positive", "at least N rows", "alert if the row count drops by more than N%".
 - schedule: see `schedule.parse_schedule`; notification: "alert me at someone@example.com".
+
+When pipeline memory holds an approved pipeline whose request has the same shape over the same
+connections, the generation adapts that pipeline rather than the bare plan (see `adapt`).
 """
 
 from airflow_ai_etl.agents.offline.intent import RequestIntent, parse_request

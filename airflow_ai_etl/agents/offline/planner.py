@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,6 +84,17 @@ _MODIFIER = re.compile(
 )
 
 
+class PlanSlot(BaseModel):
+    """One name or value of a plan, as resolved in the catalogs: a table (`conn:schema.table`), a
+    column, or a literal; `role` says where in the plan it sits (e.g. `load 0 filter 1 value`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str
+    kind: Literal["table", "column", "value"]
+    value: str | int | float | bool | None
+
+
 class OfflinePlan(BaseModel):
     """The planner's result: a spec, or the reason there is none, and what it read either way."""
 
@@ -98,6 +109,15 @@ class OfflinePlan(BaseModel):
         default_factory=list, description="Words and phrases of the request it could not place."
     )
     reason: str | None = Field(default=None, description="Why planning failed (None when ok).")
+    shape: list[str] = Field(
+        default_factory=list,
+        description="The plan's structure with its names and values left out (connections, load "
+        "modes, filter operators, aggregate functions, check kinds): two requests of one shape "
+        "differ only in their slots.",
+    )
+    slots: list[PlanSlot] = Field(
+        default_factory=list, description="The names and values the request filled, in plan order."
+    )
 
 
 def plan_offline(
@@ -129,7 +149,12 @@ def plan_offline(
             ok=False, understood=planner.understood, not_understood=req.leftover_phrases(), reason=str(exc)
         )
     return OfflinePlan(
-        ok=True, spec=spec, understood=planner.understood, not_understood=req.leftover_phrases()
+        ok=True,
+        spec=spec,
+        understood=planner.understood,
+        not_understood=req.leftover_phrases(),
+        shape=planner.shape,
+        slots=planner.slots,
     )
 
 
@@ -160,6 +185,8 @@ class _Load:
     sql: str | None
     ddl_key: list[str]
     aggregated: bool = False
+    conditions: list[Condition] = dataclasses.field(default_factory=list)
+    aggregation: Aggregation | None = None
 
 
 class _Planner:
@@ -171,6 +198,8 @@ class _Planner:
         self._linked: list[tuple[int, str]] = []  # where a phrase linked to a source table begins, and it
         self._joins: dict[str, tuple[JoinStep, ...]] = {}  # source label -> related tables joined to it
         self._related: dict[tuple[str, str], Column] = {}  # (source label, column name) -> related column
+        self.shape: list[str] = []
+        self.slots: list[PlanSlot] = []
 
     def note(self, text: str) -> None:
         self.understood.append(text)
@@ -252,6 +281,7 @@ class _Planner:
         }
         if emails:
             data["on_failure"] = {"notify": "email", "to": emails}
+        self._signature(loads, steps, data)
         try:
             return parse_spec(data, source="offline plan")
         except SpecError as exc:
@@ -727,6 +757,7 @@ class _Planner:
                 else None
             ),
             ddl_key=ddl_key,
+            conditions=conditions,
         )
 
     def _note_mode(
@@ -828,6 +859,8 @@ class _Planner:
             sql=aggregate_sql(ref, aggregation, conditions, self._joins.get(ref.label, ())),
             ddl_key=key,
             aggregated=True,
+            conditions=conditions,
+            aggregation=aggregation,
         )
 
     # --- steps ----------------------------------------------------------------------------------
@@ -956,6 +989,73 @@ class _Planner:
             ]
             self.note(f"check on {label}: row count change ({', '.join(parts)})")
         return checks
+
+    # --- shape --------------------------------------------------------------------------------
+
+    def _signature(self, loads: list[_Load], steps: list[dict[str, Any]], data: dict[str, Any]) -> None:
+        """The plan's shape and slots (see OfflinePlan): what pipeline memory compares two plans by."""
+        shape, slots = self.shape, self.slots
+
+        def slot(role: str, kind: Literal["table", "column", "value"], value: Any) -> None:
+            slots.append(PlanSlot(role=role, kind=kind, value=value))
+
+        for number, load in enumerate(loads):
+            at = f"load {number}"
+            shape.append(
+                f"{at}: {load.mode.value} from {load.source.conn_id} into {load.target_conn.conn_id}, "
+                f"key of {len(load.key)}, watermark {load.watermark is not None}"
+            )
+            slot(f"{at} source", "table", load.source.label)
+            slot(f"{at} target", "table", f"{load.target_conn.conn_id}:{load.target_table}")
+            for index, name in enumerate(load.key):
+                slot(f"{at} key {index}", "column", name)
+            if load.watermark:
+                slot(f"{at} watermark", "column", load.watermark)
+            for index, join in enumerate(self._joins.get(load.source.label, ())):
+                shape.append(f"{at} join {index}: on {len(join.pairs)} column(s)")
+                slot(f"{at} join {index}", "table", join.table.label)
+                for pair, (left, right) in enumerate(join.pairs):
+                    slot(f"{at} join {index} pair {pair} left", "column", left)
+                    slot(f"{at} join {index} pair {pair} right", "column", right)
+            for index, condition in enumerate(load.conditions):
+                value = condition.value
+                values = value if isinstance(value, tuple) else (value,)
+                kinds = ",".join(type(v).__name__ for v in values)
+                shape.append(f"{at} filter {index}: {condition.op} ({kinds})")
+                slot(f"{at} filter {index} column", "column", condition.column.name)
+                for position, item in enumerate(values):
+                    slot(f"{at} filter {index} value {position}", "value", item)
+            aggregation = load.aggregation
+            if aggregation is not None:
+                measured = "a column" if aggregation.measure else "rows"
+                shape.append(
+                    f"{at} aggregate: {aggregation.function} of {measured}"
+                    f" per {len(aggregation.groups)} group(s), grain {aggregation.grain}"
+                )
+                if aggregation.measure is not None:
+                    slot(f"{at} measure", "column", aggregation.measure.name)
+                slot(f"{at} measure output", "column", aggregation.output_name(aggregation.alias))
+                for index, group in enumerate(aggregation.groups):
+                    slot(f"{at} group {index}", "column", group.name)
+                    slot(f"{at} group {index} output", "column", aggregation.output_name(group.name))
+                if aggregation.time_column is not None:
+                    slot(f"{at} time column", "column", aggregation.time_column.name)
+        checked = [step for step in steps if step["kind"] == "quality_check"]
+        for number, step in enumerate(checked):
+            for index, check in enumerate(step["checks"]):
+                at = f"checks {number} check {index}"
+                shape.append(
+                    f"check {check['check']}: " + ", ".join(sorted(k for k in check if k != "check"))
+                )
+                for name, value in sorted(check.items()):
+                    if name == "column":
+                        slot(f"{at} column", "column", value)
+                    elif name == "bounds":
+                        for bound, limit in sorted(value.items()):
+                            slot(f"{at} {bound}", "value", limit)
+                    elif name != "check":
+                        slot(f"{at} {name}", "value", value)
+        shape.append(f"schedule {data['schedule'] is not None}, notify {'on_failure' in data}")
 
     # --- naming ---------------------------------------------------------------------------------
 

@@ -146,6 +146,10 @@ def test_edit_makes_a_new_version_and_bad_edits_store_nothing(
     assert airflow_api.call("GET", f"/drafts/{draft['id']}").json()["spec"]["retries"] != 3  # untouched
 
     store = default_store()
+    for draft_id in (draft["id"], new["id"]):  # what pipeline memory checks before adapting it
+        stored = store.get_draft(draft_id)
+        assert stored is not None
+        assert [k for k in stored.report["catalog_fingerprints"] if k.startswith("shop:")] == ["shop:orders"]
     before = _draft_count(store)
     broken_yaml = airflow_api.call("PUT", f"/drafts/{draft['id']}", "op1", json={"spec_yaml": "steps: [a: b"})
     assert broken_yaml.status_code == 422
