@@ -9,6 +9,7 @@ import sqlglot
 from sqlglot import exp
 
 from airflow_ai_etl.catalog.models import Column, ForeignKey, Table
+from airflow_ai_etl.sql_depth import deep_nesting
 from airflow_ai_etl.steps.base import StepSql, TableUse, not_a_sql_field
 from airflow_ai_etl.validation.sql import Role, analyze_sql
 
@@ -25,6 +26,7 @@ def sql_use(conn_id: str, sql: str, dialects: Mapping[str, str], role: Role) -> 
     )
 
 
+@deep_nesting()
 def created_table(sql: str, dialect: str) -> Table | None:
     """The table a `CREATE TABLE` makes (columns, primary and foreign keys): a target not yet in any
     catalog. A key may be declared on its column or as a table constraint, named or not."""
