@@ -72,6 +72,17 @@ class SourceTargetKind(SourcedKind[SourceTargeted]):
         """(source, target) as validation sees them."""
         return self.source_side(step, checking), side(step.target.conn_id, checking)
 
+    def call_args(self, step: SourceTargeted) -> dict[str, object]:
+        """The operator arguments every source-to-target operator takes, in the order rendered."""
+        return {
+            "task_id": step.id,
+            "source_conn_id": step.source.conn_id,
+            "source_sql": self.source_sql(step),
+            "source_table": step.source.table,
+            "target_conn_id": step.target.conn_id,
+            "target_table": step.target.table,
+        }
+
     def use(self, step: SourceTargeted, reads: Sequence[str]) -> TableUse:
         """The step reads `reads` (as its check found them) and writes its target table."""
         return TableUse(reads=self.source_tables(step, reads), writes=self._writes(step))

@@ -37,12 +37,7 @@ class PythonTransformKind(SourceTargetKind[PythonTransformStep]):
         call = src.call(
             "PythonTransformOperator",
             split=True,
-            task_id=step.id,
-            source_conn_id=step.source.conn_id,
-            source_sql=self.source_sql(step),
-            source_table=step.source.table,
-            target_conn_id=step.target.conn_id,
-            target_table=step.target.table,
+            **self.call_args(step),
             code_file=module.path,
             code_sha256=module.sha256,
             function=step.function,

@@ -30,12 +30,7 @@ class TransferKind(SourceTargetKind[TransferStep]):
         call = src.call(
             "TransferOperator",
             split=True,
-            task_id=step.id,
-            source_conn_id=step.source.conn_id,
-            source_sql=self.source_sql(step),
-            source_table=step.source.table,
-            target_conn_id=step.target.conn_id,
-            target_table=step.target.table,
+            **self.call_args(step),
             mode=step.mode.value,
             key=step.key or None,
             watermark=step.watermark,
