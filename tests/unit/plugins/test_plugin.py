@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi import HTTPException
 
-from airflow_ai_etl.get_provider_info import get_provider_info
+from airflow_ai_etl.get_provider_info import OPTIONS, get_provider_info
 
 
 def test_importing_the_plugin_builds_nothing() -> None:
@@ -46,6 +46,13 @@ def test_registered_as_entry_point_and_in_provider_info() -> None:
     info = get_provider_info()
     assert {"name": "ai_etl", "plugin-class": "airflow_ai_etl.plugins.plugin.AiEtlPlugin"} in info["plugins"]
     assert info["config"]["ai_etl"]["options"]["store_url"]["default"] == ""
+
+
+def test_config_options_are_named_once_and_typed_as_airflow_reads_them() -> None:
+    options = get_provider_info()["config"]["ai_etl"]["options"]
+    assert len(options) == len(OPTIONS)  # a name listed twice would silently drop an option
+    assert {o["type"] for o in options.values()} <= {"string", "integer", "float", "boolean"}
+    assert all(o["description"].endswith("\n") and o["version_added"] for o in options.values())
 
 
 def test_static_files_stay_inside_their_folder(tmp_path: Path) -> None:
