@@ -10,10 +10,9 @@ check is never passed as checked. A rule that merely does not understand a shape
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from airflow_ai_etl.validation.report import Finding
@@ -48,29 +47,28 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def _scopes(expression: exp.Expr) -> Iterator[Scope]:
-    try:
-        yield from traverse_scope(expression)
-    except (SqlglotError, RecursionError):
-        return  # a tree sqlglot cannot scope: the rules have nothing to stand on
+def _failed(what: str, exc: Exception) -> Finding:
+    """The error an exception while checking becomes: the statement is not passed unchecked."""
+    if isinstance(exc, RecursionError):
+        message = f"SQL is nested too deeply for {what} to run on it"
+        return error("sql.too_complex", message, "flatten nested subqueries into CTEs")
+    detail = type(exc).__name__ + (f": {str(exc).splitlines()[0]}" if str(exc) else "")
+    message = f"{what} failed on this statement ({detail}), so it is not accepted unchecked"
+    return error("sql.rule_failed", message, "write the statement more simply, or report the failure")
 
 
 def rule_failed(rule: Rule, exc: Exception) -> Finding:
-    """The error a rule's exception becomes: the statement is not passed unchecked."""
-    name = getattr(rule, "__name__", type(rule).__name__)
-    if isinstance(exc, RecursionError):
-        message = f"SQL is nested too deeply for the check {name} to run on it"
-        return error("sql.too_complex", message, "flatten nested subqueries into CTEs")
-    what = type(exc).__name__ + (f": {str(exc).splitlines()[0]}" if str(exc) else "")
-    message = f"the check {name} failed on this statement ({what}), so it is not accepted unchecked"
-    return error("sql.rule_failed", message, "write the statement more simply, or report the failure")
+    return _failed(f"the check {getattr(rule, '__name__', type(rule).__name__)}", exc)
 
 
 def check_rules(expression: exp.Expr, catalog: RuleCatalog, rules: Iterable[Rule] = RULES) -> list[Finding]:
     """Every rule's findings on every scope of `expression`, each finding once; a rule that raises
-    gives one error naming it (and runs on no further scope)."""
+    gives one error naming it (and runs on no further scope), and so does a tree with no scopes."""
+    try:
+        scopes = list(traverse_scope(expression))
+    except Exception as exc:  # a tree sqlglot cannot scope: no rule can stand on it
+        return [_failed("reading the statement's scopes (every check stands on them)", exc)]
     findings: dict[tuple[str, str], Finding] = {}
-    scopes = list(_scopes(expression))
     for rule in rules:
         try:
             for scope in scopes:

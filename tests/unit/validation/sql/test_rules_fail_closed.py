@@ -7,11 +7,12 @@ from collections.abc import Iterable
 import pytest
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.scope import Scope
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.validation.report import Finding, Severity
-from airflow_ai_etl.validation.sql import analysis, check_sql
+from airflow_ai_etl.validation.sql import analysis, check_sql, rules
 from airflow_ai_etl.validation.sql.rules import RULES, Rule, check_rules
 from airflow_ai_etl.validation.sql.rules.catalog import RuleCatalog
 
@@ -46,3 +47,16 @@ def test_a_statement_a_rule_crashed_on_is_refused(
     findings = check_sql(SQL, dialect="postgres", role="read", catalog=shop_catalog)
     assert [(f.code, f.severity) for f in findings] == [("sql.rule_failed", Severity.ERROR)]
     assert "exploding_rule" in findings[0].message and "KeyError" in findings[0].message
+
+
+def test_a_tree_sqlglot_cannot_scope_is_refused_not_left_unchecked(
+    shop_catalog: SchemaCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unscopable(expression: exp.Expr) -> list[Scope]:
+        raise OptimizeError("cannot build the scope")
+
+    monkeypatch.setattr(rules, "traverse_scope", unscopable)
+    statement = sqlglot.parse_one(SQL, read="postgres")
+    findings = check_rules(statement, RuleCatalog.build(SQL, "postgres", shop_catalog))
+    assert [(f.code, f.severity) for f in findings] == [("sql.rule_failed", Severity.ERROR)]
+    assert "scopes" in findings[0].message and "OptimizeError" in findings[0].message
