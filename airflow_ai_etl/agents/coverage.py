@@ -32,6 +32,7 @@ from sqlglot.errors import SqlglotError
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.sql_depth import deep_nesting
 from airflow_ai_etl.steps import registry
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.schema import same_table
@@ -86,8 +87,9 @@ class _Plan:
         self.statements: list[exp.Expr] = []
         for field in sql_fields(spec):
             try:
-                parsed = sqlglot.parse(field.sql, read=dialects.get(field.conn_id))
-            except SqlglotError:
+                with deep_nesting():
+                    parsed = sqlglot.parse(field.sql, read=dialects.get(field.conn_id))
+            except (SqlglotError, RecursionError):
                 continue  # validation reports unparsable SQL; it accounts for no clause
             self.statements += [statement for statement in parsed if statement]
         self.words = _plan_words(spec)

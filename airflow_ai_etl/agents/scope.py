@@ -32,6 +32,7 @@ from sqlglot.errors import SqlglotError
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.spec import PipelineSpec
+from airflow_ai_etl.sql_depth import deep_nesting
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>()]+|\bwww\.[^\s'\"<>()]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -166,6 +167,7 @@ def _strings(data: Any, where: str) -> Iterator[tuple[str, str]]:
 
 
 @functools.lru_cache(maxsize=1024)
+@deep_nesting()
 def _in_place_changes(sql: str, dialect: str | None) -> tuple[str, ...]:
     """'UPDATE public.customers' and the like, for every in-place change in a SQL text.
 

@@ -20,6 +20,7 @@ from sqlglot.lineage import Node, lineage
 from sqlglot.optimizer.qualify import qualify
 
 from airflow_ai_etl.lineage.model import IDENTITY, TRANSFORMATION
+from airflow_ai_etl.sql_depth import deep_nesting
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def _sources(node: Node) -> list[SourceColumn]:
     return [SourceColumn(table, column, kind) for (table, column), kind in found.items()]
 
 
+@deep_nesting()
 def statement_lineage(
     sql: str, dialect: str | None, schema: dict[str, Any] | None = None
 ) -> StatementLineage:

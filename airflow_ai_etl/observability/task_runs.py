@@ -7,10 +7,10 @@ reported as failed (with what it had counted) and the exception goes on unchange
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.observability import metrics, telemetry
 
@@ -57,3 +57,16 @@ def measured_run(operator: BaseOperator, context: Context, kind: str) -> Iterato
                 duration_s=run.duration_s,
             )
         )
+
+
+def measured(
+    operator: BaseOperator, context: Context, kind: str, work: Callable[[Moved], dict[str, Any]]
+) -> dict[str, Any]:
+    """`work` run measured: what it moved is its result's `rows`, and its `bytes` when the result
+    gives them (otherwise what `work` counted into its `Moved`)."""
+    with measured_run(operator, context, kind) as moved:
+        result = work(moved)
+        moved.rows = result["rows"]
+        if "bytes" in result:
+            moved.bytes = result["bytes"]
+    return result

@@ -323,12 +323,9 @@ class FileToSqlOperator(LineageMixin, BaseOperator):
         cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_ai_etl.observability.task_runs import measured_run
+        from airflow_ai_etl.observability.task_runs import measured
 
-        with measured_run(self, context, "file_load") as moved:
-            result = self._load(moved)
-            moved.rows = result["rows"]
-        return result
+        return measured(self, context, "file_load", self._load)
 
     def _load(self, moved: Moved) -> dict[str, Any]:
         from airflow_ai_etl.files.locations import list_sources, local_copy, parse_location
@@ -488,12 +485,9 @@ class SqlToFileOperator(LineageMixin, BaseOperator):
         return source_select(self.sql, table, source.escape_word_format)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_ai_etl.observability.task_runs import measured_run
+        from airflow_ai_etl.observability.task_runs import measured
 
-        with measured_run(self, context, "file_export") as moved:
-            result = self._export(moved)
-            moved.rows = result["rows"]
-        return result
+        return measured(self, context, "file_export", self._export)
 
     def _export(self, moved: Moved) -> dict[str, Any]:
         from airflow_ai_etl.files.locations import export_location, publishing

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
 
 import sqlglot
 from sqlglot import exp
 
 from airflow_ai_etl.catalog.models import Column, ForeignKey, Table
-from airflow_ai_etl.steps.base import StepSql, TableUse, not_a_sql_field
+from airflow_ai_etl.sql_depth import deep_nesting
+from airflow_ai_etl.steps.base import TableUse
 from airflow_ai_etl.validation.sql import Role, analyze_sql
 
 
@@ -17,14 +17,21 @@ def sql_use(conn_id: str, sql: str, dialects: Mapping[str, str], role: Role) -> 
     """The tables one statement on `conn_id` reads and writes, and the table it creates."""
     dialect = dialects.get(conn_id, "")
     analysis = analyze_sql(sql, dialect=dialect, role=role)
-    created = created_table(sql, dialect)
+    return connection_use(conn_id, analysis.reads, analysis.writes, created_table(sql, dialect))
+
+
+def connection_use(
+    conn_id: str, reads: Sequence[str], writes: Sequence[str], created: Table | None
+) -> TableUse:
+    """Tables one statement on `conn_id` reads, writes and creates, as its analysis named them."""
     return TableUse(
-        reads=[(conn_id, t) for t in analysis.reads],
-        writes=[(conn_id, t) for t in analysis.writes],
+        reads=[(conn_id, t) for t in reads],
+        writes=[(conn_id, t) for t in writes],
         created=[(conn_id, created)] if created is not None else [],
     )
 
 
+@deep_nesting()
 def created_table(sql: str, dialect: str) -> Table | None:
     """The table a `CREATE TABLE` makes (columns, primary and foreign keys): a target not yet in any
     catalog. A key may be declared on its column or as a table constraint, named or not."""
@@ -71,21 +78,3 @@ def _foreign_key(columns: list[str], reference: exp.Reference) -> list[ForeignKe
         return []
     name = ".".join(part.name for part in table.parts)
     return [ForeignKey(columns=columns, ref_table=name, ref_columns=ref_columns)]
-
-
-class Statement(Protocol):
-    """A step whose SQL is one `sql` field run on `conn_id` (the `sql` and `spark_sql` kinds)."""
-
-    id: str
-    conn_id: str
-    sql: str
-
-
-def statement_fields(step: Statement) -> list[StepSql]:
-    return [StepSql(step.id, "sql", step.conn_id, step.sql)]
-
-
-def set_statement(step: Statement, field: str, sql: str) -> None:
-    if field != "sql":
-        raise not_a_sql_field(step.id, field)
-    step.sql = sql

@@ -29,6 +29,7 @@ from sqlglot.errors import SqlglotError
 
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.models import SparkSqlStep, SparkWriteMode
+from airflow_ai_etl.sql_depth import deep_nesting
 from airflow_ai_etl.validation.report import Finding, Severity
 from airflow_ai_etl.validation.schema import has_columns, same_table, split_table_name
 from airflow_ai_etl.validation.sql import Role, analyze_sql
@@ -172,6 +173,7 @@ def _with_partitions(created: Table | None, root: exp.Expr | None) -> Table | No
     return created.model_copy(update={"columns": columns, "partition_columns": names})
 
 
+@deep_nesting()
 def check_spark_sql(step: SparkSqlStep, catalog: SchemaCatalog | None) -> SparkCheck:
     """Findings for a spark_sql step, the tables it reads and writes, and a table it creates."""
     role: Role = "read" if step.target_table is not None else "write"

@@ -22,6 +22,7 @@ from sqlglot.errors import SqlglotError
 
 from airflow_ai_etl.agents.tools.context import HookGetter, ToolError
 from airflow_ai_etl.hooks.readonly import read_only_connection
+from airflow_ai_etl.sql_depth import deep_nesting
 from airflow_ai_etl.validation.report import Severity
 from airflow_ai_etl.validation.sql import check_sql
 
@@ -96,12 +97,13 @@ def explain_statement(sql: str, dialect: str) -> str:
 
 def limit_zero(sql: str, dialect: str) -> str:
     """`sql` wrapped so that the database plans and type-checks it but returns no row."""
-    try:
-        inner = sqlglot.parse_one(sql, dialect=_sqlglot_dialect(dialect))
-    except SqlglotError as err:
-        raise QueryFailed(f"cannot parse the query: {_one_line(err)}") from err
-    wrapped = exp.select(exp.Star()).from_(exp.Subquery(this=inner, alias=exp.TableAlias(this="_q"))).limit(0)
-    return wrapped.sql(dialect=_sqlglot_dialect(dialect))
+    with deep_nesting():
+        try:
+            inner = sqlglot.parse_one(sql, dialect=_sqlglot_dialect(dialect))
+        except SqlglotError as err:
+            raise QueryFailed(f"cannot parse the query: {_one_line(err)}") from err
+        wrapped = exp.select(exp.Star()).from_(exp.Subquery(this=inner, alias=exp.TableAlias(this="_q")))
+        return wrapped.limit(0).sql(dialect=_sqlglot_dialect(dialect))
 
 
 def dry_run_statement(sql: str, dialect: str) -> str:

@@ -9,6 +9,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from airflow_ai_etl.agents.tools.context import ToolContext, ToolError
 from airflow_ai_etl.agents.tools.result import tool
+from airflow_ai_etl.sql_depth import deep_nesting
 from airflow_ai_etl.validation.report import Severity
 from airflow_ai_etl.validation.sql import check_sql
 
@@ -44,15 +45,16 @@ def transpile_sql(ctx: ToolContext, sql: str, from_dialect: str, to_dialect: str
         from_dialect: sqlglot dialect it is written in (postgres, sqlite, mysql, clickhouse, spark, ...).
         to_dialect: sqlglot dialect to write.
     """
-    try:
-        statements = sqlglot.transpile(
-            sql,
-            read=from_dialect or None,
-            write=to_dialect or None,
-            pretty=True,
-            error_level=ErrorLevel.RAISE,
-            unsupported_level=ErrorLevel.RAISE,
-        )
-    except (SqlglotError, ValueError) as err:
-        raise ToolError(f"cannot transpile from {from_dialect!r} to {to_dialect!r}: {err}") from None
+    with deep_nesting():
+        try:
+            statements = sqlglot.transpile(
+                sql,
+                read=from_dialect or None,
+                write=to_dialect or None,
+                pretty=True,
+                error_level=ErrorLevel.RAISE,
+                unsupported_level=ErrorLevel.RAISE,
+            )
+        except (SqlglotError, ValueError) as err:
+            raise ToolError(f"cannot transpile from {from_dialect!r} to {to_dialect!r}: {err}") from None
     return {"sql": ";\n".join(statements), "statements": len(statements)}

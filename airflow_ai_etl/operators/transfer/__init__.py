@@ -142,12 +142,9 @@ class TransferOperator(LineageMixin, BaseOperator):
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_ai_etl.observability.task_runs import measured_run
+        from airflow_ai_etl.observability.task_runs import measured
 
-        with measured_run(self, context, "transfer") as moved:
-            result = self._transfer(context)
-            moved.rows, moved.bytes = result["rows"], result.get("bytes")
-        return result
+        return measured(self, context, "transfer", lambda _: self._transfer(context))
 
     def _transfer(self, context: Context) -> dict[str, Any]:
         job = self._job(context)

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from airflow_ai_etl.render.layout import Call
-from airflow_ai_etl.render.layout import Sql as SqlLiteral
 from airflow_ai_etl.render.source import DagSource
-from airflow_ai_etl.steps.base import (
-    Checking,
-    DataFlow,
-    EvalFacts,
-    Kind,
-    Outside,
-    StepCheck,
-    StepSql,
-    TableUse,
-)
+from airflow_ai_etl.steps.base import Checking, DataFlow, EvalFacts, Outside, StepCheck, TableUse
 from airflow_ai_etl.steps.file_export.model import FileExportStep
 from airflow_ai_etl.steps.files import FILE_OPERATORS, file_kwargs, storage_connection
-from airflow_ai_etl.steps.sources import (
-    set_source_sql,
-    source_read_queries,
-    source_reads,
-    source_sql_fields,
-)
-from airflow_ai_etl.validation.context import ValidationContext
+from airflow_ai_etl.steps.source_target import SourcedKind
 from airflow_ai_etl.validation.files import check_file_export
-from airflow_ai_etl.validation.transfer import Side
 
 
-class FileExportKind(Kind[FileExportStep]):
+class FileExportKind(SourcedKind[FileExportStep]):
     name = "file_export"
     model = FileExportStep
     imports = {"SqlToFileOperator": FILE_OPERATORS}
@@ -39,10 +20,8 @@ class FileExportKind(Kind[FileExportStep]):
         return [("source.conn_id", step.source.conn_id), *storage_connection(step)]
 
     def check(self, step: FileExportStep, checking: Checking) -> StepCheck:
-        source = Side(checking.dialect(step.source.conn_id), checking.catalog(step.source.conn_id))
-        export = check_file_export(step, checking.context, source)
-        reads = [(step.source.conn_id, t) for t in export.reads]
-        return StepCheck(findings=export.findings, use=TableUse(reads=reads))
+        export = check_file_export(step, checking.context, self.source_side(step, checking))
+        return StepCheck(findings=export.findings, use=TableUse(reads=self.source_tables(step, export.reads)))
 
     def summary(self, step: FileExportStep) -> str:
         source = step.source.table or "a query"
@@ -54,7 +33,7 @@ class FileExportKind(Kind[FileExportStep]):
             split=True,
             task_id=step.id,
             source_conn_id=step.source.conn_id,
-            sql=None if step.source.sql is None else SqlLiteral(step.source.sql),
+            sql=self.source_sql(step),
             source_table=step.source.table,
             path=step.path,
             **file_kwargs(step),
@@ -69,17 +48,5 @@ class FileExportKind(Kind[FileExportStep]):
             copies_by_name=step.source.table is not None,
         )
 
-    def tables(self, step: FileExportStep, dialects: Mapping[str, str]) -> TableUse:
-        return TableUse(reads=source_reads(step, dialects))
-
     def eval_facts(self, step: FileExportStep) -> EvalFacts:
         return EvalFacts()
-
-    def sql_fields(self, step: FileExportStep) -> list[StepSql]:
-        return source_sql_fields(step)
-
-    def set_sql(self, step: FileExportStep, field: str, sql: str) -> None:
-        set_source_sql(step, field, sql)
-
-    def read_queries(self, step: FileExportStep, context: ValidationContext) -> list[StepSql]:
-        return source_read_queries(step, context)

@@ -17,8 +17,8 @@ from airflow_ai_etl.steps.base import (
 )
 from airflow_ai_etl.steps.file_load.model import FileLoadStep
 from airflow_ai_etl.steps.files import FILE_OPERATORS, file_kwargs, storage_connection
+from airflow_ai_etl.steps.source_target import side
 from airflow_ai_etl.validation.files import check_file_load
-from airflow_ai_etl.validation.transfer import Side
 
 
 class FileLoadKind(KindWithoutSql[FileLoadStep]):
@@ -30,8 +30,7 @@ class FileLoadKind(KindWithoutSql[FileLoadStep]):
         return [("target.conn_id", step.target.conn_id), *storage_connection(step)]
 
     def check(self, step: FileLoadStep, checking: Checking) -> StepCheck:
-        target = Side(checking.dialect(step.target.conn_id), checking.catalog(step.target.conn_id))
-        findings = check_file_load(step, checking.context, target)
+        findings = check_file_load(step, checking.context, side(step.target.conn_id, checking))
         return StepCheck(findings=findings, use=self.tables(step, {}))
 
     def summary(self, step: FileLoadStep) -> str:

@@ -8,28 +8,21 @@ from collections.abc import Mapping
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
 from airflow_ai_etl.render.source import DagSource
-from airflow_ai_etl.steps.base import Checking, EvalFacts, Kind, StepCheck, StepSql, TableUse
+from airflow_ai_etl.steps.base import Checking, EvalFacts, StepCheck, TableUse
 from airflow_ai_etl.steps.spark_sql.model import SparkSqlStep
-from airflow_ai_etl.steps.sql_text import set_statement, sql_use, statement_fields
-from airflow_ai_etl.validation.context import ValidationContext
+from airflow_ai_etl.steps.sql_text import connection_use, sql_use
+from airflow_ai_etl.steps.statement import StatementKind
 from airflow_ai_etl.validation.spark import DIALECT, check_spark_sql
 
 
-class SparkSqlKind(Kind[SparkSqlStep]):
+class SparkSqlKind(StatementKind[SparkSqlStep]):
     name = "spark_sql"
     model = SparkSqlStep
     imports = {"SparkSqlTransformOperator": "airflow_ai_etl.operators.spark"}
 
-    def connections(self, step: SparkSqlStep) -> list[tuple[str, str]]:
-        return [("conn_id", step.conn_id)]
-
     def check(self, step: SparkSqlStep, checking: Checking) -> StepCheck:
         spark = check_spark_sql(step, checking.catalog(step.conn_id))
-        use = TableUse(
-            reads=[(step.conn_id, t) for t in spark.reads],
-            writes=[(step.conn_id, t) for t in spark.writes],
-            created=[(step.conn_id, spark.created)] if spark.created is not None else [],
-        )
+        use = connection_use(step.conn_id, spark.reads, spark.writes, spark.created)
         return StepCheck(findings=spark.findings, use=use)
 
     def summary(self, step: SparkSqlStep) -> str:
@@ -65,13 +58,3 @@ class SparkSqlKind(Kind[SparkSqlStep]):
 
     def eval_facts(self, step: SparkSqlStep) -> EvalFacts:
         return EvalFacts(modes=[step.mode.value] if step.target_table is not None else [])
-
-    def sql_fields(self, step: SparkSqlStep) -> list[StepSql]:
-        return statement_fields(step)
-
-    def set_sql(self, step: SparkSqlStep, field: str, sql: str) -> None:
-        set_statement(step, field, sql)
-
-    def read_queries(self, step: SparkSqlStep, context: ValidationContext) -> list[StepSql]:
-        """None: the QA agent's dry run reaches databases through DB-API hooks, not Spark."""
-        return []

@@ -8,20 +8,17 @@ from collections.abc import Mapping
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.layout import Sql as SqlLiteral
 from airflow_ai_etl.render.source import DagSource
-from airflow_ai_etl.steps.base import Checking, EvalFacts, Kind, StepCheck, StepSql, TableUse
+from airflow_ai_etl.steps.base import Checking, EvalFacts, StepCheck, TableUse
 from airflow_ai_etl.steps.sql.model import SqlStep
-from airflow_ai_etl.steps.sql_text import set_statement, sql_use, statement_fields
-from airflow_ai_etl.validation.context import ValidationContext
+from airflow_ai_etl.steps.sql_text import connection_use, sql_use
+from airflow_ai_etl.steps.statement import StatementKind
 from airflow_ai_etl.validation.sql import analyze_sql
 
 
-class SqlKind(Kind[SqlStep]):
+class SqlKind(StatementKind[SqlStep]):
     name = "sql"
     model = SqlStep
     imports = {"SqlStatementOperator": "airflow_ai_etl.operators.sql_statement"}
-
-    def connections(self, step: SqlStep) -> list[tuple[str, str]]:
-        return [("conn_id", step.conn_id)]
 
     def check(self, step: SqlStep, checking: Checking) -> StepCheck:
         analysis = analyze_sql(
@@ -31,14 +28,9 @@ class SqlKind(Kind[SqlStep]):
             grants=step.allow_destructive,
             catalog=checking.catalog(step.conn_id),
         )
-        created = [(step.conn_id, analysis.created)] if analysis.created is not None else []
         return StepCheck(
             findings=[f.model_copy(update={"step_id": step.id, "field": "sql"}) for f in analysis.findings],
-            use=TableUse(
-                reads=[(step.conn_id, t) for t in analysis.reads],
-                writes=[(step.conn_id, t) for t in analysis.writes],
-                created=created,
-            ),
+            use=connection_use(step.conn_id, analysis.reads, analysis.writes, analysis.created),
         )
 
     def summary(self, step: SqlStep) -> str:
@@ -60,12 +52,3 @@ class SqlKind(Kind[SqlStep]):
 
     def eval_facts(self, step: SqlStep) -> EvalFacts:
         return EvalFacts()
-
-    def sql_fields(self, step: SqlStep) -> list[StepSql]:
-        return statement_fields(step)
-
-    def set_sql(self, step: SqlStep, field: str, sql: str) -> None:
-        set_statement(step, field, sql)
-
-    def read_queries(self, step: SqlStep, context: ValidationContext) -> list[StepSql]:
-        return []

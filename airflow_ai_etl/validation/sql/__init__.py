@@ -33,7 +33,9 @@ Finding codes (all errors unless noted):
 - Semantic rules, with a catalog (rules/, one per module): `sql.unknown_function`,
   `sql.type_mismatch`, `sql.unknown_type`, `sql.identifier_case`, `sql.misplaced_aggregate`,
   `sql.misplaced_window`, `sql.ungrouped_column`, `sql.duplicate_alias`,
-  `sql.set_operation_columns`, `sql.join_order`; see each rule's module.
+  `sql.set_operation_columns`, `sql.join_order`; see each rule's module. A rule that crashes on
+  the statement fails closed: `sql.rule_failed` names it (`sql.too_complex` when the statement is
+  nested too deeply for it).
 - `quality.condition_invalid` - an expression check's condition is not one boolean expression
   over the table's rows (statements, semicolons, subqueries, aggregates and window functions are
   refused).

@@ -13,6 +13,7 @@ from sqlglot.tokenizer_core import TokenType
 
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.spec.models import DestructiveGrant
+from airflow_ai_etl.sql_depth import deep_nesting
 from airflow_ai_etl.validation.grants import grant_scope_findings
 from airflow_ai_etl.validation.readsafety import read_safety_findings
 from airflow_ai_etl.validation.report import Finding, Severity
@@ -59,6 +60,7 @@ def check_sql(
     return analyze_sql(sql, dialect=dialect, role=role, grants=grants, catalog=catalog).findings
 
 
+@deep_nesting()
 def analyze_sql(
     sql: str,
     *,
@@ -85,6 +87,7 @@ def analyze_sql(
     return SqlAnalysis(findings + schema_findings, reads, writes, created=created, output=output)
 
 
+@deep_nesting()
 def check_condition(
     condition: str, *, table: str, dialect: str, catalog: SchemaCatalog | None = None
 ) -> list[Finding]:

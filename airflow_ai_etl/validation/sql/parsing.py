@@ -7,8 +7,6 @@ findings.
 
 from __future__ import annotations
 
-import sys
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -19,16 +17,6 @@ from airflow_ai_etl.validation.sql.findings import error, warning
 
 #: Larger texts are refused before parsing: parsing alone takes seconds per 100 KB.
 MAX_SQL_CHARS = 256 * 1024
-#: sqlglot parses and walks recursively, ~15 Python frames per nesting level: Python's default
-#: limit (1,000) fails at ~60 nested subqueries, PostgreSQL accepts far more. Python 3.11 runs
-#: Python-to-Python calls without growing the C stack, so this limit is safe to raise.
-_RECURSION_LIMIT = 5000
-
-
-def allow_deep_nesting() -> None:
-    """Raise the interpreter's recursion limit (never lower it) for deeply nested SQL."""
-    if sys.getrecursionlimit() < _RECURSION_LIMIT:
-        sys.setrecursionlimit(_RECURSION_LIMIT)
 
 
 def resolve_dialect(dialect: str) -> tuple[str | None, list[Finding]]:
@@ -57,10 +45,11 @@ def parse_message(exc: SqlglotError) -> str:
 
 
 def parse_one(sql: str, dialect: str | None) -> tuple[exp.Expr | None, list[Finding]]:
+    """The one statement of `sql`, or findings. Call it inside `sql_depth.deep_nesting()`, and walk
+    the tree there too: a deeply nested statement would fail outside it."""
     if len(sql) > MAX_SQL_CHARS:
         message = f"SQL is {len(sql):,} characters long; at most {MAX_SQL_CHARS:,} are checked"
         return None, [error("sql.too_large", message, "split it into smaller statements or steps")]
-    allow_deep_nesting()
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE) if s]
     except (ParseError, TokenError) as exc:

@@ -15,16 +15,12 @@ from pathlib import Path
 
 import pytest
 from airflow.sdk import DAG
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from airflow_ai_etl.agents.llm import LLM
-from airflow_ai_etl.agents.orchestrator import generate
 from airflow_ai_etl.hooks.clickhouse import ClickHouseHook
 from airflow_ai_etl.observability import telemetry
 from airflow_ai_etl.operators import TransferOperator
 from tests.support.cli import CliResult, ai_etl  # noqa: F401  # the fixture
-from tests.unit.agents.offline.conftest import TODAY, shop_catalog, validation_context
+from tests.support.scripted_generation import generate_with, price_scripted_model, scripted_planner
 
 pytestmark = pytest.mark.integration
 
@@ -42,25 +38,6 @@ def telemetry_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], te
 
     yield configure
     telemetry.process_writer.cache_clear()
-
-
-def _spec_reply(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    spec = {
-        "dag_id": "orders_nightly",
-        "start_date": "2026-01-01",
-        "schedule": "0 2 * * *",
-        "steps": [
-            {
-                "id": "load_orders",
-                "kind": "transfer",
-                "source": {"conn_id": "shop_pg", "sql": "SELECT order_id, amount FROM public.orders"},
-                "target": {"conn_id": "shop_pg", "table": "public.orders_copy"},
-                "mode": "replace",
-                "create_target": True,
-            }
-        ],
-    }
-    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, json.dumps(spec))])
 
 
 def _sqlite_pair(tmp_path: Path, airflow_conn: Callable[..., None]) -> None:
@@ -99,19 +76,8 @@ def test_task_runs_and_model_calls_land_in_clickhouse_and_the_cli_sums_them(  # 
     _transfer("t").execute({"run_id": "manual__1"})  # type: ignore[arg-type]
     with pytest.raises(Exception, match="no_such_table"):
         _transfer("no_such_table").execute({"run_id": "manual__1"})  # type: ignore[arg-type]
-    prices = {"function:scripted": {"input_per_mtok": 1000, "output_per_mtok": 2000}}
-    monkeypatch.setenv("AIRFLOW__AI_ETL__MODEL_PRICES", json.dumps(prices))
-    planner = LLM.from_model("planner", FunctionModel(_spec_reply, model_name="scripted"))
-    catalogs = [shop_catalog()]
-    result = generate(
-        "copy the orders every night",
-        catalogs,
-        today=TODAY,
-        agent_llms={"planner": planner},
-        tools=[],
-        context=validation_context(catalogs),
-        dry_run=False,
-    )
+    price_scripted_model(monkeypatch)
+    result = generate_with(scripted_planner(), "copy the orders every night")
     assert writer.flush(30)
     assert writer.dropped() == {}
 

@@ -8,7 +8,6 @@ Airflow has not initialised it (as in the `ai-etl` CLI): the package does that f
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import socket
 import sqlite3
@@ -20,10 +19,7 @@ from typing import Any
 import pytest
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowException
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from airflow_ai_etl.agents.llm import LLM
 from airflow_ai_etl.agents.orchestrator import generate
 from airflow_ai_etl.catalog.connections import ConnectionInfo
 from airflow_ai_etl.deploy import DeployError, deploy_spec
@@ -33,6 +29,7 @@ from airflow_ai_etl.operators import TransferOperator
 from airflow_ai_etl.operators.quality import RowCountChangeOperator
 from airflow_ai_etl.spec import parse_spec
 from airflow_ai_etl.validation import ValidationContext
+from tests.support.scripted_generation import generate_with, price_scripted_model, scripted_planner
 from tests.support.statsd import StatsdListener
 from tests.unit.agents.offline.conftest import TODAY, shop_catalog, validation_context, warehouse_catalog
 from tests.unit.deploy.conftest import SHOP_CATALOG, broken_source, spec_data
@@ -58,41 +55,11 @@ def test_an_offline_generation_reports_its_outcome_duration_and_findings(statsd:
     assert findings == [(f.code, f.severity.value) for f in result.report.findings]
 
 
-def _spec_reply(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    spec = {
-        "dag_id": "orders_nightly",
-        "start_date": "2026-01-01",
-        "schedule": "0 2 * * *",
-        "steps": [
-            {
-                "id": "load_orders",
-                "kind": "transfer",
-                "source": {"conn_id": "shop_pg", "sql": "SELECT order_id, amount FROM public.orders"},
-                "target": {"conn_id": "shop_pg", "table": "public.orders_copy"},
-                "mode": "replace",
-                "create_target": True,
-            }
-        ],
-    }
-    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, json.dumps(spec))])
-
-
 def test_model_calls_report_tokens_and_cost_by_agent_and_model(
     statsd: StatsdListener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prices = {"function:scripted": {"input_per_mtok": 1000, "output_per_mtok": 2000}}
-    monkeypatch.setenv("AIRFLOW__AI_ETL__MODEL_PRICES", json.dumps(prices))
-    catalogs = [shop_catalog()]
-    planner = LLM.from_model("planner", FunctionModel(_spec_reply, model_name="scripted"))
-    result = generate(
-        REQUEST,
-        catalogs,
-        today=TODAY,
-        agent_llms={"planner": planner},
-        tools=[],
-        context=validation_context(catalogs),
-        dry_run=False,
-    )
+    price_scripted_model(monkeypatch)
+    result = generate_with(scripted_planner(), REQUEST)
     [usage] = [u for u in result.usage if u.agent == "planner"]
     assert usage.requests >= 1
 
@@ -240,18 +207,9 @@ def test_a_failing_backend_is_counted_and_logged_once(
 
 
 def test_a_repeated_generation_reports_the_cache_tier_that_answered(statsd: StatsdListener) -> None:
-    catalogs = [shop_catalog()]
-    planner = LLM.from_model("planner", FunctionModel(_spec_reply, model_name="scripted"))
+    planner = scripted_planner()
     for _ in range(2):
-        generate(
-            REQUEST,
-            catalogs,
-            today=TODAY,
-            agent_llms={"planner": planner},
-            tools=[],
-            context=validation_context(catalogs),
-            dry_run=False,
-        )
+        generate_with(planner, REQUEST)
     caches = [line.tags["cache"] for line in statsd.named("ai_etl.llm.calls")]
     assert caches == ["none", "exact"]
     [hit] = statsd.named("ai_etl.llm.cache_hits")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,20 +10,42 @@ from pathlib import Path
 import pytest
 from fastapi import HTTPException
 
-from airflow_ai_etl.get_provider_info import get_provider_info
+from airflow_ai_etl.get_provider_info import OPTIONS, get_provider_info
+
+#: What no Airflow process should pay for just by loading the plugin: the page's app and store, the
+#: agents and the validator (sqlglot), model clients, and the drivers events and telemetry use.
+HEAVY = (
+    "fastapi",
+    "airflow_ai_etl.store",
+    "airflow_ai_etl.plugins.app",
+    "airflow_ai_etl.agents",
+    "airflow_ai_etl.validation",
+    "sqlglot",
+    "pydantic_ai",
+    "pyarrow",
+    "confluent_kafka",
+    "clickhouse_connect",
+)
 
 
-def test_importing_the_plugin_builds_nothing() -> None:
+def test_importing_the_plugin_and_what_it_pulls_in_loads_nothing_heavy() -> None:
+    """The plugin, and every module of the lifecycle events and observability packages it (and
+    every operator) pulls in, import nothing heavy at module level: drivers load on first use."""
     code = (
-        "import sys, airflow_ai_etl.plugins.plugin as p\n"
-        "heavy = [m for m in ('fastapi', 'airflow_ai_etl.store', 'airflow_ai_etl.plugins.app', 'sqlglot')"
-        " if m in sys.modules]\n"
-        "print(heavy)\n"
+        "import importlib, json, pkgutil, sys\n"
+        "import airflow_ai_etl.plugins.plugin\n"
+        "import airflow_ai_etl.lifecycle as lifecycle, airflow_ai_etl.observability as observability\n"
+        "names = [m.name for p in (lifecycle, observability)"
+        " for m in pkgutil.iter_modules(p.__path__, p.__name__ + '.')]\n"
+        "for name in names: importlib.import_module(name)\n"
+        f"print(json.dumps([names, [m for m in {HEAVY!r} if m in sys.modules]]))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
-    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    imported, heavy = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {"airflow_ai_etl.lifecycle.publisher", "airflow_ai_etl.observability.telemetry"} <= set(imported)
+    assert heavy == []
 
 
 def test_the_app_is_built_on_first_access_and_mounted_at_ai_etl() -> None:
@@ -46,6 +69,13 @@ def test_registered_as_entry_point_and_in_provider_info() -> None:
     info = get_provider_info()
     assert {"name": "ai_etl", "plugin-class": "airflow_ai_etl.plugins.plugin.AiEtlPlugin"} in info["plugins"]
     assert info["config"]["ai_etl"]["options"]["store_url"]["default"] == ""
+
+
+def test_config_options_are_named_once_and_typed_as_airflow_reads_them() -> None:
+    options = get_provider_info()["config"]["ai_etl"]["options"]
+    assert len(options) == len(OPTIONS)  # a name listed twice would silently drop an option
+    assert {o["type"] for o in options.values()} <= {"string", "integer", "float", "boolean"}
+    assert all(o["description"].endswith("\n") and o["version_added"] for o in options.values())
 
 
 def test_static_files_stay_inside_their_folder(tmp_path: Path) -> None:

@@ -2,75 +2,86 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from airflow_ai_etl.catalog.models import Column, ForeignKey, SchemaCatalog, Table
-from airflow_ai_etl.spec import parse_spec
+from airflow_ai_etl.spec import PipelineSpec, parse_spec
 from airflow_ai_etl.store.diagrams import er_diagram
+
+
+def _table(name: str, *columns: str, key: str | None = None, refs: Mapping[str, str] | None = None) -> Table:
+    """`schema.table` with columns written 'name type'; `refs`: column -> 'schema.table.column'."""
+    schema, table = name.split(".")
+    return Table(
+        name=table,
+        schema_name=schema,
+        columns=[Column(name=c.split()[0], type=c.split()[1]) for c in columns],
+        primary_key=[key] if key else [],
+        foreign_keys=[
+            ForeignKey(columns=[column], ref_table=ref.rsplit(".", 1)[0], ref_columns=[ref.rsplit(".", 1)[1]])
+            for column, ref in (refs or {}).items()
+        ],
+    )
+
+
+def _spec(dag_id: str, *steps: dict[str, Any]) -> PipelineSpec:
+    return parse_spec({"dag_id": dag_id, "start_date": "2026-01-01", "steps": list(steps)})
+
 
 WAREHOUSE = SchemaCatalog(
     conn_id="wh",
     dialect="postgres",
     default_schema="public",
     tables=[
-        Table(
-            name="customers",
-            schema_name="public",
-            columns=[Column(name="id", type="integer"), Column(name="name", type="text")],
-            primary_key=["id"],
+        _table("public.customers", "id integer", "name text", key="id"),
+        _table(
+            "public.orders",
+            "id integer",
+            "customer_id integer",
+            key="id",
+            refs={"customer_id": "public.customers.id"},
         ),
-        Table(
-            name="orders",
-            schema_name="public",
-            columns=[Column(name="id", type="integer"), Column(name="customer_id", type="integer")],
-            primary_key=["id"],
-            foreign_keys=[
-                ForeignKey(columns=["customer_id"], ref_table="public.customers", ref_columns=["id"])
-            ],
-        ),
-        Table(name="events", schema_name="public", columns=[Column(name="payload", type="jsonb")]),
+        _table("public.events", "payload jsonb"),
     ],
 )
-SPEC = parse_spec(
+SPEC = _spec(
+    "every_kind",
     {
-        "dag_id": "every_kind",
-        "start_date": "2026-01-01",
-        "steps": [
-            {
-                "id": "load",
-                "kind": "file_load",
-                "path": "s3://lake/in/*.csv",
-                "format": "csv",
-                "target": {"conn_id": "wh", "table": "public.orders"},
-            },
-            {
-                "id": "export",
-                "kind": "file_export",
-                "source": {"conn_id": "wh", "sql": "SELECT id, name FROM public.customers"},
-                "path": "/out/customers.csv",
-                "format": "csv",
-            },
-            {
-                "id": "ingest",
-                "kind": "kafka_ingest",
-                "kafka_conn_id": "kafka",
-                "topic": "events",
-                "target": {"conn_id": "wh", "table": "public.events"},
-                "dead_letter_table": "public.events_dlq",
-            },
-            {
-                "id": "rollup",
-                "kind": "spark_sql",
-                "conn_id": "spark",
-                "sql": "SELECT day, COUNT(*) AS n FROM lake.clicks GROUP BY day",
-                "target_table": "lake.daily_clicks",
-            },
-            {
-                "id": "create",
-                "kind": "sql",
-                "conn_id": "wh",
-                "sql": "CREATE TABLE public.totals (customer_id integer PRIMARY KEY, total numeric)",
-            },
-        ],
-    }
+        "id": "load",
+        "kind": "file_load",
+        "path": "s3://lake/in/*.csv",
+        "format": "csv",
+        "target": {"conn_id": "wh", "table": "public.orders"},
+    },
+    {
+        "id": "export",
+        "kind": "file_export",
+        "source": {"conn_id": "wh", "sql": "SELECT id, name FROM public.customers"},
+        "path": "/out/customers.csv",
+        "format": "csv",
+    },
+    {
+        "id": "ingest",
+        "kind": "kafka_ingest",
+        "kafka_conn_id": "kafka",
+        "topic": "events",
+        "target": {"conn_id": "wh", "table": "public.events"},
+        "dead_letter_table": "public.events_dlq",
+    },
+    {
+        "id": "rollup",
+        "kind": "spark_sql",
+        "conn_id": "spark",
+        "sql": "SELECT day, COUNT(*) AS n FROM lake.clicks GROUP BY day",
+        "target_table": "lake.daily_clicks",
+    },
+    {
+        "id": "create",
+        "kind": "sql",
+        "conn_id": "wh",
+        "sql": "CREATE TABLE public.totals (customer_id integer PRIMARY KEY, total numeric)",
+    },
 )
 
 
@@ -108,27 +119,15 @@ SHOP = SchemaCatalog(
     dialect="postgres",
     default_schema="public",
     tables=[
-        Table(
-            name="customers",
-            schema_name="public",
-            columns=[Column(name="id", type="integer")],
-            primary_key=["id"],
+        _table("public.customers", "id integer", key="id"),
+        _table(
+            "sales.orders",
+            "id integer",
+            "customer_id integer",
+            key="id",
+            refs={"customer_id": "public.customers.id"},
         ),
-        Table(
-            name="orders",
-            schema_name="sales",
-            columns=[Column(name="id", type="integer"), Column(name="customer_id", type="integer")],
-            primary_key=["id"],
-            foreign_keys=[
-                ForeignKey(columns=["customer_id"], ref_table="public.customers", ref_columns=["id"])
-            ],
-        ),
-        Table(
-            name="order_items",
-            schema_name="sales",
-            columns=[Column(name="order_id", type="integer"), Column(name="sku", type="text")],
-            foreign_keys=[ForeignKey(columns=["order_id"], ref_table="sales.orders", ref_columns=["id"])],
-        ),
+        _table("sales.order_items", "order_id integer", "sku text", refs={"order_id": "sales.orders.id"}),
     ],
 )
 
@@ -141,34 +140,29 @@ def _relations(er: dict[str, object]) -> set[tuple[str, str, str, str]]:
 
 
 def test_a_join_across_schemas_draws_every_table_and_key() -> None:
-    spec = parse_spec(
+    spec = _spec(
+        "joined",
         {
-            "dag_id": "joined",
-            "start_date": "2026-01-01",
-            "steps": [
-                {
-                    "id": "load",
-                    "kind": "transfer",
-                    "source": {
-                        "conn_id": "shop",
-                        # customers resolves through the search path (the default schema)
-                        "sql": "SELECT i.sku, c.id FROM sales.order_items AS i "
-                        "JOIN sales.orders AS o ON o.id = i.order_id "
-                        "JOIN customers AS c ON c.id = o.customer_id",
-                    },
-                    "target": {"conn_id": "shop", "table": "public.report"},
-                    "mode": "append",
-                },
-                {
-                    "id": "check",
-                    "kind": "quality_check",
-                    "conn_id": "shop",
-                    "table": "Sales.Orders",
-                    "checks": [{"column": "id", "check": "unique"}],
-                    "depends_on": ["load"],
-                },
-            ],
-        }
+            "id": "load",
+            "kind": "transfer",
+            "source": {
+                "conn_id": "shop",
+                # customers resolves through the search path (the default schema)
+                "sql": "SELECT i.sku, c.id FROM sales.order_items AS i "
+                "JOIN sales.orders AS o ON o.id = i.order_id "
+                "JOIN customers AS c ON c.id = o.customer_id",
+            },
+            "target": {"conn_id": "shop", "table": "public.report"},
+            "mode": "append",
+        },
+        {
+            "id": "check",
+            "kind": "quality_check",
+            "conn_id": "shop",
+            "table": "Sales.Orders",
+            "checks": [{"column": "id", "check": "unique"}],
+            "depends_on": ["load"],
+        },
     )
     er = er_diagram(spec, [SHOP])
     assert [t["name"] for t in er["tables"]] == [
@@ -186,48 +180,43 @@ def test_a_join_across_schemas_draws_every_table_and_key() -> None:
 def test_tables_the_spec_creates_bring_their_foreign_keys_across_steps() -> None:
     """Keys declared in the spec's own CREATE TABLEs (on the column or as table constraints, with
     or without the referenced columns) join the tables of other steps, however each step names them."""
-    spec = parse_spec(
+    spec = _spec(
+        "star",
         {
-            "dag_id": "star",
-            "start_date": "2026-01-01",
-            "steps": [
-                {
-                    "id": "create_dim",
-                    "kind": "sql",
-                    "conn_id": "shop",
-                    "sql": "CREATE TABLE IF NOT EXISTS dim_customer (id integer PRIMARY KEY, "
-                    "customer_id integer REFERENCES public.customers (id))",
-                },
-                {
-                    "id": "create_fact",
-                    "kind": "sql",
-                    "conn_id": "shop",
-                    "sql": "CREATE TABLE IF NOT EXISTS mart.fact_order (order_id integer, dim_id integer, "
-                    "CONSTRAINT fact_pk PRIMARY KEY (order_id), "
-                    "CONSTRAINT fact_dim FOREIGN KEY (dim_id) REFERENCES dim_customer, "
-                    "FOREIGN KEY (order_id) REFERENCES sales.orders (id))",
-                },
-                {
-                    "id": "load_dim",
-                    "kind": "transfer",
-                    "source": {"conn_id": "shop", "table": "public.customers"},
-                    "target": {"conn_id": "shop", "table": "public.dim_customer"},
-                    "mode": "append",
-                    "depends_on": ["create_dim"],
-                },
-                {
-                    "id": "load_fact",
-                    "kind": "transfer",
-                    "source": {
-                        "conn_id": "shop",
-                        "sql": "SELECT id AS order_id, customer_id AS dim_id FROM sales.orders",
-                    },
-                    "target": {"conn_id": "shop", "table": "mart.fact_order"},
-                    "mode": "append",
-                    "depends_on": ["create_fact", "load_dim"],
-                },
-            ],
-        }
+            "id": "create_dim",
+            "kind": "sql",
+            "conn_id": "shop",
+            "sql": "CREATE TABLE IF NOT EXISTS dim_customer (id integer PRIMARY KEY, "
+            "customer_id integer REFERENCES public.customers (id))",
+        },
+        {
+            "id": "create_fact",
+            "kind": "sql",
+            "conn_id": "shop",
+            "sql": "CREATE TABLE IF NOT EXISTS mart.fact_order (order_id integer, dim_id integer, "
+            "CONSTRAINT fact_pk PRIMARY KEY (order_id), "
+            "CONSTRAINT fact_dim FOREIGN KEY (dim_id) REFERENCES dim_customer, "
+            "FOREIGN KEY (order_id) REFERENCES sales.orders (id))",
+        },
+        {
+            "id": "load_dim",
+            "kind": "transfer",
+            "source": {"conn_id": "shop", "table": "public.customers"},
+            "target": {"conn_id": "shop", "table": "public.dim_customer"},
+            "mode": "append",
+            "depends_on": ["create_dim"],
+        },
+        {
+            "id": "load_fact",
+            "kind": "transfer",
+            "source": {
+                "conn_id": "shop",
+                "sql": "SELECT id AS order_id, customer_id AS dim_id FROM sales.orders",
+            },
+            "target": {"conn_id": "shop", "table": "mart.fact_order"},
+            "mode": "append",
+            "depends_on": ["create_fact", "load_dim"],
+        },
     )
     er = er_diagram(spec, [SHOP])
     names = [t["name"] for t in er["tables"]]

@@ -17,53 +17,46 @@ def _col(name: str, type_: str, comment: str | None = None) -> Column:
     return Column(name=name, type=type_, nullable=True, comment=comment)
 
 
+def _table(name: str, *columns: Column, foreign_keys: tuple[ForeignKey, ...] = ()) -> Table:
+    """A table of the club's `gym` schema, keyed by its first column."""
+    return Table(
+        name=name,
+        schema_name="gym",
+        columns=list(columns),
+        primary_key=[columns[0].name],
+        foreign_keys=list(foreign_keys),
+    )
+
+
 def club_catalog() -> SchemaCatalog:
+    athlete = ForeignKey(columns=["athlete_id"], ref_table="gym.athletes", ref_columns=["athlete_id"])
     return SchemaCatalog(
         conn_id="club",
         dialect="postgres",
         default_schema="public",
         tables=[
-            Table(
-                name="athletes",
-                schema_name="gym",
-                columns=[_col("athlete_id", "integer"), _col("nick", "text"), _col("tier", "text")],
-                primary_key=["athlete_id"],
+            _table("athletes", _col("athlete_id", "integer"), _col("nick", "text"), _col("tier", "text")),
+            _table(
+                "contracts",
+                _col("contract_id", "integer"),
+                _col("athlete_id", "integer"),
+                _col("arr", "numeric(10,2)"),
+                _col("region", "text"),
+                foreign_keys=(athlete,),
             ),
-            Table(
-                name="contracts",
-                schema_name="gym",
-                columns=[
-                    _col("contract_id", "integer"),
-                    _col("athlete_id", "integer"),
-                    _col("arr", "numeric(10,2)"),
-                    _col("region", "text"),
-                ],
-                primary_key=["contract_id"],
-                foreign_keys=[
-                    ForeignKey(columns=["athlete_id"], ref_table="gym.athletes", ref_columns=["athlete_id"])
-                ],
+            _table(
+                "sessions",
+                _col("session_id", "integer"),
+                _col("athlete_id", "integer"),
+                _col("noShowFee", "numeric(6,2)"),
+                _col("room", "text"),
             ),
-            Table(
-                name="sessions",
-                schema_name="gym",
-                columns=[
-                    _col("session_id", "integer"),
-                    _col("athlete_id", "integer"),
-                    _col("noShowFee", "numeric(6,2)"),
-                    _col("room", "text"),
-                ],
-                primary_key=["session_id"],
-            ),
-            Table(
-                name="visits",
-                schema_name="gym",
-                columns=[
-                    _col("visit_id", "integer"),
-                    _col("athlete_id", "integer"),
-                    _col("c7", "integer", comment="number of guests brought along"),
-                    _col("minutes", "integer"),
-                ],
-                primary_key=["visit_id"],
+            _table(
+                "visits",
+                _col("visit_id", "integer"),
+                _col("athlete_id", "integer"),
+                _col("c7", "integer", comment="number of guests brought along"),
+                _col("minutes", "integer"),
             ),
         ],
     )
@@ -100,23 +93,35 @@ def test_acronyms_and_class_words_are_spelt_out(name: str, words: str) -> None:
     assert identifier_words(name) == words.replace("arpu", "average revenue per user")
 
 
-def test_a_business_word_links_to_an_acronym_column() -> None:
-    spec, understood = planned("total revenue per region from contracts into revenue_by_region")
-    assert "SUM(arr)" in source_sql(spec)
-    assert any("'revenue' -> club:gym.contracts.arr (score" in line for line in understood)
-
-
-def test_a_column_comment_links_a_cryptic_name() -> None:
-    spec, understood = planned("total guests per athlete from visits into guests_per_athlete")
-    assert "SUM(c7)" in source_sql(spec)
-    assert any("'guests' -> club:gym.visits.c7" in line for line in understood)
-
-
-def test_the_only_measure_is_taken_by_elimination_and_said() -> None:
-    spec, understood = planned("total penalties per athlete from sessions into penalties_per_athlete")
-    assert 'SUM("noShowFee")' in source_sql(spec) or "SUM(noShowFee)" in source_sql(spec)
-    said = [line for line in understood if "read as noShowFee, the only numeric measure" in line]
-    assert said and "by elimination" in said[0]
+@pytest.mark.parametrize(
+    ("request_text", "sums", "said"),
+    [
+        pytest.param(
+            "total revenue per region from contracts into revenue_by_region",
+            ["SUM(arr)"],
+            ["'revenue' -> club:gym.contracts.arr (score"],
+            id="a business word links to an acronym column",
+        ),
+        pytest.param(
+            "total guests per athlete from visits into guests_per_athlete",
+            ["SUM(c7)"],
+            ["'guests' -> club:gym.visits.c7"],
+            id="a column comment links a cryptic name",
+        ),
+        pytest.param(
+            "total penalties per athlete from sessions into penalties_per_athlete",
+            ['SUM("noShowFee")', "SUM(noShowFee)"],
+            ["read as noShowFee, the only numeric measure", "by elimination"],
+            id="the only measure is taken by elimination and said",
+        ),
+    ],
+)
+def test_a_measure_word_links_to_a_column_and_says_how(
+    request_text: str, sums: list[str], said: list[str]
+) -> None:
+    spec, understood = planned(request_text)
+    assert any(total in source_sql(spec) for total in sums), source_sql(spec)
+    assert any(all(words in line for words in said) for line in understood), understood
 
 
 def test_no_elimination_among_several_measures() -> None:
