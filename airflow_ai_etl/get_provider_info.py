@@ -199,6 +199,12 @@ def get_provider_info() -> dict[str, Any]:
                         "0.66",
                         type_="float",
                     ),
+                    "critic_timeout_seconds": _option(
+                        "Seconds each critic may take (they are asked at once); one that takes longer "
+                        "gives no answer (timeout) and counts as not agreeing.\n",
+                        "60",
+                        type_="float",
+                    ),
                     "llm_timeout": _option("Seconds one model request may take.\n", "60", type_="float"),
                     "value_summaries": _option(
                         "Most distinct values a text column may have for introspection to keep them "

@@ -14,6 +14,7 @@ A connection whose extra says `"server": "vllm"` gets vLLM's guided decoding (ag
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -112,6 +113,14 @@ class LLM:
     def create_agent(
         self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]] = ()
     ) -> Agent[None, OutputT]:
+        # Critics build their agents from threads at once: one agent per key, with its identity
+        # in place before any thread can take it (without one, its answers would not be cached).
+        with _AGENTS_LOCK:
+            return self._create_agent(output_type, instructions=instructions, tools=tools)
+
+    def _create_agent(
+        self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]]
+    ) -> Agent[None, OutputT]:
         key = (output_type, instructions, *map(id, tools))
         if key in self._agents:
             cached: Agent[None, OutputT] = self._agents[key][1]
@@ -126,7 +135,6 @@ class LLM:
         agent: Agent[None, OutputT]
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
         agent.model = self.model  # the hook's own model lacks our wrapping (vLLM's guided decoding)
-        self._agents[key] = (tuple(tools), agent)
         _IDENTITIES[id(agent)] = CallIdentity.of(
             f"{self.model.system}:{self.model.model_name}",
             self.model.base_url or "",
@@ -138,12 +146,14 @@ class LLM:
             ],
         )
         weakref.finalize(agent, _IDENTITIES.pop, id(agent), None)
+        self._agents[key] = (tuple(tools), agent)
         return agent
 
 
 #: The cache identity of each live agent built by `LLM.create_agent`, by id (agents are not
 #: hashable); agents built elsewhere have none and are never served from the cache.
 _IDENTITIES: dict[int, CallIdentity] = {}
+_AGENTS_LOCK = threading.RLock()
 
 
 def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits | None = None) -> LLM | None:

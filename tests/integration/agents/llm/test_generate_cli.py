@@ -67,7 +67,7 @@ def test_a_draft_the_critics_flag_is_shown_and_not_deployed(
     assert proc.returncode == 3, proc.stderr
     assert "critic 1 (openai:gpt-test via connection 'ai_etl_test_llm'): agrees" in proc.stderr
     assert "disagrees - tables: asked 'orders_copy', the draft has 'orders'" in proc.stderr
-    assert "critic 3 (" in proc.stderr and "no verdict" in proc.stderr
+    assert "critic 3 (" in proc.stderr and "no answer" in proc.stderr
     assert "CRITICS: 1 of 3 critics agree (33%): FLAGGED" in proc.stdout + proc.stderr
     assert "not deployed (pass --allow-flagged to deploy it)" in proc.stdout + proc.stderr
     assert list(dags.iterdir()) == []
