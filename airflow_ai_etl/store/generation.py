@@ -179,6 +179,8 @@ def _outcome(
         "usage": result.usage,
         "planned_by": result.planned_by,
         "fallback": result.fallback,
+        "flagged": result.critics is not None and result.critics.flagged,
+        "critics": result.critics.model_dump(mode="json") if result.critics is not None else None,
     }
     return state, error, draft, result
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -123,6 +123,11 @@ class DraftRow(StoreBase):
     #: As on the request that generated it; None for a draft a person made by editing a spec.
     planned_by: Mapped[str | None] = mapped_column(Text)
     fallback: Mapped[str | None] = mapped_column(Text)
+    #: Below the critics' agreement threshold (migration 0005): shown, not blocked.
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The critics' vote (agents.verdicts.CriticVote as JSON: threshold, each verdict and its
+    #: mismatches); None when no critics judged the draft.
+    critics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index(f"{PREFIX}draft_dag", "dag_id", "version"),)
 

@@ -48,6 +48,8 @@ class DraftFields(TypedDict, total=False):
     usage: Iterable[AgentUsage]
     planned_by: str | None
     fallback: str | None
+    flagged: bool
+    critics: dict[str, Any] | None
 
 
 class _NotOpen(Exception):
@@ -329,6 +331,8 @@ def _insert_draft(session: Session, request_id: int, fields: DraftFields) -> Dra
         created_by=fields["created_by"],
         planned_by=fields.get("planned_by"),
         fallback=fields.get("fallback"),
+        flagged=fields.get("flagged", False),
+        critics=fields.get("critics"),
     )
     session.add(row)
     session.flush()
