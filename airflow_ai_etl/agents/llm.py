@@ -14,6 +14,7 @@ A connection whose extra says `"server": "vllm"` gets vLLM's guided decoding (ag
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import weakref
@@ -23,8 +24,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
-from pydantic_ai import Agent, PromptedOutput, Tool
+from pydantic_ai import Agent, BinaryContent, PromptedOutput, Tool
 from pydantic_ai.exceptions import AgentRunError, ModelAPIError, ToolRetryError, UnexpectedModelBehavior
+from pydantic_ai.messages import UserContent
 from pydantic_ai.models import Model
 from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.usage import RunUsage
@@ -46,6 +48,8 @@ from airflow_ai_etl.cache.keys import CallIdentity
 
 if TYPE_CHECKING:
     from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
+
+    from airflow_ai_etl.agents.images import Image
 
 OutputT = TypeVar("OutputT")
 
@@ -246,22 +250,30 @@ def _output_errors(exc: BaseException) -> list[str]:
     return []
 
 
-def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> OutputT:
+def run_agent(
+    agent: Agent[None, OutputT], prompt: str, call: AgentCall, *, image: Image | None = None
+) -> OutputT:
     """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens;
     the answer comes from the LLM cache when the run's cache scope holds one for this call.
 
-    This is the one place a model is called (through `_ask_model`). Output that still does not fit
+    This is the one place a model is called (through `_ask_model`). `image` goes with the prompt
+    as an image part (the vision agent). Output that still does not fit
     after the retries ends in an UnexpectedModelBehavior that quotes what was wrong with it.
     """
+    content: str | list[UserContent] = prompt
+    keyed = prompt
+    if image is not None:  # sent as an image part; keyed by its bytes' digest (cache keys are text)
+        content = [prompt, BinaryContent(data=image.data, media_type=image.media_type)]
+        keyed = f"{prompt}\n\n[image {image.media_type} sha256:{hashlib.sha256(image.data).hexdigest()}]"
     try:
         identity = _IDENTITIES.get(id(agent))
         return cached_call(
             identity,
-            prompt,
+            keyed,
             output_type=_answer_type(agent),
             usage=call.usage,
             use=call.cache,
-            run=lambda: _ask_model(agent, prompt, call, identity.model if identity else None),
+            run=lambda: _ask_model(agent, content, call, identity.model if identity else None),
         )
     finally:
         call.ended = time.perf_counter()
@@ -273,7 +285,9 @@ def _answer_type(agent: Agent[None, OutputT]) -> Any:
     return output_type.outputs if isinstance(output_type, PromptedOutput) else output_type
 
 
-def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model: str | None) -> OutputT:
+def _ask_model(
+    agent: Agent[None, OutputT], prompt: str | list[UserContent], call: AgentCall, model: str | None
+) -> OutputT:
     """One real model call. For a known model (`provider:name`): within its budget (BudgetExceeded
     when spent), priced by `[ai_etl] model_prices` or genai-prices, charged to its day counters."""
     subject = Subject("model", model) if model else None

@@ -757,11 +757,37 @@ def generate(
         )
         # Transforms' code is checked (and written by the coder) before the draft is offered.
         result = check_transforms(run.run(), llm, offline=offline)
-    _observe(result, run.calls, time.perf_counter() - started)
+    observe(result, run.calls, time.perf_counter() - started)
     return result
 
 
-def _observe(result: GenerationResult, calls: Sequence[LlmCall], duration_s: float) -> None:
+def agent_run(
+    request: str,
+    catalogs: Sequence[SchemaCatalog],
+    *,
+    dag_id: str | None,
+    llm: LLMChoice | None,
+    on_event: EventCallback | None,
+) -> _Run:
+    """A run for an agent outside the pipeline loop (the vision agent), with what `generate` gives
+    its agents: the model guard and the call's metrics (`agent_call`), events (`emit`) and usage by
+    agent (`meter`). Call it inside `cache_scope`, and `observe` the result at the end."""
+    return _Run(
+        request=request,
+        catalogs=catalogs,
+        dag_id=dag_id,
+        today=dt.date.today(),
+        llm=llm,
+        agent_llms={},
+        tools=(),
+        context=None,
+        max_rounds=0,
+        dry_run=False,
+        on_event=on_event,
+    )
+
+
+def observe(result: GenerationResult, calls: Sequence[LlmCall], duration_s: float) -> None:
     """The generation's metrics, and a telemetry row per model call under the pipeline's dag_id."""
     import uuid
 

@@ -21,6 +21,7 @@ from airflow_ai_etl.store.models import (
     DeploymentRow,
     DraftRow,
     EventRow,
+    RequestImageRow,
     RequestRow,
     UsageRow,
     UsageSavingRow,
@@ -87,7 +88,10 @@ class Store:
         offline: bool = False,
         feedback: str | None = None,
         parent_draft_id: int | None = None,
+        image: tuple[str, bytes] | None = None,
     ) -> RequestRow:
+        """A queued request; `image` (media type, bytes) is the ER diagram of a request made from a
+        picture, stored with it in the same transaction."""
         row = RequestRow(
             request=request,
             conn_ids=list(conn_ids),
@@ -101,7 +105,16 @@ class Store:
         )
         with self.session() as session, session.begin():
             session.add(row)
+            if image is not None:
+                session.flush()
+                session.add(RequestImageRow(request_id=row.id, media_type=image[0], data=image[1]))
         return row
+
+    def request_image(self, request_id: int) -> tuple[str, bytes] | None:
+        """(media type, bytes) of the request's ER diagram; None for a request without one."""
+        with self.session() as session:
+            row = session.get(RequestImageRow, request_id)
+            return (row.media_type, row.data) if row is not None else None
 
     def get_request(self, request_id: int) -> RequestRow | None:
         with self.session() as session:

@@ -243,6 +243,24 @@ def test_run_params_carry_the_feedback_and_the_revised_drafts_dag_id(store: Stor
     assert (params["dag_id"], params["conn_ids"]) == ("orders_copy", ["shop"])
 
 
+def test_a_request_from_a_picture_keeps_its_image_and_its_run_carries_it(store: Store) -> None:
+    """The worker cannot read the store: the ER diagram stored with the request travels in the
+    run's params; listing requests never loads it."""
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    row = store.create_request(
+        request="tables", conn_ids=["shop"], created_by="op1", image=("image/png", png)
+    )
+    assert store.request_image(row.id) == ("image/png", png)
+    assert run_params(store, row)["image"] == {
+        "media_type": "image/png",
+        "base64": base64.b64encode(png).decode(),
+    }
+    assert [r.id for r in store.list_requests()] == [row.id]
+    assert store.request_image(_request(store).id) is None
+
+
 def test_catch_up_copies_only_runs_that_changed_among_500_open_requests(store: Store) -> None:
     from sqlalchemy import event
 

@@ -1,6 +1,7 @@
 """The critics' vote on a draft as columns: `flagged` (below the agreement threshold) and `critics`
 (the threshold and each critic's verdict and mismatches), so the page and the API read the vote
-as data rather than from the words of an event.
+as data rather than from the words of an event; and the ER-diagram image of a request made from a
+picture (`ai_etl_request_image`), which the worker's generation reads through the run's params.
 
 Revision ID: 0005
 Revises: 0004
@@ -24,6 +25,17 @@ def upgrade() -> None:
         # Drafts stored before this revision were judged by no stored vote: not flagged.
         table.add_column(sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()))
         table.add_column(sa.Column("critics", sa.JSON()))
+    op.create_table(
+        "ai_etl_request_image",
+        sa.Column(
+            "request_id",
+            sa.Integer(),
+            sa.ForeignKey("ai_etl_request.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("media_type", sa.String(50), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+    )
 
 
 def downgrade() -> None:
