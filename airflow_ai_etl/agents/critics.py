@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from airflow.sdk import conf
+from airflow.sdk.exceptions import AirflowConfigException
 
 from airflow_ai_etl.agents.llm import LLM, MODEL_ERRORS, AgentCall, connect, run_agent
 from airflow_ai_etl.agents.llm_config import (
@@ -64,7 +65,7 @@ def critic_settings() -> CriticSettings:
         count = conf.getint(CONFIG_SECTION, "critic_count", fallback=DEFAULT_CRITICS)
         agreement = conf.getfloat(CONFIG_SECTION, "critic_agreement", fallback=DEFAULT_AGREEMENT)
         timeout_s = conf.getfloat(CONFIG_SECTION, "critic_timeout_seconds", fallback=DEFAULT_CRITIC_TIMEOUT_S)
-    except ValueError as exc:
+    except (ValueError, AirflowConfigException) as exc:  # Airflow's parser raises the latter
         raise CriticConfigError(
             f"[ai_etl] critic_count / critic_agreement / critic_timeout_seconds: {exc}"
         ) from exc
@@ -162,6 +163,8 @@ def ask_critics(
             continue
         call.ended = call.started + timeout_s
         verdicts.append(
-            CriticVerdict(critic=critic_name(index, llm), verdict="failed", error=f"timeout after {timeout_s:g} s")
+            CriticVerdict(
+                critic=critic_name(index, llm), verdict="failed", error=f"timeout after {timeout_s:g} s"
+            )
         )
     return verdicts
