@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from airflow_ai_etl.agents.events import EventCallback, GenerationResult
+from airflow_ai_etl.agents.events import EventCallback, GenerationResult, Level
 from airflow_ai_etl.agents.images import Image
 from airflow_ai_etl.agents.llm import MODEL_ERRORS, connect
 from airflow_ai_etl.agents.llm_config import LLMChoice, LLMUnavailable, describe_error
@@ -94,7 +94,7 @@ def _from_picture(
         connections=found.connections, catalogs={catalog.conn_id: catalog}, author="generation"
     )
     report = validate_spec(spec, context)
-    level = "info" if report.ok else "warning"
+    level: Level = "info" if report.ok else "warning"
     run.emit(
         QA_VALIDATOR, "valid" if report.ok else f"{len(report.errors)} error(s)", started=started, level=level
     )
