@@ -11,7 +11,7 @@ import time
 from airflow_ai_etl.agents.events import EventCallback, GenerationResult, Level
 from airflow_ai_etl.agents.images import Image
 from airflow_ai_etl.agents.llm import MODEL_ERRORS, connect
-from airflow_ai_etl.agents.llm_config import LLMChoice, LLMUnavailable, describe_error
+from airflow_ai_etl.agents.llm_config import LLMChoice, LLMRejected, LLMUnavailable, describe_error
 from airflow_ai_etl.agents.orchestrator import QA_VALIDATOR, _Run, agent_run, observe
 from airflow_ai_etl.agents.picture_spec import PictureError, spec_from_picture
 from airflow_ai_etl.agents.vision import AGENT, read_schema
@@ -68,7 +68,7 @@ def _from_picture(
     with run.agent_call(AGENT, model) as call:
         try:
             schema = read_schema(image, request, model, call)
-        except MODEL_ERRORS as exc:
+        except (*MODEL_ERRORS, LLMRejected) as exc:  # the guard turns a rejected key into LLMRejected
             schema = None
             problem = describe_error(exc)
     if schema is None:

@@ -131,3 +131,21 @@ def test_the_vision_call_is_an_agent_call_cached_counted_and_metered(
     assert {u.agent: u.cache_hits for u in again.usage} == {"vision": 1}
     assert [(c.agent, c.cache_tier) for c in observed] == [("vision", None), ("vision", "exact")]
     assert "answer from the LLM cache" in [e for e in again.events if e.agent == "vision"][-1].message
+
+
+def test_a_rejected_key_is_a_failed_reading_not_a_crash(
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path
+) -> None:
+    from airflow_ai_etl.agents.from_picture import generate_from_picture
+    from airflow_ai_etl.agents.images import read_image_file
+
+    llm_config()
+    scripted_llm.script(llm.http_error(401, "invalid api key"))
+    image = read_image_file(write_png(tmp_path / "er.png"))
+
+    result = generate_from_picture(image, "the tables", shop)
+
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith(f"the vision model could not read {image.name}: ")
+    assert "401" in result.reason or "rejected" in result.reason
+    assert [e.level for e in result.events if e.agent == "vision"][-1] == "error"
