@@ -21,6 +21,8 @@ from airflow_ai_etl.render import RenderError, render_dag
 from airflow_ai_etl.validation import ValidationContext, context_from_airflow, validate_spec
 
 DEFAULT_DAG_ID = "tables_from_diagram"
+#: What a reading can fail with: the model's errors, and a rejected key (the guard's LLMRejected).
+_READING_ERRORS: tuple[type[BaseException], ...] = (*MODEL_ERRORS, LLMRejected)
 
 
 def generate_from_picture(
@@ -68,7 +70,7 @@ def _from_picture(
     with run.agent_call(AGENT, model) as call:
         try:
             schema = read_schema(image, request, model, call)
-        except (*MODEL_ERRORS, LLMRejected) as exc:  # the guard turns a rejected key into LLMRejected
+        except _READING_ERRORS as exc:
             schema = None
             problem = describe_error(exc)
     if schema is None:
