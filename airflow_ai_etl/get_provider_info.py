@@ -36,11 +36,14 @@ OPTIONS: tuple[Option, ...] = (
     ("critic_agreement", "float", "0.66", None,
      "Share of critics that must agree; a draft below it is flagged (not blocked), and goes back to "
      "the planner once with the mismatches."),
+    ("critic_timeout_seconds", "float", "60", None,
+     "Seconds each critic may take (they are asked at once); one that takes longer gives no answer "
+     "(timeout) and counts as not agreeing."),
     ("llm_timeout", "float", "60", None, "Seconds one model request may take."),
     ("value_summaries", "integer", "20", None,
      "Most distinct values a text column may have for introspection to keep them as its value summary "
-     "(read-only, at most 2,000 rows per table, catalogs up to 200 tables, never columns named like "
-     "secrets or personal data); 0 turns sampling off."),
+     "(read-only, base tables only, at most 2,000 rows per table, catalogs up to 200 tables, never "
+     "columns named like secrets or personal data); 0 turns sampling off."),
     ("llm_max_retries", "integer", "2", None,
      "Retries of a failed model request (429, 5xx, time-outs, malformed bodies); each wait is "
      "announced as a progress event."),

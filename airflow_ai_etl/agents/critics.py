@@ -9,13 +9,21 @@ any agent); `[ai_etl] critic_count` critics (default 3; 0 turns them off); a dra
 is told its number, so that critics on the same model are separate calls (and separate LLM-cache
 entries), not one answer counted thrice. A critic whose model fails or times out gives no verdict
 and counts as not agreeing.
+
+The critics are independent, so they are asked at once, one thread each (at most `MAX_CRITICS`),
+and each has `[ai_etl] critic_timeout_seconds` to answer: one that hangs is a verdict "no answer
+(timeout ...)", and the vote does not wait for it.
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from airflow.sdk import conf
+from airflow.sdk.exceptions import AirflowConfigException
 
 from airflow_ai_etl.agents.llm import LLM, MODEL_ERRORS, AgentCall, connect, run_agent
 from airflow_ai_etl.agents.llm_config import (
@@ -30,6 +38,10 @@ from airflow_ai_etl.agents.verdicts import CRITIC, DEFAULT_AGREEMENT, CriticAnsw
 from airflow_ai_etl.spec import PipelineSpec, dumps_spec
 
 DEFAULT_CRITICS = 3
+#: More critics than this are a configuration error: each one is a thread and a model call per draft.
+MAX_CRITICS = 9
+#: Seconds one critic may take before its verdict is "no answer (timeout)".
+DEFAULT_CRITIC_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class CriticSettings:
     count: int = DEFAULT_CRITICS
     conn_ids: tuple[str, ...] = ()
     agreement: float = DEFAULT_AGREEMENT
+    timeout_s: float = DEFAULT_CRITIC_TIMEOUT_S
 
 
 class CriticConfigError(LLMUnavailable):
@@ -44,19 +57,27 @@ class CriticConfigError(LLMUnavailable):
 
 
 def critic_settings() -> CriticSettings:
-    """`[ai_etl] critic_count`, `critic_conn_ids` and `critic_agreement`, checked."""
+    """`[ai_etl] critic_count`, `critic_conn_ids`, `critic_agreement` and `critic_timeout_seconds`,
+    checked."""
     raw_ids = config_value("critic_conn_ids") or ""
     conn_ids = tuple(dict.fromkeys(c.strip() for c in raw_ids.split(",") if c.strip()))
     try:
         count = conf.getint(CONFIG_SECTION, "critic_count", fallback=DEFAULT_CRITICS)
         agreement = conf.getfloat(CONFIG_SECTION, "critic_agreement", fallback=DEFAULT_AGREEMENT)
-    except ValueError as exc:
-        raise CriticConfigError(f"[ai_etl] critic_count / critic_agreement: {exc}") from exc
-    if count < 0:
-        raise CriticConfigError(f"[ai_etl] critic_count = {count}: use 0 (no critics) or more")
+        timeout_s = conf.getfloat(CONFIG_SECTION, "critic_timeout_seconds", fallback=DEFAULT_CRITIC_TIMEOUT_S)
+    except (ValueError, AirflowConfigException) as exc:  # Airflow's parser raises the latter
+        raise CriticConfigError(
+            f"[ai_etl] critic_count / critic_agreement / critic_timeout_seconds: {exc}"
+        ) from exc
+    if not 0 <= count <= MAX_CRITICS:
+        raise CriticConfigError(
+            f"[ai_etl] critic_count = {count}: use 0 (no critics) to {MAX_CRITICS}, e.g. {DEFAULT_CRITICS}"
+        )
+    if timeout_s <= 0:
+        raise CriticConfigError(f"[ai_etl] critic_timeout_seconds = {timeout_s:g}: use a positive number")
     if not 0 < agreement <= 1:
         raise CriticConfigError(f"[ai_etl] critic_agreement = {agreement}: use a share in (0, 1], e.g. 0.66")
-    return CriticSettings(count=count, conn_ids=conn_ids, agreement=agreement)
+    return CriticSettings(count=count, conn_ids=conn_ids, agreement=agreement, timeout_s=timeout_s)
 
 
 def critic_llms(settings: CriticSettings, wide: LLMChoice | None = None) -> list[LLM]:
@@ -94,7 +115,7 @@ def ask_critic(
 ) -> CriticVerdict:
     """Critic number `index` of `count` judges `spec`; a model that fails (down, timed out,
     answers that never fit) gives a failed verdict saying why, never an exception."""
-    name = f"critic {index} ({llm.label})"
+    name = critic_name(index, llm)
     agent = llm.create_agent(CriticAnswer, instructions=load_prompt("critic"))
     try:
         answer = run_agent(agent, _prompt(request, spec, index, count), call)
@@ -102,3 +123,48 @@ def ask_critic(
         return CriticVerdict(critic=name, verdict="failed", error=describe_error(exc))
     verdict = "agrees" if answer.matches else "disagrees"
     return CriticVerdict(critic=name, verdict=verdict, mismatches=answer.mismatches)
+
+
+def critic_name(index: int, llm: LLM) -> str:
+    return f"critic {index} ({llm.label})"
+
+
+def ask_critics(
+    llms: Sequence[LLM], request: str, spec: PipelineSpec, calls: Sequence[AgentCall], *, timeout_s: float
+) -> list[CriticVerdict]:
+    """Every critic at once, one thread each, in critic order; a critic without an answer after
+    `timeout_s` is a failed verdict "no answer (timeout ...)". Its thread is not waited for: the
+    model request under it ends on its own time-out (the guard's), and what it spends is counted
+    in its `call` until then."""
+    count = len(llms)
+    pool = ThreadPoolExecutor(max_workers=max(count, 1), thread_name_prefix="ai-etl-critic")
+    try:
+        futures: list[Future[CriticVerdict]] = [
+            # Each thread gets a copy of this context: the LLM cache's scope lives in a ContextVar.
+            pool.submit(
+                contextvars.copy_context().run,
+                ask_critic,
+                llm,
+                request,
+                spec,
+                index=index,
+                count=count,
+                call=call,
+            )
+            for index, (llm, call) in enumerate(zip(llms, calls, strict=True), start=1)
+        ]
+        wait(futures, timeout=timeout_s)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    verdicts = []
+    for index, (llm, call, future) in enumerate(zip(llms, calls, futures, strict=True), start=1):
+        if future.done() and not future.cancelled():
+            verdicts.append(future.result())
+            continue
+        call.ended = call.started + timeout_s
+        verdicts.append(
+            CriticVerdict(
+                critic=critic_name(index, llm), verdict="failed", error=f"timeout after {timeout_s:g} s"
+            )
+        )
+    return verdicts

@@ -14,6 +14,8 @@ A connection whose extra says `"server": "vllm"` gets vLLM's guided decoding (ag
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -22,8 +24,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
-from pydantic_ai import Agent, PromptedOutput, Tool
+from pydantic_ai import Agent, BinaryContent, PromptedOutput, Tool
 from pydantic_ai.exceptions import AgentRunError, ModelAPIError, ToolRetryError, UnexpectedModelBehavior
+from pydantic_ai.messages import UserContent
 from pydantic_ai.models import Model
 from pydantic_ai.models.fallback import FallbackModel
 from pydantic_ai.usage import RunUsage
@@ -45,6 +48,8 @@ from airflow_ai_etl.cache.keys import CallIdentity
 
 if TYPE_CHECKING:
     from airflow.providers.common.ai.hooks.pydantic_ai import PydanticAIHook
+
+    from airflow_ai_etl.agents.images import Image
 
 OutputT = TypeVar("OutputT")
 
@@ -112,6 +117,14 @@ class LLM:
     def create_agent(
         self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]] = ()
     ) -> Agent[None, OutputT]:
+        # Critics build their agents from threads at once: one agent per key, with its identity
+        # in place before any thread can take it (without one, its answers would not be cached).
+        with _AGENTS_LOCK:
+            return self._create_agent(output_type, instructions=instructions, tools=tools)
+
+    def _create_agent(
+        self, output_type: type[OutputT], *, instructions: str, tools: Sequence[Tool[Any]]
+    ) -> Agent[None, OutputT]:
         key = (output_type, instructions, *map(id, tools))
         if key in self._agents:
             cached: Agent[None, OutputT] = self._agents[key][1]
@@ -126,7 +139,6 @@ class LLM:
         agent: Agent[None, OutputT]
         agent = self.hook.create_agent(**kwargs) if self.hook is not None else Agent(self.model, **kwargs)
         agent.model = self.model  # the hook's own model lacks our wrapping (vLLM's guided decoding)
-        self._agents[key] = (tuple(tools), agent)
         _IDENTITIES[id(agent)] = CallIdentity.of(
             f"{self.model.system}:{self.model.model_name}",
             self.model.base_url or "",
@@ -138,12 +150,14 @@ class LLM:
             ],
         )
         weakref.finalize(agent, _IDENTITIES.pop, id(agent), None)
+        self._agents[key] = (tuple(tools), agent)
         return agent
 
 
 #: The cache identity of each live agent built by `LLM.create_agent`, by id (agents are not
 #: hashable); agents built elsewhere have none and are never served from the cache.
 _IDENTITIES: dict[int, CallIdentity] = {}
+_AGENTS_LOCK = threading.RLock()
 
 
 def connect(agent: str, override: LLMChoice | None = None, *, limits: CallLimits | None = None) -> LLM | None:
@@ -236,22 +250,30 @@ def _output_errors(exc: BaseException) -> list[str]:
     return []
 
 
-def run_agent(agent: Agent[None, OutputT], prompt: str, call: AgentCall) -> OutputT:
+def run_agent(
+    agent: Agent[None, OutputT], prompt: str, call: AgentCall, *, image: Image | None = None
+) -> OutputT:
     """Run `agent` synchronously (Airflow tasks are sync), counting into `call` whatever happens;
     the answer comes from the LLM cache when the run's cache scope holds one for this call.
 
-    This is the one place a model is called (through `_ask_model`). Output that still does not fit
+    This is the one place a model is called (through `_ask_model`). `image` goes with the prompt
+    as an image part (the vision agent). Output that still does not fit
     after the retries ends in an UnexpectedModelBehavior that quotes what was wrong with it.
     """
+    content: str | list[UserContent] = prompt
+    keyed = prompt
+    if image is not None:  # sent as an image part; keyed by its bytes' digest (cache keys are text)
+        content = [prompt, BinaryContent(data=image.data, media_type=image.media_type)]
+        keyed = f"{prompt}\n\n[image {image.media_type} sha256:{hashlib.sha256(image.data).hexdigest()}]"
     try:
         identity = _IDENTITIES.get(id(agent))
         return cached_call(
             identity,
-            prompt,
+            keyed,
             output_type=_answer_type(agent),
             usage=call.usage,
             use=call.cache,
-            run=lambda: _ask_model(agent, prompt, call, identity.model if identity else None),
+            run=lambda: _ask_model(agent, content, call, identity.model if identity else None),
         )
     finally:
         call.ended = time.perf_counter()
@@ -263,7 +285,9 @@ def _answer_type(agent: Agent[None, OutputT]) -> Any:
     return output_type.outputs if isinstance(output_type, PromptedOutput) else output_type
 
 
-def _ask_model(agent: Agent[None, OutputT], prompt: str, call: AgentCall, model: str | None) -> OutputT:
+def _ask_model(
+    agent: Agent[None, OutputT], prompt: str | list[UserContent], call: AgentCall, model: str | None
+) -> OutputT:
     """One real model call. For a known model (`provider:name`): within its budget (BudgetExceeded
     when spent), priced by `[ai_etl] model_prices` or genai-prices, charged to its day counters."""
     subject = Subject("model", model) if model else None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,7 @@ from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS, Reflector, Repai
 from airflow_ai_etl.agents.scope import Refusal, check_plan, check_request
 from airflow_ai_etl.agents.sql_expert import SqlField, SqlTask, sql_fields, with_sql, write_sql
 from airflow_ai_etl.agents.usage import UsageMeter
-from airflow_ai_etl.agents.verdicts import CRITIC, CriticVerdict, CriticVote
+from airflow_ai_etl.agents.verdicts import CRITIC, CriticVote
 from airflow_ai_etl.cache.calls import cache_scope
 from airflow_ai_etl.catalog.models import SchemaCatalog
 from airflow_ai_etl.observability import metrics
@@ -214,9 +214,10 @@ class _Run:
         return [c.words for c in clauses]
 
     @contextmanager
-    def agent_call(self, agent: str, llm: LLM | None) -> Iterator[AgentCall]:
+    def agent_call(self, agent: str, llm: LLM | None, *, count_failed: bool = True) -> Iterator[AgentCall]:
         """Time and count one model call through the generation's guard; its usage, and its failed
-        requests, are recorded even when it fails."""
+        requests, are recorded even when it fails. Calls of one agent made at once count the
+        agent's failed requests once: in the call opened first (`count_failed` off for the rest)."""
         from airflow_ai_etl.agents.llm import AgentCall
 
         guard = self.model_guard()
@@ -227,7 +228,8 @@ class _Run:
             yield call
             ok = True
         finally:
-            self.meter.add(agent, call.usage, call.cache, failed=guard.failed.get(agent, 0) - failed_before)
+            failed = guard.failed.get(agent, 0) - failed_before if count_failed else 0
+            self.meter.add(agent, call.usage, call.cache, failed=failed)
             if llm is not None:
                 self.observe_call(agent, llm, call, ok=ok)
 
@@ -694,8 +696,9 @@ class _Run:
         return self.render()
 
     def critique(self) -> CriticVote | None:
-        """Each critic's verdict, one event each, and the vote; None when no critic has a model."""
-        from airflow_ai_etl.agents.critics import ask_critic, critic_llms, critic_settings
+        """Each critic's verdict (asked at once, each within its time-out), one event each, and
+        the vote; None when no critic has a model."""
+        from airflow_ai_etl.agents.critics import ask_critics, critic_llms, critic_settings
 
         assert self.spec is not None
         settings = critic_settings()
@@ -706,11 +709,14 @@ class _Run:
             llms = critic_llms(settings, given or self.llm)
         if not llms:
             return None
-        verdicts: list[CriticVerdict] = []
-        for index, llm in enumerate(llms, start=1):
-            with self.agent_call(CRITIC, llm) as call:
-                verdict = ask_critic(llm, self.request, self.spec, index=index, count=len(llms), call=call)
-            verdicts.append(verdict)
+        self.begin(CRITIC, f"{len(llms)} critic(s) judge the draft at once")
+        with ExitStack() as calls_open:
+            calls = [
+                calls_open.enter_context(self.agent_call(CRITIC, llm, count_failed=i == 0))
+                for i, llm in enumerate(llms)
+            ]
+            verdicts = ask_critics(llms, self.request, self.spec, calls, timeout_s=settings.timeout_s)
+        for verdict, call in zip(verdicts, calls, strict=True):
             self.emit(
                 CRITIC,
                 str(verdict),
@@ -793,11 +799,37 @@ def generate(
         )
         # Transforms' code is checked (and written by the coder) before the draft is offered.
         result = check_transforms(run.run(), llm, offline=offline)
-    _observe(result, run.calls, time.perf_counter() - started)
+    observe(result, run.calls, time.perf_counter() - started)
     return result
 
 
-def _observe(result: GenerationResult, calls: Sequence[LlmCall], duration_s: float) -> None:
+def agent_run(
+    request: str,
+    catalogs: Sequence[SchemaCatalog],
+    *,
+    dag_id: str | None,
+    llm: LLMChoice | None,
+    on_event: EventCallback | None,
+) -> _Run:
+    """A run for an agent outside the pipeline loop (the vision agent), with what `generate` gives
+    its agents: the model guard and the call's metrics (`agent_call`), events (`emit`) and usage by
+    agent (`meter`). Call it inside `cache_scope`, and `observe` the result at the end."""
+    return _Run(
+        request=request,
+        catalogs=catalogs,
+        dag_id=dag_id,
+        today=dt.date.today(),
+        llm=llm,
+        agent_llms={},
+        tools=(),
+        context=None,
+        max_rounds=0,
+        dry_run=False,
+        on_event=on_event,
+    )
+
+
+def observe(result: GenerationResult, calls: Sequence[LlmCall], duration_s: float) -> None:
     """The generation's metrics, and a telemetry row per model call under the pipeline's dag_id."""
     import uuid
 

@@ -64,7 +64,7 @@ class CriticVerdict(BaseModel):
 
     def __str__(self) -> str:
         if self.verdict == "failed":
-            return f"{self.critic}: no verdict ({self.error})"
+            return f"{self.critic}: no answer ({self.error})"
         if self.verdict == "agrees":
             return f"{self.critic}: agrees"
         return f"{self.critic}: disagrees - " + "; ".join(map(str, self.mismatches))

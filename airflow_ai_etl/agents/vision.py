@@ -7,13 +7,10 @@ into CREATE TABLE steps, which are then validated like any draft.
 
 from __future__ import annotations
 
-import time
-
 from pydantic import BaseModel, Field
-from pydantic_ai import BinaryContent
 
 from airflow_ai_etl.agents.images import Image
-from airflow_ai_etl.agents.llm import LLM, AgentCall
+from airflow_ai_etl.agents.llm import LLM, AgentCall, run_agent
 from airflow_ai_etl.agents.prompting import data_block, load_prompt
 
 AGENT = "vision"
@@ -47,13 +44,9 @@ class PictureSchema(BaseModel):
 def read_schema(image: Image, request: str, llm: LLM, call: AgentCall) -> PictureSchema:
     """Ask the vision model what schema `image` shows; `request` is the person's words about it."""
     agent = llm.create_agent(PictureSchema, instructions=load_prompt(AGENT))
-    prompt: list[str | BinaryContent] = [
-        "Return the schema this ER diagram shows."
-        + ("\n" + data_block("request", request) if request else ""),
-        BinaryContent(data=image.data, media_type=image.media_type),
-    ]
-    # Not through llm.run_agent: its cache keys are text prompts, and an image is not one.
-    try:
-        return agent.run_sync(prompt, usage=call.usage, model=call.model).output
-    finally:
-        call.ended = time.perf_counter()
+    prompt = "Return the schema this ER diagram shows." + (
+        "\n" + data_block("request", request) if request else ""
+    )
+    # Through run_agent like every agent: the LLM cache (keyed by the image's digest), the model's
+    # budget and price, and the call's usage.
+    return run_agent(agent, prompt, call, image=image)

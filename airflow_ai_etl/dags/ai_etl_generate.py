@@ -1,10 +1,11 @@
 """ai_etl_generate: the system DAG that turns a request made in the UI or REST API into a draft.
 
 The api-server stores the request and triggers a run whose params carry it (request text,
-connection ids, dag_id, schedule, offline); the one task runs the agents in a worker and
-publishes their events and the draft as XComs, which the api-server copies into the ai_etl
-store. The params also make the run triggerable from Airflow's own trigger form.
-Install it with `ai-etl install-system-dag` (it is copied into the dags folder, import-checked).
+connection ids, dag_id, schedule, offline, and the ER diagram of a request made from a picture);
+the one task runs the agents in a worker and publishes their events and the draft as XComs, which
+the api-server copies into the ai_etl store. The params also make the run triggerable from
+Airflow's own trigger form. Install it with `ai-etl install-system-dag` (it is copied into the
+dags folder, import-checked).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ with DAG(
         "schedule": Param(None, type=["string", "null"], description="Cron or preset, over the planner's"),
         "offline": Param(False, type="boolean", description="Use the offline planner, no LLM"),
         "request_id": Param(None, type=["integer", "null"], description="The ai_etl store's request id"),
+        "image": Param(
+            None,
+            type=["object", "null"],
+            description="An ER diagram to create tables from: media_type and base64 (PNG or JPEG)",
+        ),
     },
     doc_md=__doc__,
 ) as dag:

@@ -28,6 +28,7 @@ class Finding:
 
 def run_checks() -> list[Finding]:
     """Every check, in the order an installation is set up; a check that crashes is a finding too."""
+    from airflow_ai_etl.doctor.agent_models import check_critics, check_model_chain
     from airflow_ai_etl.doctor.latency import check_execution_api, check_scheduler_idle_sleep
 
     metadata = check_metadata_db()
@@ -38,6 +39,8 @@ def run_checks() -> list[Finding]:
         check_deploy_target,
         check_store,
         check_model,
+        check_model_chain,
+        check_critics,
         check_redis,
         check_plugin,
         check_execution_api,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_ai_etl.agents.events import Event
+    from airflow_ai_etl.agents.images import Image
     from airflow_ai_etl.catalog.models import SchemaCatalog
 
 #: XCom key under which the task publishes its events while it runs (the whole list so far).
@@ -24,6 +25,29 @@ EVENTS_XCOM_KEY = "events"
 RETURN_VALUE_XCOM_KEY = "return_value"
 #: The events of reading the connections' schemas, before any agent runs (it can take a while).
 CATALOG_READER = "catalog"
+
+
+def image_from_params(value: Any) -> Image | None:
+    """The run's `image` param ({"media_type", "base64"}) as a checked image: PNG or JPEG by its
+    bytes and within `[ai_etl] image_max_mb`, whatever put it there (the API checked it too, but a
+    run can be triggered by hand). A bad one fails the task by name."""
+    import base64
+    import binascii
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_ai_etl.agents.images import ImageError, read_image_chunks
+
+    if value is None:
+        return None
+    encoded = value.get("base64") if isinstance(value, dict) else None
+    if not isinstance(encoded, str):
+        raise AirflowFailException('params.image: give {"media_type": ..., "base64": ...} or null')
+    try:
+        data = base64.b64decode(encoded, validate=True)
+        return read_image_chunks([data], "params.image")
+    except (binascii.Error, ImageError) as exc:
+        raise AirflowFailException(f"params.image: {exc}") from None
 
 
 class GeneratePipelineOperator(BaseOperator):
@@ -50,8 +74,9 @@ class GeneratePipelineOperator(BaseOperator):
     :param schedule: Cron expression or preset for the pipeline, over the planner's choice.
     :param offline: Plan with the deterministic offline planner, whatever models are configured.
     :param from_params: Take request, conn_ids, dag_id, schedule and offline from the DAG run's
-        params instead (what the system DAG `ai_etl_generate` does, so a run can be triggered
-        from Airflow's trigger form, the UI page or the REST API).
+        params instead, and `image`, an ER diagram the vision agent reads into CREATE TABLE
+        steps (what the system DAG `ai_etl_generate` does, so a run can be triggered from
+        Airflow's trigger form, the UI page or the REST API).
     :param llm_conn_id: A `pydanticai` connection for every agent (default: `[ai_etl] llm_conn_id`).
     :param model: A model id such as 'openai:gpt-5' (default: `[ai_etl] model`, else the connection's).
     :param max_rounds: Bound on validation-repair rounds (default: the reflector's).
@@ -95,6 +120,8 @@ class GeneratePipelineOperator(BaseOperator):
         self.max_rounds = max_rounds
         self.dry_run_sql = dry_run_sql  # not `dry_run`: BaseOperator has a method of that name
         self.fail_on_error = fail_on_error
+        #: The ER diagram of a request made from a picture (only from a run's params).
+        self.image: Image | None = None
 
     def _take_params(self, context: Context) -> None:
         """Fill the order from the run's params; a missing or mistyped one fails the task by name."""
@@ -110,6 +137,11 @@ class GeneratePipelineOperator(BaseOperator):
         self.pipeline_dag_id = params.get("dag_id") or None
         self.schedule = params.get("schedule") or None
         self.offline = bool(params.get("offline"))
+        self.image = image_from_params(params.get("image"))
+        if self.image is not None and len(dict.fromkeys(conn_ids)) != 1:
+            raise AirflowFailException(
+                "params.conn_ids: an ER diagram creates its tables on exactly one connection"
+            )
 
     def _catalogs(self, emit: Callable[[Event], None]) -> list[SchemaCatalog]:
         from airflow.sdk.exceptions import AirflowFailException
@@ -164,17 +196,25 @@ class GeneratePipelineOperator(BaseOperator):
         from airflow_ai_etl.agents.reflector import DEFAULT_MAX_ROUNDS
         from airflow_ai_etl.store.generation import published_result
 
-        result = generate(
-            self.request,
-            catalogs,
-            dag_id=self.pipeline_dag_id,
-            llm=LLMChoice(conn_id=self.llm_conn_id, model=self.model),
-            max_rounds=DEFAULT_MAX_ROUNDS if self.max_rounds is None else self.max_rounds,
-            dry_run=self.dry_run_sql,
-            on_event=publish,
-            offline=self.offline,
-            schedule=self.schedule,
-        )
+        llm = LLMChoice(conn_id=self.llm_conn_id, model=self.model)
+        if self.image is not None:  # the vision agent reads the diagram here, in the worker
+            from airflow_ai_etl.agents.from_picture import generate_from_picture
+
+            result = generate_from_picture(
+                self.image, self.request, catalogs[0], dag_id=self.pipeline_dag_id, llm=llm, on_event=publish
+            )
+        else:
+            result = generate(
+                self.request,
+                catalogs,
+                dag_id=self.pipeline_dag_id,
+                llm=llm,
+                max_rounds=DEFAULT_MAX_ROUNDS if self.max_rounds is None else self.max_rounds,
+                dry_run=self.dry_run_sql,
+                on_event=publish,
+                offline=self.offline,
+                schedule=self.schedule,
+            )
         data = published_result(result, catalogs)
         if result.ok and result.spec is not None:
             self.log.info(

@@ -1,34 +1,29 @@
-"""POST /requests/image: an ER diagram uploaded from the page (or any client) becomes a draft that
-creates its tables on one connection.
+"""POST /requests/image: an ER diagram uploaded from the page (or any client) becomes a request
+for a draft that creates its tables on one connection.
 
 The body is the image itself (`Content-Type: image/png` or `image/jpeg`; the bytes decide, not
 the header), with `conn_id`, `request` and `dag_id` as query parameters. A body over
 `[ai_etl] image_max_mb` is refused with 413 from its Content-Length, or as soon as the stream
 passes the limit; anything but PNG/JPEG with 415; an unknown connection with 422.
 
-Unlike a text request, the vision model is asked here, in the api-server (one bounded model call,
-`[ai_etl] llm_timeout`; no agent loop and no code is run): the image would otherwise have to
-travel to a worker through the DAG run's params. The request and its draft are stored through
-the same path a worker's result takes (`store.generation.record_run`), so the page shows them as
-any other.
+No model is asked here: LLM agents run as Airflow tasks in workers. The checked image is stored
+with the request, and the request is generated like a text one, by a run of the system DAG, whose
+params carry the image (store.generation.run_params); the worker's task gives it to the vision
+agent. The page follows the request as any other.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from airflow_ai_etl.budgets.limiter import BudgetExceeded, Subject, process_budgets
+from airflow_ai_etl.plugins.api_requests import start_generation
 from airflow_ai_etl.plugins.audit import refuse
 from airflow_ai_etl.plugins.auth import RequestUser, StoreDep, require_dag_access
 from airflow_ai_etl.plugins.schemas import RequestOut
-from airflow_ai_etl.plugins.views import request_out
 from airflow_ai_etl.spec.base import ConnId, DagId
-
-if TYPE_CHECKING:
-    from airflow_ai_etl.agents.images import Image
-    from airflow_ai_etl.store import Store
 
 router = APIRouter(tags=["requests"])
 
@@ -37,12 +32,13 @@ _DEFAULT_REQUEST = "create the tables of this ER diagram"
 
 @router.post(
     "/requests/image",
-    status_code=201,
+    status_code=202,
     responses={
         413: {"description": "The image is larger than [ai_etl] image_max_mb"},
         415: {"description": "The body is not a PNG or JPEG image"},
         422: {"description": "Unknown connection, or a bad parameter"},
         429: {"description": "The user's budget is spent"},
+        503: {"description": "System DAG missing"},
     },
 )
 async def create_image_request(
@@ -54,15 +50,26 @@ async def create_image_request(
     text: Annotated[str, Query(alias="request", max_length=20_000)] = _DEFAULT_REQUEST,
     dag_id: Annotated[DagId | None, Query()] = None,
 ) -> RequestOut:
-    """Read the diagram with the vision model and store the draft (ready, or failed with why)."""
+    """Store the checked diagram with a request and trigger its generation in a worker."""
     from starlette.concurrency import run_in_threadpool
 
     from airflow_ai_etl.agents.images import ImageError, max_image_bytes, read_image_chunks
+    from airflow_ai_etl.catalog.connections import UnknownConnectionError, describe_connection
 
     target = "request:image"
     if dag_id is not None:
         require_dag_access(request, store, method="POST", dag_id=dag_id, action="request", target=target)
-    try:  # the user's budget, as for a text request (record_run charges what the call spent)
+    try:
+        describe_connection(conn_id)
+    except UnknownConnectionError:
+        problem = {
+            "loc": ["query", "conn_id"],
+            "msg": f"connection '{conn_id}' is not defined in Airflow",
+            "type": "unknown_connection",
+            "input": conn_id,
+        }
+        refuse(store, user=user, action="request", target=target, status=422, detail=[problem])
+    try:  # the user's budget, as for a text request (record_run charges what the run spent)
         process_budgets().admit(Subject("user", user))
     except BudgetExceeded as exc:
         headers = {"Retry-After": str(exc.retry_after)}
@@ -95,41 +102,16 @@ async def create_image_request(
             status=413 if exc.too_large else 415,
             detail=str(exc),
         )
-    return await run_in_threadpool(
-        _generate, image=image, text=text, conn_id=conn_id, dag_id=dag_id, user=user, store=store
-    )
 
+    def store_and_trigger() -> RequestOut:
+        row = store.create_request(
+            request=text,
+            conn_ids=[conn_id],
+            created_by=user,
+            dag_id=dag_id,
+            image=(image.media_type, image.data),
+        )
+        detail = {"conn_ids": [conn_id], "image": {"media_type": image.media_type, "bytes": len(image.data)}}
+        return start_generation(store, row, user, detail=detail)
 
-def _generate(
-    *, image: Image, text: str, conn_id: str, dag_id: str | None, user: str, store: Store
-) -> RequestOut:
-    from airflow_ai_etl.agents.from_picture import generate_from_picture
-    from airflow_ai_etl.catalog import CatalogError, UnknownConnectionError, introspect
-    from airflow_ai_etl.store.generation import RunOutput, published_result, record_run
-
-    target = "request:image"
-    try:
-        catalog = introspect(conn_id)
-    except (UnknownConnectionError, CatalogError) as exc:
-        problem = {
-            "loc": ["query", "conn_id"],
-            "msg": str(exc),
-            "type": "unknown_connection",
-            "input": conn_id,
-        }
-        refuse(store, user=user, action="request", target=target, status=422, detail=[problem])
-    row = store.create_request(request=text, conn_ids=[conn_id], created_by=user, dag_id=dag_id)
-    result = generate_from_picture(image, text, catalog, dag_id=dag_id)
-    events = [e.model_dump(mode="json") for e in result.events]
-    record_run(
-        store, row, RunOutput(events=events, result=published_result(result, [catalog]), ended="success")
-    )
-    store.audit(
-        user=user,
-        action="request",
-        target=f"request:{row.id}",
-        detail={"conn_ids": [conn_id], "image": {"media_type": image.media_type, "bytes": len(image.data)}},
-    )
-    stored = store.get_request(row.id)
-    assert stored is not None
-    return request_out(stored, store.events(row.id, None))
+    return await run_in_threadpool(store_and_trigger)

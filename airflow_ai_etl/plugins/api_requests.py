@@ -14,6 +14,7 @@ from airflow_ai_etl.plugins.auth import RequestUser, StoreDep, require_dag_acces
 from airflow_ai_etl.plugins.schemas import RequestIn, RequestOut, WaitOut
 from airflow_ai_etl.plugins.views import request_out
 from airflow_ai_etl.plugins.visibility import VISIBILITY_WINDOW, ReaderDep, request_dag_ids, visible_requests
+from airflow_ai_etl.store import Store
 from airflow_ai_etl.store.generation import catch_up, run_params
 from airflow_ai_etl.store.models import RequestRow
 from airflow_ai_etl.store.repository import OPEN_STATES
@@ -61,8 +62,6 @@ def _input_problems(body: RequestIn, store: StoreDep) -> list[dict[str, Any]]:
 )
 def create_request(body: RequestIn, request: Request, user: RequestUser, store: StoreDep) -> RequestOut:
     """Store the request and trigger the system DAG `ai_etl_generate` to generate it in a worker."""
-    from airflow_ai_etl.plugins.airflow_side import DagNotReady, ParamsRefused, trigger
-
     if body.dag_id is not None:
         require_dag_access(
             request, store, method="POST", dag_id=body.dag_id, action="request", target="request"
@@ -92,6 +91,19 @@ def create_request(body: RequestIn, request: Request, user: RequestUser, store: 
         feedback=body.feedback,
         parent_draft_id=body.parent_draft_id,
     )
+    return start_generation(
+        store,
+        row,
+        user,
+        detail={"conn_ids": body.conn_ids, "parent_draft_id": body.parent_draft_id},
+    )
+
+
+def start_generation(store: Store, row: RequestRow, user: str, *, detail: dict[str, Any]) -> RequestOut:
+    """Trigger the system DAG `ai_etl_generate` for the stored request `row` (503 when Airflow has
+    no usable system DAG), audit it with `detail`, and answer with the queued request."""
+    from airflow_ai_etl.plugins.airflow_side import DagNotReady, ParamsRefused, trigger
+
     target = f"request:{row.id}"
     try:
         run = trigger(SYSTEM_DAG_ID, conf=run_params(store, row), user=user)
@@ -107,12 +119,7 @@ def create_request(body: RequestIn, request: Request, user: RequestUser, store: 
         store.audit(user=user, action="request", target=target, outcome="failed", detail={"error": error})
         raise HTTPException(status_code=503, detail=error) from None
     store.update_request(row.id, dag_run_id=run.run_id)
-    store.audit(
-        user=user,
-        action="request",
-        target=target,
-        detail={"conn_ids": body.conn_ids, "dag_run_id": run.run_id, "parent_draft_id": body.parent_draft_id},
-    )
+    store.audit(user=user, action="request", target=target, detail={**detail, "dag_run_id": run.run_id})
     stored = store.get_request(row.id)
     assert stored is not None
     return request_out(stored)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from airflow_ai_etl.agents.verdicts import CriticVerdict
 from airflow_ai_etl.spec.models import ConnId, DagId, Schedule
 from airflow_ai_etl.validation.report import Finding
 
@@ -150,6 +151,17 @@ class StepFileOut(BaseModel):
     live: bool = Field(description="The dags folder already holds this exact file.")
 
 
+class CriticsOut(BaseModel):
+    """The critics' vote on a draft: the share that agrees, the threshold below which the draft is
+    flagged, and each critic's verdict with its mismatches (a critic that failed or timed out gives
+    no answer and counts as not agreeing)."""
+
+    agreement: float = Field(description="Share of the critics that agree, 0 to 1.")
+    threshold: float = Field(description="`[ai_etl] critic_agreement` when they voted.")
+    agreeing: int
+    verdicts: list[CriticVerdict]
+
+
 class DraftOut(BaseModel):
     id: int
     request_id: int
@@ -181,6 +193,11 @@ class DraftOut(BaseModel):
     fallback: str | None = Field(
         description="Why the offline planner stood in for an unavailable model; null when it did not."
     )
+    flagged: bool = Field(
+        default=False,
+        description="The critics agreed below the threshold: shown to the reviewer, not blocked.",
+    )
+    critics: CriticsOut | None = Field(default=None, description="The critics' vote; null when none ran.")
 
 
 class DraftEdit(_In):

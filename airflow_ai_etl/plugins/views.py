@@ -6,10 +6,12 @@ import difflib
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from airflow_ai_etl.agents.verdicts import CriticVote
 from airflow_ai_etl.plugins.schemas import (
     AgentUsageOut,
+    CriticsOut,
     DeployedOut,
     DraftOut,
     ErOut,
@@ -30,6 +32,16 @@ if TYPE_CHECKING:
     from airflow_ai_etl.deploy.targets import DeployTarget
 
 log = logging.getLogger(__name__)
+
+
+def critics_out(stored: dict[str, Any] | None) -> CriticsOut | None:
+    """A draft's stored vote (CriticVote as JSON) with its share of agreeing critics."""
+    if stored is None:
+        return None
+    vote = CriticVote.model_validate(stored)
+    return CriticsOut(
+        agreement=vote.agreement, threshold=vote.threshold, agreeing=vote.agreeing, verdicts=vote.verdicts
+    )
 
 
 def event_out(row: EventRow) -> EventOut:
@@ -172,4 +184,6 @@ def draft_out(store: Store, row: DraftRow, target: DeployTarget | None) -> Draft
         created_at=row.created_at,
         planned_by=row.planned_by,
         fallback=row.fallback,
+        flagged=row.flagged,
+        critics=critics_out(row.critics),
     )

@@ -10,6 +10,7 @@ number of pollers at once store each event once and the draft once.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,9 +59,15 @@ def request_text(row: RequestRow) -> str:
     return row.request
 
 
+#: The run param that carries a request's ER diagram: {"media_type": ..., "base64": ...}.
+IMAGE_PARAM = "image"
+
+
 def run_params(store: Store, row: RequestRow) -> dict[str, Any]:
-    """The params of the system-DAG run that generates `row` (they are all the worker gets)."""
-    return {
+    """The params of the system-DAG run that generates `row` (they are all the worker gets: a
+    worker cannot read the store, so a request's ER diagram travels in them, base64-encoded and
+    bounded by `[ai_etl] image_max_mb`)."""
+    params: dict[str, Any] = {
         "request": request_text(row),
         "conn_ids": list(dict.fromkeys(row.conn_ids)),
         "dag_id": row.dag_id or _parent_dag_id(store, row),
@@ -68,6 +75,11 @@ def run_params(store: Store, row: RequestRow) -> dict[str, Any]:
         "offline": row.offline,
         "request_id": row.id,
     }
+    image = store.request_image(row.id)
+    if image is not None:  # only then: a text request's params stay what older system DAGs accept
+        media_type, data = image
+        params[IMAGE_PARAM] = {"media_type": media_type, "base64": base64.b64encode(data).decode("ascii")}
+    return params
 
 
 def _parent_dag_id(store: Store, row: RequestRow) -> str | None:
@@ -179,6 +191,8 @@ def _outcome(
         "usage": result.usage,
         "planned_by": result.planned_by,
         "fallback": result.fallback,
+        "flagged": result.critics is not None and result.critics.flagged,
+        "critics": result.critics.model_dump(mode="json") if result.critics is not None else None,
     }
     return state, error, draft, result
 

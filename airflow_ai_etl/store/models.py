@@ -12,7 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -75,6 +86,19 @@ class RequestRow(StoreBase):
     __table_args__ = (Index(f"{PREFIX}request_created", "created_at"),)
 
 
+class RequestImageRow(StoreBase):
+    """The ER diagram of a request made from a picture (migration 0005), checked on upload (PNG or
+    JPEG, at most `[ai_etl] image_max_mb`). A table of its own: listing requests never loads it."""
+
+    __tablename__ = f"{PREFIX}request_image"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{PREFIX}request.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 #: Where an event row keeps its phase: in its JSON data, which needs no schema change.
 PHASE_KEY = "phase"
 
@@ -123,6 +147,11 @@ class DraftRow(StoreBase):
     #: As on the request that generated it; None for a draft a person made by editing a spec.
     planned_by: Mapped[str | None] = mapped_column(Text)
     fallback: Mapped[str | None] = mapped_column(Text)
+    #: Below the critics' agreement threshold (migration 0005): shown, not blocked.
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The critics' vote (agents.verdicts.CriticVote as JSON: threshold, each verdict and its
+    #: mismatches); None when no critics judged the draft.
+    critics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index(f"{PREFIX}draft_dag", "dag_id", "version"),)
 

@@ -21,6 +21,7 @@ from airflow_ai_etl.store.models import (
     DeploymentRow,
     DraftRow,
     EventRow,
+    RequestImageRow,
     RequestRow,
     UsageRow,
     UsageSavingRow,
@@ -48,6 +49,8 @@ class DraftFields(TypedDict, total=False):
     usage: Iterable[AgentUsage]
     planned_by: str | None
     fallback: str | None
+    flagged: bool
+    critics: dict[str, Any] | None
 
 
 class _NotOpen(Exception):
@@ -85,7 +88,10 @@ class Store:
         offline: bool = False,
         feedback: str | None = None,
         parent_draft_id: int | None = None,
+        image: tuple[str, bytes] | None = None,
     ) -> RequestRow:
+        """A queued request; `image` (media type, bytes) is the ER diagram of a request made from a
+        picture, stored with it in the same transaction."""
         row = RequestRow(
             request=request,
             conn_ids=list(conn_ids),
@@ -99,7 +105,16 @@ class Store:
         )
         with self.session() as session, session.begin():
             session.add(row)
+            if image is not None:
+                session.flush()
+                session.add(RequestImageRow(request_id=row.id, media_type=image[0], data=image[1]))
         return row
+
+    def request_image(self, request_id: int) -> tuple[str, bytes] | None:
+        """(media type, bytes) of the request's ER diagram; None for a request without one."""
+        with self.session() as session:
+            row = session.get(RequestImageRow, request_id)
+            return (row.media_type, row.data) if row is not None else None
 
     def get_request(self, request_id: int) -> RequestRow | None:
         with self.session() as session:
@@ -329,6 +344,8 @@ def _insert_draft(session: Session, request_id: int, fields: DraftFields) -> Dra
         created_by=fields["created_by"],
         planned_by=fields.get("planned_by"),
         fallback=fields.get("fallback"),
+        flagged=fields.get("flagged", False),
+        critics=fields.get("critics"),
     )
     session.add(row)
     session.flush()

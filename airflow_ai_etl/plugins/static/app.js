@@ -240,7 +240,6 @@
     runTimer: null,
     pipelineTimer: null,
     pipeline: null, // the open draft's DAG as GET pipelines reports it
-    flagged: null, // the critics' vote when it flagged the draft, from the events
   };
 
   /** The offline planner stood in for an unavailable model: `why` is the request's or draft's `fallback`. */
@@ -253,15 +252,29 @@
     );
   }
 
-  // The critics' vote on a draft below the agreement threshold (agents/verdicts.py CriticVote.summary).
-  const FLAGGED_MARK = ": FLAGGED";
-
-  function flaggedNotice() {
+  /** The critics' vote on a flagged draft (the draft's `critics`, stored data): the share that agrees and each critic's verdict and mismatches. */
+  function flaggedNotice(critics) {
+    const share = `${critics.agreeing} of ${critics.verdicts.length} critics agree (${Math.round(critics.agreement * 100)}%), below ${Math.round(critics.threshold * 100)}%`;
+    const verdicts = el(
+      "ul",
+      { class: "critic-verdicts" },
+      ...critics.verdicts.map((v) => {
+        const said = v.verdict === "failed" ? `no answer (${v.error || "no reason given"})` : v.verdict;
+        return el(
+          "li",
+          { "data-verdict": v.verdict },
+          el("strong", { text: `${v.critic}: ` }),
+          said,
+          ...(v.mismatches || []).map((m) => el("div", { class: "mismatch", text: `${m.aspect}: asked "${m.asked}", the draft has "${m.draft}"` })),
+        );
+      }),
+    );
     return el(
       "div",
-      { class: "fallback", role: "note" },
+      { class: "fallback flagged", role: "note" },
       el("span", { class: "pill pill-warning badge-flagged", text: "Flagged by the critics" }),
-      ` ${state.flagged}. Each critic's verdict and mismatches are in the progress list above.`,
+      ` ${share}: review the mismatches before deploying.`,
+      verdicts,
     );
   }
 
@@ -454,7 +467,6 @@
     state.running = new Map();
     state.lastChange = Date.now();
     clear($("events"));
-    state.flagged = null;
     setBanner($("progress-error"), null);
     show($("progress-card"), true);
     show($("draft-card"), false);
@@ -507,8 +519,6 @@
     for (const event of events) {
       if (state.lastSeq !== null && event.seq <= state.lastSeq) continue;
       state.lastSeq = event.seq;
-      if (event.agent === "critic" && String(event.message).includes(FLAGGED_MARK)) state.flagged = String(event.message);
-      else if (event.agent === "critic" && String(event.message).includes("critics agree")) state.flagged = null;
       const starting = event.phase === "start";
       const meta = starting
         ? "running…"
@@ -571,7 +581,6 @@
       );
     }
     if (request.fallback) note.append(fallbackNotice(request.fallback));
-    if (state.flagged) note.append(flaggedNotice());
     const waiting = wait && !wait.waiting_for.startsWith("nothing");
     if (waiting && waitedMs > QUEUE_HINT_MS) {
       note.append(el("div", { class: "stall", text: queueHint(wait) }));
@@ -628,6 +637,7 @@
       deployed.append("Not deployed yet");
     }
     if (draft.fallback) deployed.append(fallbackNotice(draft.fallback));
+    if (draft.flagged && draft.critics) deployed.append(flaggedNotice(draft.critics));
     // Clauses of the request the plan leaves out (agents/coverage.py): said up front, not only in the Validation tab.
     const unplanned = ((draft.report && draft.report.findings) || []).filter((f) => f.code === "request.not_planned");
     if (unplanned.length) {

@@ -596,11 +596,19 @@ def test_an_er_diagram_upload_becomes_a_draft_and_bad_images_are_4xx(
     with scripted_llm.running() as server:
         monkeypatch.setenv("AIRFLOW_CONN_VISION_TEST", json.dumps(server.connection()))
         monkeypatch.setenv("AIRFLOW__AI_ETL__LLM_CONN_ID", "vision_test")
-        server.script(scripted_llm.output(tables))
         created = airflow_api.call("POST", url, "op1", content=png)
-    assert created.status_code == 201, created.text
-    request = created.json()
+        assert created.status_code == 202, created.text
+        request = created.json()
+        # Stored with its image and queued for a worker; the api-server asked no model.
+        assert request["state"] == "queued" and request["draft_id"] is None, request
+        assert server.requests == []
+        assert default_store().request_image(request["id"]) == ("image/png", png)
+        server.script(scripted_llm.output(tables))
+        run_generation(airflow_api, request["id"])  # the worker's task: the vision call happens here
+        assert len(server.requests) == 1
+    request = airflow_api.call("GET", f"/requests/{request['id']}", "op1").json()
     assert request["state"] == "ready" and request["draft_id"], request
+    assert "vision" in [e["agent"] for e in request["events"]]
     upload = airflow_api.call("GET", f"/drafts/{request['draft_id']}", "viewer1").json()
     assert upload["dag_id"] == "supplier_tables" and "CREATE TABLE suppliers" in upload["spec_yaml"]
     assert [t["name"].rsplit(".", 1)[-1] for t in upload["er"]["tables"]] == ["suppliers"]

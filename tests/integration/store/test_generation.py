@@ -142,6 +142,50 @@ def test_who_planned_and_failed_model_requests_are_stored_in_columns_and_served(
     assert request is not None and (request.planned_by, request.fallback) == ("model", None)
 
 
+def test_the_critics_vote_is_stored_on_the_draft_and_served(store: Store) -> None:
+    """A flagged draft is a column and the vote (each critic's verdict and mismatches) data the API
+    serves, not words in an event; a draft no critic judged is not flagged."""
+    from airflow_ai_etl.agents.verdicts import CriticVerdict, CriticVote, Mismatch
+    from airflow_ai_etl.plugins.views import draft_out
+
+    wrong = Mismatch(aspect="schedule", asked="every night at 2", draft="0 3 * * *")
+    vote = CriticVote(
+        verdicts=[
+            CriticVerdict(critic="critic 1 (m)", verdict="agrees"),
+            CriticVerdict(critic="critic 2 (m)", verdict="disagrees", mismatches=[wrong]),
+            CriticVerdict(critic="critic 3 (m)", verdict="failed", error="timeout after 60 s"),
+        ]
+    )
+    flagged = GenerationResult(
+        ok=True, spec=parse_spec(SPEC), source="# airflow-ai-etl: generated DAG file\n", critics=vote
+    )
+    row = _request(store)
+    record_run(store, row, RunOutput(result=published_result(flagged, []), ended="task success"))
+    request = store.get_request(row.id)
+    assert request is not None and request.draft_id is not None
+    draft = store.get_draft(request.draft_id)
+    assert draft is not None and draft.flagged
+    served = draft_out(store, draft, None)
+    assert served.flagged and served.critics is not None
+    assert (served.critics.agreeing, round(served.critics.agreement, 2), served.critics.threshold) == (
+        1,
+        0.33,
+        0.66,
+    )
+    assert [(v.verdict, v.error) for v in served.critics.verdicts] == [
+        ("agrees", None),
+        ("disagrees", None),
+        ("failed", "timeout after 60 s"),
+    ]
+    assert served.critics.verdicts[1].mismatches == [wrong]
+
+    unjudged = _request(store)
+    record_run(store, unjudged, RunOutput(result=_result(), ended="task success"))
+    request = store.get_request(unjudged.id)
+    draft = store.get_draft(request.draft_id or 0) if request else None
+    assert draft is not None and not draft.flagged and draft_out(store, draft, None).critics is None
+
+
 def test_a_generation_without_a_spec_fails_the_request_without_a_draft(store: Store) -> None:
     row = _request(store)
     record_run(store, row, RunOutput(result=_result(ok=False, spec=None), ended="task success"))
@@ -197,6 +241,24 @@ def test_run_params_carry_the_feedback_and_the_revised_drafts_dag_id(store: Stor
     params = run_params(store, again)
     assert params["request"] == "copy orders\n\nFeedback on the previous draft: only paid ones"
     assert (params["dag_id"], params["conn_ids"]) == ("orders_copy", ["shop"])
+
+
+def test_a_request_from_a_picture_keeps_its_image_and_its_run_carries_it(store: Store) -> None:
+    """The worker cannot read the store: the ER diagram stored with the request travels in the
+    run's params; listing requests never loads it."""
+    import base64
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    row = store.create_request(
+        request="tables", conn_ids=["shop"], created_by="op1", image=("image/png", png)
+    )
+    assert store.request_image(row.id) == ("image/png", png)
+    assert run_params(store, row)["image"] == {
+        "media_type": "image/png",
+        "base64": base64.b64encode(png).decode(),
+    }
+    assert [r.id for r in store.list_requests()] == [row.id]
+    assert store.request_image(_request(store).id) is None
 
 
 def test_catch_up_copies_only_runs_that_changed_among_500_open_requests(store: Store) -> None:

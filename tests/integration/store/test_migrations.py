@@ -71,6 +71,7 @@ def test_a_store_made_before_migrations_is_upgraded_with_its_data(store_url: str
     assert request.created_at == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     assert [e.message for e in store.events(1)] == ["planned"]
     assert store.get_draft(1).dag_id == "orders"  # type: ignore[union-attr]
+    assert store.get_draft(1).flagged is False  # type: ignore[union-attr]  # no vote was stored: not flagged
     assert store.audit_log()[0].target == "request:1"
     assert store.add_events(1, []) == 0  # and the store works on
     assert upgrade(engine).before == head()  # a second run has nothing to do

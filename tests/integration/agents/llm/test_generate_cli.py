@@ -3,6 +3,7 @@ rejects ends with a clear message and exit 1, and nothing is written to the dags
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,10 @@ def test_a_draft_the_critics_flag_is_shown_and_not_deployed(
     )  # fmt: skip
 
     assert proc.returncode == 3, proc.stderr
-    assert "critic 1 (openai:gpt-test via connection 'ai_etl_test_llm'): agrees" in proc.stderr
+    # The critics are asked at once: which one got which scripted answer is up to the threads.
+    assert re.search(r"critic \d \(openai:gpt-test via connection 'ai_etl_test_llm'\): agrees", proc.stderr)
     assert "disagrees - tables: asked 'orders_copy', the draft has 'orders'" in proc.stderr
-    assert "critic 3 (" in proc.stderr and "no verdict" in proc.stderr
+    assert re.search(r"critic \d \([^)]*\): no answer \(", proc.stderr)
     assert "CRITICS: 1 of 3 critics agree (33%): FLAGGED" in proc.stdout + proc.stderr
     assert "not deployed (pass --allow-flagged to deploy it)" in proc.stdout + proc.stderr
     assert list(dags.iterdir()) == []

@@ -106,3 +106,46 @@ def test_not_an_image_and_too_large_are_usage_errors(
     big = write_png(tmp_path / "big.png", 400, 400)
     assert main(["generate", "tables", "--image", str(big), "--conn", "shop_pg"]) == 2
     assert "images up to 1.0 KiB are accepted ([ai_etl] image_max_mb)" in capsys.readouterr().err
+
+
+def test_the_vision_call_is_an_agent_call_cached_counted_and_metered(
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through run_agent like every agent: the same diagram again is answered by the LLM cache, and
+    the call's usage and its metrics are recorded under the vision agent."""
+    from airflow_ai_etl.agents.from_picture import generate_from_picture
+    from airflow_ai_etl.agents.images import read_image_file
+    from airflow_ai_etl.observability import metrics
+
+    llm_config()
+    scripted_llm.script(llm.output(DIAGRAM))
+    image = read_image_file(write_png(tmp_path / "er.png"))
+    observed: list[Any] = []
+    monkeypatch.setattr(metrics, "llm_call", observed.append)
+    first = generate_from_picture(image, "the tables", shop, dag_id="supplier_tables")
+    again = generate_from_picture(image, "the tables", shop, dag_id="supplier_tables")
+
+    assert first.ok and again.ok, (first.reason, again.reason)
+    assert len(scripted_llm.requests) == 1  # the second reading came from the cache
+    assert {u.agent: u.requests for u in first.usage} == {"vision": 1}
+    assert {u.agent: u.cache_hits for u in again.usage} == {"vision": 1}
+    assert [(c.agent, c.cache_tier) for c in observed] == [("vision", None), ("vision", "exact")]
+    assert "answer from the LLM cache" in [e for e in again.events if e.agent == "vision"][-1].message
+
+
+def test_a_rejected_key_is_a_failed_reading_not_a_crash(
+    shop: Any, scripted_llm: Any, llm_config: Any, tmp_path: Path
+) -> None:
+    from airflow_ai_etl.agents.from_picture import generate_from_picture
+    from airflow_ai_etl.agents.images import read_image_file
+
+    llm_config()
+    scripted_llm.script(llm.http_error(401, "invalid api key"))
+    image = read_image_file(write_png(tmp_path / "er.png"))
+
+    result = generate_from_picture(image, "the tables", shop)
+
+    assert not result.ok and result.reason is not None
+    assert result.reason.startswith(f"the vision model could not read {image.name}: ")
+    assert "401" in result.reason or "rejected" in result.reason
+    assert [e.level for e in result.events if e.agent == "vision"][-1] == "error"

@@ -4,6 +4,8 @@ flagged draft goes back to the planner for one more round."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -80,7 +82,8 @@ def test_a_split_vote_above_the_threshold_is_not_flagged(scripted, catalog, cont
     result = critics_run(catalog, context, planner, critic, events)
 
     assert result.ok and result.critics is not None
-    assert [v.verdict for v in result.critics.verdicts] == ["agrees", "disagrees", "agrees"]
+    # The critics are asked at once: which of them got the scripted disagreement is up to the threads.
+    assert sorted(v.verdict for v in result.critics.verdicts) == ["agrees", "agrees", "disagrees"]
     assert not result.critics.flagged  # 2 of 3 = 67% >= 66%
     disagreeing = [e for e in _critic_events(events) if "disagrees" in e.message]
     assert len(disagreeing) == 1 and "schedule: asked 'every night at 2'" in disagreeing[0].message
@@ -147,7 +150,38 @@ def test_critics_that_time_out_give_no_verdict_and_flag_the_draft(
         "timed out" in (v.error or "") or "not asked" in (v.error or "") for v in result.critics.verdicts
     )
     assert not any("critic round" in e.message for e in events)  # no mismatches to send back
-    assert critic.requests and len(critic.requests) == 1  # the breaker spared critics 2 and 3 the wait
+    assert {u.agent: u.failed_requests for u in result.usage}["critic"] == len(critic.requests)
+
+
+def test_a_critic_that_hangs_is_no_answer_and_the_vote_does_not_wait(
+    scripted,
+    catalog,  # noqa: F811
+    context,  # noqa: F811
+    critics_run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIRFLOW__AI_ETL__CRITIC_TIMEOUT_SECONDS", "0.5")
+    released = threading.Event()
+
+    def hangs(messages: Any, info: Any) -> Any:
+        released.wait(30)  # far beyond the critic's time-out; released when the test ends
+        return AGREE
+
+    planner, critic = scripted(spec_answer()), scripted(AGREE, hangs, AGREE)
+    events: list[Event] = []
+    started = time.monotonic()
+    try:
+        result = critics_run(catalog, context, planner, critic, events)
+    finally:
+        released.set()
+
+    assert time.monotonic() - started < 10  # two critics and the time-out, not the hang
+    assert result.ok and result.critics is not None
+    verdicts = sorted((v.verdict, v.error) for v in result.critics.verdicts)
+    assert verdicts == [("agrees", None), ("agrees", None), ("failed", "timeout after 0.5 s")]
+    assert not result.critics.flagged  # 2 of 3 agree
+    no_answer = [e.message for e in _critic_events(events) if "no answer" in e.message]
+    assert len(no_answer) == 1 and no_answer[0].endswith("no answer (timeout after 0.5 s)")
 
 
 def test_a_critic_answer_must_be_consistent() -> None:
