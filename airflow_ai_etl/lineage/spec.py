@@ -65,7 +65,7 @@ def pipeline_lineage(
             _outside(o, namespace_of) for o in flow.writes
         ]
         columns: list[dict[str, Any]] = []
-        sqls = kind.sql_fields(step)
+        sqls = [] if flow.through_code else kind.sql_fields(step)
         if not sqls and flow.copies_by_name and len(reads) == 1 and writes:
             columns = _copied(reads[0], writes[0], flow, schemas)
         for sql in sqls:

@@ -68,6 +68,9 @@ class DataFlow:
     writes: Sequence[Outside] = ()
     copies_by_name: bool = False
     columns: Sequence[str] | None = None
+    #: Code changes the rows between the step's SQL and what it writes: the SQL's column lineage
+    #: stops at the code (the columns written are the code's, not the query's).
+    through_code: bool = False
 
 
 @dataclass(frozen=True)

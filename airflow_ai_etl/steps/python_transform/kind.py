@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from airflow_ai_etl.render.layout import Call
 from airflow_ai_etl.render.source import DagSource
-from airflow_ai_etl.steps.base import Checking, EvalFacts, StepCheck, StepFile
+from airflow_ai_etl.steps.base import Checking, DataFlow, EvalFacts, StepCheck, StepFile
 from airflow_ai_etl.steps.python_transform.model import PythonTransformStep
 from airflow_ai_etl.steps.python_transform.module import transform_module
 from airflow_ai_etl.steps.source_target import SourceTargetKind
@@ -45,6 +45,10 @@ class PythonTransformKind(SourceTargetKind[PythonTransformStep]):
             doc_md=doc_md,
         )
         return [call]
+
+    def data_flow(self, step: PythonTransformStep) -> DataFlow:
+        """The function decides the columns written: no column lineage from the source SQL."""
+        return DataFlow(through_code=True)
 
     def eval_facts(self, step: PythonTransformStep) -> EvalFacts:
         return EvalFacts(modes=["append"])

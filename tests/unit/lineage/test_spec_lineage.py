@@ -197,3 +197,21 @@ def test_sql_steps_insert_select_and_create_table_as() -> None:
         "id": [("table", "orders", "id", "IDENTITY")],
         "amount": [("table", "orders", "amount", "IDENTITY")],
     }
+
+
+def test_a_python_transform_reads_and_writes_tables_but_its_code_decides_the_columns() -> None:
+    """The source SQL's columns are not the columns written: the function changes the rows."""
+    step = _by_step(
+        _spec(
+            {
+                "id": "enrich",
+                "kind": "python_transform",
+                "source": {"conn_id": "shop", "sql": "SELECT id, amount FROM orders"},
+                "target": {"conn_id": "shop", "table": "orders_enriched"},
+                "code": "def transform(batch):\n    return batch",
+            }
+        )
+    )["enrich"]
+    assert [r["table"] for r in step["reads"]] == ["orders"]
+    assert [w["table"] for w in step["writes"]] == ["orders_enriched"]
+    assert step["columns"] == []
