@@ -29,7 +29,16 @@ check "ruff check" "$VENV/bin/ruff" check --no-cache .
 check "ruff format --check" "$VENV/bin/ruff" format --no-cache --check .
 check "mypy airflow_ai_etl" "$VENV/bin/mypy" airflow_ai_etl
 mkdir -p test-artifacts
-check "pytest" "$VENV/bin/pytest" --junitxml=test-artifacts/junit.xml "$@"
+if (($#)); then # the caller chose what to run
+    check "pytest" "$VENV/bin/pytest" --junitxml=test-artifacts/junit.xml "$@"
+else
+    # The end-to-end tests start Airflow's processes and wait on them: one at a time, so that their
+    # waits are not stretched by other work on the CI machine's two cores. Every other test runs in
+    # two worker processes, a test file per worker at a time (a file keeps its module fixtures).
+    check "pytest tests/e2e" "$VENV/bin/pytest" tests/e2e --junitxml=test-artifacts/junit-e2e.xml
+    check "pytest (all but e2e, 2 workers)" "$VENV/bin/pytest" tests --ignore=tests/e2e \
+        -n 2 --dist loadfile --junitxml=test-artifacts/junit.xml
+fi
 
 elapsed=$((SECONDS - started))
 if ((${#failed[@]})); then
