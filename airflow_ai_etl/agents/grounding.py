@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
-from airflow_ai_etl.memory.linking import identifier_words
+from airflow_ai_etl.memory.words import identifier_words
 
 log = logging.getLogger(__name__)
 
