@@ -15,10 +15,10 @@ per endpoint from --clients concurrent clients (asyncio + httpx, keep-alive, Bea
     GET  /ai-etl/api/me                     (what the caller may do)
 
 after a warm-up of 2 x --clients calls each, in --rounds rounds that take every endpoint in turn
-(so that load from other work that comes and goes weighs on all alike); and, as the reference,
-Airflow's own authenticated `GET /api/v2/pools?limit=20` (one small table, like ours) under the
-same load (same server, same token, same auth path). Then --single-requests calls per endpoint
-from one client.
+(each round starting one endpoint later, so that load from other work that comes and goes weighs
+on all alike); and, as the reference, Airflow's own authenticated `GET /api/v2/pools?limit=20`
+(one small table, like ours) under the same load (same server, same token, same auth path). Then
+--single-requests calls per endpoint from one client.
 
 Targets (restated: a fixed 50 ms p95 under 50 clients is beyond what Airflow's own api-server does
 on 2 cores): under the load, every route's p95 <= 1.2x the reference's p95 in the same run; with one
@@ -259,8 +259,9 @@ def main() -> int:
             failures = dict.fromkeys(latencies, 0)
             elapsed = dict.fromkeys(latencies, 0.0)
             per_round = max(1, args.requests // args.rounds)
-            for _ in range(args.rounds):
-                for method, path in endpoints:
+            for turn in range(args.rounds):
+                # and each round starts one endpoint later, so that no endpoint is always first
+                for method, path in endpoints[turn % len(endpoints) :] + endpoints[: turn % len(endpoints)]:
                     started = time.perf_counter()
                     found, failed = asyncio.run(
                         measure(base, token, method, path, clients=args.clients, total=per_round)
