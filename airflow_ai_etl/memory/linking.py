@@ -24,7 +24,7 @@ from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.memory.embeddings import Vectors, default_embedder
 from airflow_ai_etl.memory.vectors import VectorIndex
-from airflow_ai_etl.memory.words import ABBREVIATIONS, identifier_words  # noqa: F401 (re-exported)
+from airflow_ai_etl.memory.words import identifier_words
 
 #: Below these scores a link is a question for the user, not an answer.
 TABLE_THRESHOLD = 0.5

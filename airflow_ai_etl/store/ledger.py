@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 
@@ -79,7 +80,7 @@ def usage_ledger(store: Store, dag_ids: Iterable[str] | None = None) -> list[Led
         spent, saved = spent.where(DraftRow.dag_id.in_(wanted)), saved.where(DraftRow.dag_id.in_(wanted))
     lines: dict[tuple[str, int], LedgerLine] = {}
     with store.session() as session:
-        found = session.execute(union_all(spent, saved)).all()
+        found = cast("list[tuple[Any, ...]]", session.execute(union_all(spent, saved)).all())
     # what was spent first, then what the cache saved (a version may have only savings)
     for kind, dag_id, version, figure, input_tokens, output_tokens, cost, unpriced in sorted(
         found, key=lambda row: row[0] != "spent"
