@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_ai_etl.catalog.models import SchemaCatalog
-from airflow_ai_etl.memory.linking import identifier_words
+from airflow_ai_etl.memory.words import identifier_words
 
 if TYPE_CHECKING:
     from airflow_ai_etl.memory.pipelines import ApprovedPipeline, SimilarPipeline

@@ -36,7 +36,7 @@ from airflow_ai_etl.agents.offline.names import singular
 from airflow_ai_etl.agents.tools.joins import fk_graph
 from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import SchemaCatalog, Table
-from airflow_ai_etl.memory.linking import ABBREVIATIONS
+from airflow_ai_etl.memory.words import ABBREVIATIONS
 
 if TYPE_CHECKING:
     from airflow_ai_etl.agents.llm import LLM, AgentCall
@@ -319,7 +319,8 @@ def _link_by_meaning(
     """Words that no table name holds ("clients" where the table is customers, "parcels" for
     shipments) link to tables by meaning; a link above the threshold scores like a rare name word,
     scaled by the link's score. Lexical matches keep their weight: meaning only adds."""
-    from airflow_ai_etl.memory.linking import TABLE_THRESHOLD, encode_phrases, identifier_words, link_tables
+    from airflow_ai_etl.memory.linking import TABLE_THRESHOLD, encode_phrases, link_tables
+    from airflow_ai_etl.memory.words import identifier_words
 
     unnamed = [w for w in dict.fromkeys(words) if not any(w in index.by_name for index in indexes.values())]
     if not unnamed:

@@ -18,14 +18,16 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from airflow_ai_etl.cache.backends import BackendError, CacheBackend, MemoryBackend, RedisBackend
 from airflow_ai_etl.cache.entries import CorruptEntry, SpentUsage, decode, encode
 from airflow_ai_etl.cache.keys import CallKeys, IntentProbe
-from airflow_ai_etl.cache.proposals import IntentRecord, Proposer
 from airflow_ai_etl.cache.settings import CacheSettings, cache_settings
 from airflow_ai_etl.config import ConfigError
+
+if TYPE_CHECKING:  # proposals need numpy and the embedder: imported where a cache is built
+    from airflow_ai_etl.cache.proposals import Proposer
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,21 @@ class CacheStats:
 class ModelCache:
     def __init__(self, backend: CacheBackend, proposer: Proposer | None = None) -> None:
         self.backend = backend
-        self.proposer = proposer or Proposer()
+        self._proposer = proposer
+        self._proposer_lock = threading.Lock()  # one proposer per cache, whichever thread asks first
         self._down_until = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def proposer(self) -> Proposer:
+        """Built on first use: it needs numpy and the embedder, which a run that calls no model
+        (the offline planner) never uses."""
+        with self._proposer_lock:
+            if self._proposer is None:
+                from airflow_ai_etl.cache.proposals import Proposer
+
+                self._proposer = Proposer()
+            return self._proposer
 
     def _usable(self) -> bool:
         return time.monotonic() >= self._down_until
@@ -124,6 +138,8 @@ class ModelCache:
             probe = keys.intent
             if probe is not None:
                 self.backend.put(probe.key, encode(probe.key, output_json, usage))
+                from airflow_ai_etl.cache.proposals import IntentRecord
+
                 record = IntentRecord(probe.key, probe.fields, self.proposer.vector(probe.request))
                 self.backend.add_record(self._group(probe), record.encode())
         except BackendError as exc:

@@ -32,11 +32,17 @@ def _summary(err: BaseException) -> str:
 
 
 def introspect_hook(
-    hook: object, conn_id: str, dialect: str, *, schemas: Sequence[str] | None = None
+    hook: object,
+    conn_id: str,
+    dialect: str,
+    *,
+    schemas: Sequence[str] | None = None,
+    value_summaries: bool = True,
 ) -> SchemaCatalog:
     """The catalog behind `hook`; any failure (auth, unreachable, missing driver) is a CatalogError.
 
     `schemas` limits PostgreSQL, ClickHouse and the generic path to those schemas; SQLite has only one.
+    Without `value_summaries` no table's data is sampled: structure only (what validation needs).
     """
     sql_hook = require_sql_hook(hook, conn_id)
     try:
@@ -48,6 +54,8 @@ def introspect_hook(
             catalog = read_clickhouse_catalog(sql_hook, conn_id=conn_id, schemas=schemas)
         else:
             catalog = read_sqlalchemy_catalog(sql_hook, conn_id=conn_id, dialect=dialect, schemas=schemas)
+        if not value_summaries:
+            return catalog
         return with_value_summaries(catalog, sql_hook, limit=configured_limit())
     except CatalogError:
         raise
@@ -66,11 +74,33 @@ def _introspect_kafka(conn_id: str) -> SchemaCatalog:
         ) from err
 
 
+def _reuse_connection(hook: object, connection: Connection) -> None:
+    """Let `hook` use the connection already looked up instead of looking it up again.
+
+    Hooks look their connection up on every `get_uri`/`get_conn` (the SQLite hook three times per
+    read), each time through the whole secrets-backend chain; the answer cannot differ within one
+    introspection.
+    """
+    looked_up = getattr(type(hook), "get_connection", None)  # a classmethod on BaseHook
+    if not callable(looked_up):
+        return
+
+    def get_connection(conn_id: str) -> Connection:
+        return connection if conn_id == connection.conn_id else looked_up(conn_id)
+
+    setattr(hook, "get_connection", get_connection)  # noqa: B010 (shadows the classmethod per instance)
+
+
 def introspect(
-    conn_id: str, *, schemas: Sequence[str] | None = None, connection: Connection | None = None
+    conn_id: str,
+    *,
+    schemas: Sequence[str] | None = None,
+    connection: Connection | None = None,
+    value_summaries: bool = True,
 ) -> SchemaCatalog:
     """The catalog of an Airflow connection (UnknownConnectionError when it is not defined);
-    `connection` is the connection already looked up, if any."""
+    `connection` is the connection already looked up, if any; `value_summaries` as for
+    `introspect_hook` (files, topics and Spark catalogs are read the same either way)."""
     connection = connection or airflow_connection(conn_id)
     conn_type = connection.conn_type or ""
     if conn_type in FILE_CONN_TYPES and EXTRA_KEY in connection.extra_dejson:  # files it lists
@@ -83,4 +113,7 @@ def introspect(
         hook = connection.get_hook()  # type: ignore[no-untyped-call]
     except Exception as err:  # an unknown type or a provider that is not installed
         raise CatalogError(f"connection '{conn_id}' (type '{conn_type}') has no usable hook: {err}") from err
-    return introspect_hook(hook, conn_id, dialect_for_conn_type(conn_type), schemas=schemas)
+    _reuse_connection(hook, connection)
+    return introspect_hook(
+        hook, conn_id, dialect_for_conn_type(conn_type), schemas=schemas, value_summaries=value_summaries
+    )

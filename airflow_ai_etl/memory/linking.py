@@ -13,7 +13,6 @@ with their scores, so that a refusal can ask the user instead.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from airflow_ai_etl.catalog.cache import per_catalog
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
 from airflow_ai_etl.memory.embeddings import Vectors, default_embedder
 from airflow_ai_etl.memory.vectors import VectorIndex
+from airflow_ai_etl.memory.words import identifier_words
 
 #: Below these scores a link is a question for the user, not an answer.
 TABLE_THRESHOLD = 0.5
@@ -36,45 +36,11 @@ _CACHED_TEXTS = 50_000
 #: A comment is embedded up to this many characters (what a column is, not its documentation).
 _COMMENT_CHARS = 200
 
-_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-
-
-#: Abbreviations common in column and table names, spelt out before embedding: the model knows
-#: "amount" but reads "amt" as noise. The naming conventions' class words (ISO 11179 style: nm, cd,
-#: nbr, ind) and the standard acronyms of business metrics, which the model cannot read either
-#: ("mrr" is noise, "monthly recurring revenue" is revenue).
-ABBREVIATIONS = {
-    "amt": "amount", "qty": "quantity", "cnt": "count", "num": "number", "nbr": "number", "no": "number",
-    "dt": "date", "ts": "timestamp", "tstamp": "timestamp", "desc": "description", "addr": "address",
-    "cust": "customer", "prod": "product", "txn": "transaction", "trx": "transaction", "acct": "account",
-    "emp": "employee", "dept": "department", "mgr": "manager", "org": "organization", "qtr": "quarter",
-    "yr": "year", "mo": "month", "pct": "percent", "avg": "average", "tot": "total", "bal": "balance",
-    "inv": "invoice", "pmt": "payment", "ref": "reference", "cat": "category", "id": "id",
-    "nm": "name", "cd": "code", "ind": "indicator", "flg": "flag", "txt": "text",
-    "dob": "date of birth", "ssn": "social security number", "tel": "telephone", "msg": "message",
-    "src": "source", "dst": "destination", "tgt": "target", "seq": "sequence",
-    "mrr": "monthly recurring revenue", "arr": "annual recurring revenue", "ltv": "lifetime value",
-    "clv": "customer lifetime value", "cac": "customer acquisition cost", "aov": "average order value",
-    "gmv": "gross merchandise value", "arpu": "average revenue per user", "cogs": "cost of goods sold",
-    "roi": "return on investment", "kpi": "key performance indicator", "sla": "service level agreement",
-    "eta": "estimated time of arrival", "dau": "daily active users", "mau": "monthly active users",
-    "ytd": "year to date", "mtd": "month to date", "yoy": "year over year", "vat": "value added tax",
-    "sku": "stock keeping unit", "uom": "unit of measure", "nps": "net promoter score",
-    "ctr": "click through rate", "cpc": "cost per click", "pnl": "profit and loss",
-    "ebitda": "earnings before interest taxes depreciation and amortization",
-    "tbl": "", "tb": "",
-}  # fmt: skip
 #: A table link below this score must lead the next candidate by TABLE_MARGIN: choosing a table
 #: is the plan's biggest decision, so a weak link needs a clear lead.
 TABLE_MARGIN = 0.08
 #: Score of a name whose words abbreviate the phrase's ("shpmt" for shipments, "whse" for warehouse).
 ABBREVIATED_SCORE = 0.8
-
-
-def identifier_words(name: str) -> str:
-    """`orderItems`, `order_items`, `ORDER_ITEMS` -> "order items"; abbreviations spelt out."""
-    words = (ABBREVIATIONS.get(w.lower(), w.lower()) for w in _WORD.findall(name))
-    return " ".join(w for w in words if w)
 
 
 @functools.lru_cache(maxsize=65_536)

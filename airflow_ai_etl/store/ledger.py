@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from airflow_ai_etl.store.models import DraftRow, UsageRow, UsageSavingRow
 from airflow_ai_etl.store.repository import Store
@@ -43,8 +44,10 @@ class LedgerLine:
 def usage_ledger(store: Store, dag_ids: Iterable[str] | None = None) -> list[LedgerLine]:
     """One line per (DAG, version) that used a model or the cache, by dag_id then version."""
     wanted = list(dag_ids) if dag_ids is not None else None
+    # Both sums in one statement (a union of the two groupings): one round trip per page poll.
     spent = (
         select(
+            literal("spent").label("kind"),
             DraftRow.dag_id,
             DraftRow.version,
             func.sum(UsageRow.requests),
@@ -60,11 +63,14 @@ def usage_ledger(store: Store, dag_ids: Iterable[str] | None = None) -> list[Led
     )
     saved = (
         select(
+            literal("saved").label("kind"),
             DraftRow.dag_id,
             DraftRow.version,
             func.sum(UsageSavingRow.cache_hits),
             func.sum(UsageSavingRow.saved_input_tokens + UsageSavingRow.saved_output_tokens),
+            null(),
             func.sum(UsageSavingRow.saved_cost_usd),
+            null(),
         )
         .join(DraftRow, DraftRow.id == UsageSavingRow.draft_id)
         .where(DraftRow.dag_id.is_not(None))
@@ -74,18 +80,28 @@ def usage_ledger(store: Store, dag_ids: Iterable[str] | None = None) -> list[Led
         spent, saved = spent.where(DraftRow.dag_id.in_(wanted)), saved.where(DraftRow.dag_id.in_(wanted))
     lines: dict[tuple[str, int], LedgerLine] = {}
     with store.session() as session:
-        for dag_id, version, calls, input_tokens, output_tokens, cost, unpriced in session.execute(spent):
-            lines[(str(dag_id), version)] = LedgerLine(
+        found = cast("list[tuple[Any, ...]]", session.execute(union_all(spent, saved)).all())
+    # what was spent first, then what the cache saved (a version may have only savings)
+    for kind, dag_id, version, figure, input_tokens, output_tokens, cost, unpriced in sorted(
+        found, key=lambda row: row[0] != "spent"
+    ):
+        key = (str(dag_id), version)
+        if kind == "spent":
+            lines[key] = LedgerLine(
                 str(dag_id),
                 version,
-                calls=int(calls or 0),
+                calls=int(figure or 0),
                 input_tokens=int(input_tokens or 0),
                 output_tokens=int(output_tokens or 0),
                 cost_usd=None if unpriced else float(cost or 0.0),
             )
-        for dag_id, version, hits, tokens, cost in session.execute(saved):
-            line = lines.setdefault((str(dag_id), version), LedgerLine(str(dag_id), version))
-            line.cache_hits, line.saved_tokens, line.saved_cost_usd = int(hits), int(tokens), float(cost)
+        else:  # a saving: cache hits, saved tokens and saved cost in the spent columns' places
+            line = lines.setdefault(key, LedgerLine(str(dag_id), version))
+            line.cache_hits, line.saved_tokens, line.saved_cost_usd = (
+                int(figure),
+                int(input_tokens),
+                float(cost),
+            )
     return [lines[key] for key in sorted(lines)]
 
 

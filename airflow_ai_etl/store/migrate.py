@@ -14,13 +14,13 @@ import threading
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, exc, inspect, text
+
+if TYPE_CHECKING:  # alembic is imported where a store is opened, not by every importer of the store
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 VERSION_TABLE = "ai_etl_alembic_version"
 #: The revision whose schema a store made before migrations existed already has.
@@ -50,6 +50,8 @@ def package_version() -> str:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
@@ -57,6 +59,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -69,12 +73,16 @@ def head() -> str:
 
 def current(connection: Connection) -> str | None:
     """The store's revision; None when it has no version table (empty, or made before migrations)."""
+    from alembic.migration import MigrationContext
+
     return MigrationContext.configure(
         connection, opts={"version_table": VERSION_TABLE}
     ).get_current_revision()
 
 
 def _known(revision: str) -> bool:
+    from alembic.util.exc import CommandError
+
     try:
         return _script().get_revision(revision) is not None
     except CommandError:
@@ -96,6 +104,8 @@ def _lock(connection: Connection) -> None:
 
 
 def _upgrade(engine: Engine) -> Upgrade:
+    from alembic import command
+
     with _alembic, engine.begin() as connection:
         _lock(connection)
         before = current(connection)
@@ -127,6 +137,8 @@ def upgrade(engine: Engine) -> Upgrade:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Run the migrations' downgrades to `revision` in one transaction (they refuse: see module doc)."""
+    from alembic import command
+
     with _alembic, engine.begin() as connection:
         _lock(connection)
         command.downgrade(_config(connection), revision)

@@ -74,7 +74,8 @@ def context_from_airflow(spec: PipelineSpec, *, introspect_schemas: bool = True)
     """Look up the spec's connections in Airflow and, unless told not to, read their schemas.
 
     A connection that cannot be introspected is not an error here: validation reports it as a
-    `schema.unknown` warning, with the reason.
+    `schema.unknown` warning, with the reason. No table's data is sampled (value summaries): no
+    check reads them, and sampling cost more than the rest of a re-validation together.
     """
     connections: dict[str, ConnectionInfo] = {}
     catalogs: dict[str, SchemaCatalog] = {}
@@ -90,7 +91,7 @@ def context_from_airflow(spec: PipelineSpec, *, introspect_schemas: bool = True)
         if not introspect_schemas or conn_id == smtp or conn_id not in with_schema:
             continue
         try:
-            catalogs[conn_id] = introspect(conn_id, connection=connection)
+            catalogs[conn_id] = introspect(conn_id, connection=connection, value_summaries=False)
         except CatalogError as exc:
             errors[conn_id] = str(exc)
     return ValidationContext(connections=connections, catalogs=catalogs, catalog_errors=errors)

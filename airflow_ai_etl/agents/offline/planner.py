@@ -65,7 +65,7 @@ from airflow_ai_etl.agents.offline.targets import (
 )
 from airflow_ai_etl.agents.offline.text import CHECKING, DESTRUCTIVE, FILLER, RESTRICTING, RequestText
 from airflow_ai_etl.catalog.models import Column, SchemaCatalog, Table
-from airflow_ai_etl.memory.linking import identifier_words
+from airflow_ai_etl.memory.words import identifier_words
 from airflow_ai_etl.spec.io import SpecError, parse_spec
 from airflow_ai_etl.spec.models import PipelineSpec, TransferMode
 

@@ -7,7 +7,7 @@ import pytest
 
 from airflow_ai_etl.agents.offline import plan_offline
 from airflow_ai_etl.catalog.models import Column, ForeignKey, SchemaCatalog, Table
-from airflow_ai_etl.memory.linking import identifier_words
+from airflow_ai_etl.memory.words import identifier_words
 from airflow_ai_etl.spec import PipelineSpec, TransferStep
 from airflow_ai_etl.validation import validate_spec
 from tests.unit.agents.offline.conftest import TODAY, validation_context
