@@ -68,8 +68,9 @@ class SqlSide:
             if default and any("." not in t for t in tables):
                 schemas.append(default)
             try:
+                # Structure only: lineage needs columns and types, never a sample of the data.
                 self._catalog = introspect_hook(
-                    self.hook, self.conn_id, self.dialect, schemas=schemas or None
+                    self.hook, self.conn_id, self.dialect, schemas=schemas or None, value_summaries=False
                 )
             except Exception as error:  # lineage is reporting: a schema it cannot read is left out
                 log.warning("Lineage without column types for %s: %s", self.conn_id, error)

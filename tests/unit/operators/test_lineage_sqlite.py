@@ -213,3 +213,19 @@ def test_sql_step_lineage_on_sqlite_which_common_sql_gives_none(sqlite_db: Calla
         "id": [("orders", "id", "IDENTITY")],
         "amount": [("orders", "amount", "IDENTITY")],
     }
+
+
+def test_lineage_reads_structure_and_samples_no_data(sqlite_db: Callable[..., Path]) -> None:
+    """Completing a task's lineage reads the tables' columns, not their values (no value summaries)."""
+    from airflow_ai_etl.operators._lineage import sql_side
+
+    sqlite_db(
+        "desk",
+        "CREATE TABLE tickets (id INTEGER PRIMARY KEY, state TEXT);"
+        "INSERT INTO tickets VALUES (1, 'open'), (2, 'closed');",
+    )
+    catalog = sql_side("desk", "conn_id", complete=True).read_catalog(["tickets"])
+
+    assert catalog is not None
+    (table,) = catalog.tables
+    assert [(c.name, c.values) for c in table.columns] == [("id", None), ("state", None)]
