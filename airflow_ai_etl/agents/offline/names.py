@@ -170,22 +170,34 @@ _SERIALS = {_T.SERIAL: _T.INT, _T.BIGSERIAL: _T.BIGINT, _T.SMALLSERIAL: _T.SMALL
 
 
 def data_type(column: Column, dialect: str) -> exp.DataType:
-    """The column's type as sqlglot reads it in the catalog's dialect (USERDEFINED when unreadable)."""
+    """The column's type as sqlglot reads it in the catalog's dialect (USERDEFINED when unreadable),
+    as a copy the caller may change."""
+    return _read_type(column.type, dialect).copy()
+
+
+def has_type(column: Column, dialect: str, types: Iterable[exp.DType]) -> bool:
+    return _read_type(column.type, dialect).is_type(*types)
+
+
+@functools.lru_cache(maxsize=2048)
+def _read_type(spelling: str, dialect: str) -> exp.DataType:
+    """Parsed once per spelling: a catalog repeats a few types over all its columns, and the
+    intent of every cached model call is a plan over them. Shared, so never handed out to change."""
     try:
-        parsed = exp.DataType.build(column.type, dialect=dialect or None, udt=True)
+        parsed = exp.DataType.build(spelling, dialect=dialect or None, udt=True)
     except (ParseError, ValueError):
-        parsed = exp.DataType.build(column.type, udt=True)
+        parsed = exp.DataType.build(spelling, udt=True)
     if parsed.this in _SERIALS:
         return exp.DataType.build(_SERIALS[parsed.this])
     return parsed
 
 
 def is_temporal(column: Column, dialect: str) -> bool:
-    return data_type(column, dialect).is_type(*exp.DataType.TEMPORAL_TYPES)
+    return has_type(column, dialect, exp.DataType.TEMPORAL_TYPES)
 
 
 def is_numeric(column: Column, dialect: str) -> bool:
-    return data_type(column, dialect).is_type(*exp.DataType.NUMERIC_TYPES)
+    return has_type(column, dialect, exp.DataType.NUMERIC_TYPES)
 
 
 #: Names that say a column holds a time: created_at, ship_dt, upd_ts, joinedOn, event_time, ...
@@ -201,7 +213,7 @@ def is_time_like(column: Column, dialect: str) -> bool:
         return True
     return (
         dialect == "sqlite"
-        and data_type(column, dialect).is_type(*exp.DataType.TEXT_TYPES)
+        and has_type(column, dialect, exp.DataType.TEXT_TYPES)
         and bool(_TIME_NAME.search(column.name))
     )
 
@@ -228,10 +240,6 @@ def pick_watermark(table: Table, dialect: str) -> Column | None:
     """
     column = pick_time_column(table, dialect, WATERMARK_NAMES)
     if column is None and dialect == "sqlite":
-        by_name = {
-            c.name.lower(): c
-            for c in table.columns
-            if data_type(c, dialect).is_type(*exp.DataType.TEXT_TYPES)
-        }
+        by_name = {c.name.lower(): c for c in table.columns if has_type(c, dialect, exp.DataType.TEXT_TYPES)}
         column = next((by_name[name] for name in WATERMARK_NAMES if name in by_name), None)
     return column
