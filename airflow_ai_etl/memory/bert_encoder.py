@@ -1,14 +1,15 @@
 """Mean-pooled sentence vectors from a BERT model's weights in a few torch calls.
 
-The LLM cache embeds the request on every intent-tier lookup (15 ms for the whole lookup, on 2
-cores), and the packaged MiniLM through sentence-transformers takes about 13 ms for one short
-request on one core, most of it framework overhead and float32 matrix products. This encoder
-computes the same thing as sentence-transformers' Transformer -> mean Pooling -> Normalize from
-the loaded model's own weights: in float32 it agrees to 1e-6 in ~10 ms; with the linear layers in
+The LLM cache embeds the request on every intent-tier lookup (15 ms at p99 for the whole lookup,
+on 2 cores), and the packaged MiniLM through sentence-transformers spends most of a short
+request's time in framework overhead and float32 matrix products. This encoder computes the same
+thing as sentence-transformers' Transformer -> mean Pooling -> Normalize from the loaded model's
+own weights: in float32 it agrees to 1e-5 and is somewhat faster; with the linear layers in
 bfloat16, on CPUs that multiply bf16 natively (residuals, layer norms and pooling stay float32), it
-takes ~6 ms and its vectors keep a cosine above 0.9999 to the float32 ones, the same space for
-every index and record. `from_model` declines anything but that exact architecture, and the
-embedder compares both on probe texts before using it.
+takes about half the time and its vectors keep a cosine above 0.9999 to the float32 ones, the same
+space for every index and record (the README's cache benchmark has the measured figures).
+`from_model` declines anything but that exact architecture, and the embedder compares both on
+probe texts before using it.
 """
 
 from __future__ import annotations
