@@ -118,9 +118,10 @@ class Embedder:
                 self._mode = "lexical"
                 return
             try:
-                self._model = _load_model(self.model_path or packaged_model_path())
+                model = _load_model(self.model_path or packaged_model_path())
+                # before the mode is published: a thread past the unlocked check uses what it sees
+                self._model, self._direct = model, _direct_encoder(model)
                 self._mode = "semantic"
-                self._direct = _direct_encoder(self._model)
             except Exception as error:  # any failure to load means: fall back, never fail the caller
                 log.warning(
                     "Embedding model unavailable (%s: %s); linking and memory search fall back to "
@@ -150,11 +151,20 @@ def _direct_encoder(model: Any) -> BertEncoder | None:
     from airflow_ai_etl.memory.bert_encoder import BertEncoder
 
     precision = _precision()
-    direct = BertEncoder.from_model(model, precision)
-    if direct is None:
+    try:
+        direct = BertEncoder.from_model(model, precision)
+        if direct is None:
+            return None
+        expected = model.encode(list(_PROBES), normalize_embeddings=True, convert_to_numpy=True)
+        agreement = float((direct.encode(_PROBES) * expected).sum(axis=1).min())
+    except Exception as error:  # only the faster path is lost: the loaded model still encodes
+        log.warning(
+            "Direct %s sentence encoder unavailable (%s: %s); using sentence-transformers.",
+            precision,
+            type(error).__name__,
+            error,
+        )
         return None
-    expected = model.encode(list(_PROBES), normalize_embeddings=True, convert_to_numpy=True)
-    agreement = float((direct.encode(_PROBES) * expected).sum(axis=1).min())
     if agreement < _AGREEMENT:
         log.warning(
             "Direct %s sentence encoder disagrees with sentence-transformers (cosine %.4f); using "

@@ -101,3 +101,18 @@ def test_a_disagreeing_direct_encoder_is_not_used(
     assert embedder._direct is None
     assert any("disagrees with sentence-transformers" in r.getMessage() for r in caplog.records)
     assert np.abs(vectors - _reference(embedder._model, TEXTS[:2])).max() < 1e-6
+
+
+def test_a_failing_direct_encoder_keeps_the_model(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(cls: type[BertEncoder], model: Any, precision: str) -> BertEncoder:
+        raise KeyError("embeddings.token_type_embeddings.weight")  # a BERT variant's missing weight
+
+    monkeypatch.setattr(BertEncoder, "from_model", classmethod(broken))
+    with caplog.at_level(logging.WARNING, logger="airflow_ai_etl.memory.embeddings"):
+        embedder = Embedder()
+        vectors = embedder.encode(TEXTS[:2])
+    assert embedder.mode == "semantic" and embedder._direct is None
+    assert any("Direct" in r.getMessage() and "KeyError" in r.getMessage() for r in caplog.records)
+    assert np.abs(vectors - _reference(embedder._model, TEXTS[:2])).max() < 1e-6
